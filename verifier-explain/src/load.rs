@@ -1,0 +1,208 @@
+//! Loading an object's programs with the verifier's log turned all the way up.
+
+use aya::programs::Program;
+use aya::{EbpfLoader, VerifierLogLevel};
+use serde::Serialize;
+
+/// Why an object could not be tried at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The environment lacks a capability or feature.
+    #[error(transparent)]
+    Environment(#[from] preflight::Error),
+    /// The bytes are not a loadable eBPF object (not an ELF, no programs, a bad relocation...).
+    #[error("cannot load the object: {0}")]
+    Object(String),
+    /// `--prog` named a program the object does not have.
+    #[error("the object has no program `{wanted}`; it has: {available}")]
+    NoSuchProgram {
+        /// The name asked for.
+        wanted: String,
+        /// The names it has.
+        available: String,
+    },
+}
+
+/// What the verifier said about one program.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+pub enum Verdict {
+    /// The program loaded.
+    Accepted {
+        /// The verifier's statistics, e.g. `18 verified instructions`.
+        stats: String,
+    },
+    /// The verifier (or the kernel) refused it.
+    Rejected {
+        /// The error the load returned, e.g. `Permission denied (os error 13)`.
+        errno: String,
+        /// The verifier's own error: the lines after the last instruction, before the statistics.
+        message: String,
+        /// The whole verifier log.
+        log: String,
+    },
+    /// This tool cannot load programs of this type yet (they need attach targets).
+    Unsupported {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One program's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadOutcome {
+    /// The program's name (its function name in the source).
+    pub program: String,
+    /// What the verifier said.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+impl LoadOutcome {
+    /// Whether the program loaded.
+    pub fn accepted(&self) -> bool {
+        matches!(self.verdict, Verdict::Accepted { .. })
+    }
+}
+
+fn is_instruction(line: &str) -> bool {
+    line.split_once(": (")
+        .is_some_and(|(idx, _)| !idx.is_empty() && idx.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_stats(line: &str) -> bool {
+    ["processed ", "verification time", "stack depth"]
+        .iter()
+        .any(|p| line.starts_with(p))
+}
+
+/// The verifier's error: the lines after the last instruction, less the statistics.
+fn error_message(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().map(str::trim).collect();
+    let start = lines
+        .iter()
+        .rposition(|l| is_instruction(l))
+        .map_or(0, |i| i + 1);
+    let message: Vec<&str> = lines[start..]
+        .iter()
+        .copied()
+        .filter(|l| !l.is_empty() && !is_stats(l))
+        .collect();
+    if message.is_empty() {
+        "(the verifier printed no message)".into()
+    } else {
+        message.join("\n")
+    }
+}
+
+/// Loads every program of the object (or only `only`) into the kernel, each with a verbose
+/// verifier log, and reports each outcome. Loaded programs are unloaded when this returns.
+pub fn load_object(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, LoadError> {
+    preflight::require_capabilities(&[preflight::Capability::Bpf])?;
+    let mut ebpf = EbpfLoader::new()
+        .verifier_log_level(VerifierLogLevel::VERBOSE | VerifierLogLevel::STATS)
+        .load(bytes)
+        .map_err(|e| LoadError::Object(e.to_string()))?;
+    let mut names: Vec<String> = ebpf.programs().map(|(n, _)| n.to_string()).collect();
+    names.sort();
+    if let Some(wanted) = only {
+        if !names.iter().any(|n| n == wanted) {
+            return Err(LoadError::NoSuchProgram {
+                wanted: wanted.into(),
+                available: names.join(", "),
+            });
+        }
+        names.retain(|n| n == wanted);
+    }
+    let mut outcomes = Vec::new();
+    for name in names {
+        let program = ebpf.program_mut(&name).expect("listed above");
+        let result = match program {
+            Program::Xdp(p) => Some(p.load()),
+            Program::SchedClassifier(p) => Some(p.load()),
+            Program::SocketFilter(p) => Some(p.load()),
+            Program::CgroupSkb(p) => Some(p.load()),
+            Program::KProbe(p) => Some(p.load()),
+            Program::TracePoint(p) => Some(p.load()),
+            Program::RawTracePoint(p) => Some(p.load()),
+            Program::PerfEvent(p) => Some(p.load()),
+            Program::SockOps(p) => Some(p.load()),
+            Program::SkSkb(p) => Some(p.load()),
+            Program::SkMsg(p) => Some(p.load()),
+            Program::CgroupSysctl(p) => Some(p.load()),
+            _ => None,
+        };
+        let verdict = match result {
+            None => Verdict::Unsupported {
+                reason: format!(
+                    "{:?} programs need an attach target to load",
+                    program.prog_type()
+                ),
+            },
+            Some(Ok(())) => {
+                let stats = program
+                    .info()
+                    .map(|i| {
+                        format!(
+                            "{} verified instructions",
+                            i.verified_instruction_count().unwrap_or(0)
+                        )
+                    })
+                    .unwrap_or_default();
+                Verdict::Accepted { stats }
+            }
+            Some(Err(aya::programs::ProgramError::LoadError {
+                io_error,
+                verifier_log,
+            })) => {
+                let log = verifier_log.to_string();
+                Verdict::Rejected {
+                    errno: io_error.to_string(),
+                    message: error_message(&log),
+                    log,
+                }
+            }
+            Some(Err(other)) => Verdict::Rejected {
+                errno: other.to_string(),
+                message: other.to_string(),
+                log: String::new(),
+            },
+        };
+        outcomes.push(LoadOutcome {
+            program: name,
+            verdict,
+        });
+    }
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_message_is_what_follows_the_last_instruction() {
+        let log = "0: R1=ctx() R10=fp0\n; return *(u8*)eth @ x.c:3\n\
+                   1: (71) r0 = *(u8 *)(r2 +12)\ninvalid access to packet, off=12 size=1, R2(id=0,off=12,r=0)\n\
+                   processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0\n";
+        assert_eq!(
+            error_message(log),
+            "invalid access to packet, off=12 size=1, R2(id=0,off=12,r=0)"
+        );
+        let two_lines = "1: (71) r2 = *(u8 *)(r1 +12)\ninvalid access to packet\nR1 offset is outside of the packet\n\
+                         verification time 52 usec\nstack depth 0\n";
+        assert_eq!(
+            error_message(two_lines),
+            "invalid access to packet\nR1 offset is outside of the packet"
+        );
+    }
+
+    #[test]
+    fn not_an_elf_is_a_clear_error() {
+        match load_object(b"hello", None) {
+            Err(LoadError::Object(msg)) => assert!(!msg.is_empty()),
+            Err(LoadError::Environment(e)) => panic!("needs CAP_BPF: run as root ({e})"),
+            other => panic!("expected an object error, got {other:?}"),
+        }
+    }
+}
