@@ -111,7 +111,9 @@ pub fn run_checks() -> Vec<Check> {
             },
             state.to_string(),
         )
-        .hint(format!("mount -t bpf bpf {BPFFS_DEFAULT}")),
+        .hint(format!(
+            "xdpdbg doctor --fix, or mount -t bpf bpf {BPFFS_DEFAULT}"
+        )),
     );
 
     for cap in [

@@ -1,1 +1,8 @@
-//! tmp
+//! The xdpdbg toolkit's library.
+//!
+//! It holds what the `xdpdbg` commands share and what other tools of the project reuse:
+//! [`output`] decides how results are shown (human tables with color only on a terminal, or
+//! JSON for scripts). The bpf(2) layer that aya lacks (syscall programs, batch map operations,
+//! full program info) lands here with the map and profiling commands.
+
+pub mod output;

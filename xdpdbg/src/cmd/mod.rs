@@ -1,0 +1,4 @@
+//! One module per `xdpdbg` subcommand.
+
+pub mod doctor;
+pub mod lab;
