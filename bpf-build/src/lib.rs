@@ -99,7 +99,7 @@ impl Clang {
                 tried: program.display().to_string(),
             });
         }
-        let multiarch = PathBuf::from(format!("/usr/include/{}-linux-gnu", std::env::consts::ARCH));
+        let multiarch = PathBuf::from(format!("/usr/include/{}", multiarch_triplet()));
         let include_dirs: Vec<PathBuf> = [multiarch, PathBuf::from("/usr/include")]
             .into_iter()
             .filter(|d| d.is_dir())
@@ -197,6 +197,42 @@ impl Clang {
     }
 }
 
+/// Debian's multiarch triplet for the build machine (what `<asm/types.h>` lives under).
+fn multiarch_triplet() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86" => "i386-linux-gnu",
+        "arm" => "arm-linux-gnueabihf",
+        "powerpc64" if cfg!(target_endian = "little") => "powerpc64le-linux-gnu",
+        "x86_64" => "x86_64-linux-gnu",
+        "aarch64" => "aarch64-linux-gnu",
+        "riscv64" => "riscv64-linux-gnu",
+        "s390x" => "s390x-linux-gnu",
+        "loongarch64" => "loongarch64-linux-gnu",
+        other => {
+            // Unknown: the usual pattern, which is right for most architectures.
+            Box::leak(format!("{other}-linux-gnu").into_boxed_str())
+        }
+    }
+}
+
+/// A Rust identifier for an object's stem: `my-prog` becomes `MY_PROG`, `4x` becomes `_4X`.
+pub fn static_name(stem: &str) -> String {
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    name
+}
+
 /// Splits a Makefile-style dependency file (as written by `clang -MD`) into its prerequisites.
 pub fn parse_depfile(text: &str) -> Vec<String> {
     let joined = text.replace("\\\n", " ");
@@ -245,7 +281,7 @@ pub fn write_embed_module(built: &[Built], out: &Path) -> Result<(), BuildError>
             code,
             "/// The eBPF object compiled from `{}`.\npub static {}: &[u8] = {};",
             b.source.file_name().unwrap_or_default().to_string_lossy(),
-            b.stem.to_uppercase(),
+            static_name(&b.stem),
             aligned_bytes_expr(&b.object)
         );
     }
@@ -278,6 +314,13 @@ mod tests {
                 "inc/my header.h"
             ]
         );
+    }
+
+    #[test]
+    fn static_names_are_identifiers() {
+        assert_eq!(static_name("switch"), "SWITCH");
+        assert_eq!(static_name("my-prog.v2"), "MY_PROG_V2");
+        assert_eq!(static_name("4x"), "_4X");
     }
 
     #[test]

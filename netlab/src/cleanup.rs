@@ -36,16 +36,55 @@ pub(crate) fn untrack(id: &str) {
     live().retain(|l| l.id != id);
 }
 
-/// Removes every namespace of the lab and its state file. Tolerates parts already gone.
+/// Removes every namespace of the lab, then its state file. Tolerates parts already gone.
+///
+/// A lab is only torn down while its state file is its own: if the file now holds another lab
+/// of the same name (this one was removed with `xdpdbg lab down` and the name reused), nothing
+/// is touched. When a namespace cannot be removed the state file stays, so the lab can still be
+/// found and removed later.
 pub(crate) fn teardown(info: &LabInfo) -> Result<(), Error> {
+    match LabInfo::load(&info.id) {
+        Ok(on_disk) if on_disk.token != info.token => return Ok(()),
+        _ => {}
+    }
     let mut first_error = None;
     for ns in info.namespaces() {
         if let Err(e) = netns::delete(&ns) {
             first_error.get_or_insert(e);
         }
     }
-    LabInfo::remove(&info.id);
-    first_error.map_or(Ok(()), Err)
+    match first_error {
+        None => {
+            LabInfo::remove(&info.id);
+            Ok(())
+        }
+        Some(e) => Err(e),
+    }
+}
+
+/// What the signal thread does: remove every live lab, report, and die of the signal.
+fn on_signal(signal: i32) {
+    use std::io::Write as _;
+    let _no_builds = BUILDING.write().unwrap_or_else(|p| p.into_inner());
+    let labs = std::mem::take(&mut *live());
+    for lab in &labs {
+        // Tear down first: printing can fail (a hung-up terminal) and must not stop it.
+        let result = std::panic::catch_unwind(|| teardown(lab));
+        let mut stderr = std::io::stderr();
+        let _ = match result {
+            Ok(Ok(())) => writeln!(stderr, "netlab: signal {signal}: removed lab {}", lab.id),
+            Ok(Err(e)) => writeln!(
+                stderr,
+                "netlab: signal {signal}: removing lab {}: {e}",
+                lab.id
+            ),
+            Err(_) => writeln!(
+                stderr,
+                "netlab: signal {signal}: removing lab {} panicked",
+                lab.id
+            ),
+        };
+    }
 }
 
 fn install_handler() {
@@ -65,17 +104,7 @@ fn install_handler() {
             .name("netlab-signals".into())
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
-                    let _no_builds = BUILDING.write().unwrap_or_else(|p| p.into_inner());
-                    let labs = std::mem::take(&mut *live());
-                    for lab in &labs {
-                        eprintln!(
-                            "netlab: signal {signal} received, tearing down lab {}",
-                            lab.id
-                        );
-                        if let Err(e) = teardown(lab) {
-                            eprintln!("netlab: tearing down lab {}: {e}", lab.id);
-                        }
-                    }
+                    on_signal(signal);
                     // Die of the signal, as the process would have without us.
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
                     std::process::exit(128 + signal);

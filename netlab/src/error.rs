@@ -29,6 +29,22 @@ pub enum Error {
         /// What it printed on stderr.
         stderr: String,
     },
+    /// Processes inside a namespace outlived SIGKILL (for example stuck in the kernel), so it
+    /// cannot really go away yet.
+    #[error(
+        "processes {pids:?} in namespace {netns} survived SIGKILL; the lab is kept so it can be removed later"
+    )]
+    ProcessesSurvived {
+        /// The namespace.
+        netns: String,
+        /// The processes still in it.
+        pids: Vec<i32>,
+    },
+    /// br_netfilter is not loaded, so bridge-nf-call cannot be turned on.
+    #[error(
+        "bridge netfilter is not available (no /proc/sys/net/bridge); load it with `modprobe br_netfilter`"
+    )]
+    BridgeNetfilterMissing,
     /// A lab name that cannot become namespace names.
     #[error(
         "invalid lab name `{0}`: use 1 to 24 characters from a-z, 0-9 and '-', starting with a letter or digit"

@@ -61,58 +61,68 @@ pub struct Lab {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// A short id unique among the labs of this machine.
-fn generate_id() -> String {
-    loop {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let mix = std::process::id()
-            .wrapping_mul(2_654_435_761)
-            .wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(40_503))
-            .wrapping_add(nanos);
-        let id = format!("{:06x}", mix & 0xff_ffff);
-        if !LabInfo::exists(&id) && !netns::exists(&format!("{NAMESPACE_PREFIX}{id}-sw")) {
-            return id;
-        }
-    }
+/// A number that differs between calls, processes and runs (not cryptographic).
+fn random_u64() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut x = nanos
+        ^ (u64::from(std::process::id()) << 32)
+        ^ u64::from(COUNTER.fetch_add(1, Ordering::Relaxed)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // splitmix64 finaliser: spreads every input bit over the output.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 impl Lab {
     pub(crate) fn build(spec: &LabSpec) -> Result<Lab, Error> {
         preflight::require_capabilities(&[Capability::NetAdmin, Capability::SysAdmin])?;
         spec.validate()?;
-        let id = match &spec.name {
-            Some(name) => {
-                if LabInfo::exists(name) || netns::exists(&format!("{NAMESPACE_PREFIX}{name}-sw")) {
-                    return Err(Error::AlreadyExists(name.clone()));
-                }
-                name.clone()
-            }
-            None => generate_id(),
-        };
-        let info = LabInfo {
-            switch_netns: format!("{NAMESPACE_PREFIX}{id}-sw"),
-            bridge: spec.bridge.clone(),
-            bridge_ipv4: spec.bridge_address.then_some(BRIDGE_IPV4),
-            hosts: (1..=spec.hosts)
-                .map(|i| Host::new(&id, i, spec.ipv6))
-                .collect(),
-            owner_pid: Some(std::process::id()),
-            created_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            id,
-        };
         let _building = cleanup::building();
+        let info = Self::reserve(spec)?;
         cleanup::track(&info);
         // From here on, dropping `lab` (on any error below) removes whatever exists.
         let lab = Lab { info, owned: true };
-        lab.info.save()?;
         lab.create(spec)?;
         Ok(lab)
+    }
+
+    /// Picks the lab's id and claims it by creating its state file, before any namespace.
+    fn reserve(spec: &LabSpec) -> Result<LabInfo, Error> {
+        loop {
+            let id = match &spec.name {
+                Some(name) => name.clone(),
+                None => format!("{:06x}", random_u64() & 0xff_ffff),
+            };
+            let info = LabInfo {
+                switch_netns: format!("{NAMESPACE_PREFIX}{id}-sw"),
+                bridge: spec.bridge.clone(),
+                bridge_ipv4: spec.bridge_address.then_some(BRIDGE_IPV4),
+                hosts: (1..=spec.hosts)
+                    .map(|i| Host::new(&id, i, spec.ipv6))
+                    .collect(),
+                owner_pid: Some(std::process::id()),
+                created_unix: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+                token: random_u64(),
+                id,
+            };
+            // Namespaces left by a lab whose state is gone also keep the name taken.
+            let taken = info.namespaces().iter().any(|ns| netns::exists(ns));
+            let result = if taken {
+                Err(Error::AlreadyExists(info.id.clone()))
+            } else {
+                info.create().map(|()| info)
+            };
+            match result {
+                Err(Error::AlreadyExists(_)) if spec.name.is_none() => continue,
+                other => return other,
+            }
+        }
     }
 
     fn create(&self, spec: &LabSpec) -> Result<(), Error> {
@@ -188,11 +198,21 @@ impl Lab {
         self.run_in(SWITCH_NODE, || {
             for family in ["iptables", "ip6tables", "arptables"] {
                 let path = format!("/proc/sys/net/bridge/bridge-nf-call-{family}");
-                std::fs::write(&path, value).map_err(|err| Error::Io {
-                    action: "writing",
-                    path: path.into(),
-                    err,
-                })?;
+                match std::fs::write(&path, value) {
+                    Ok(()) => {}
+                    // Without br_netfilter there is nothing to turn off.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && !on => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(Error::BridgeNetfilterMissing);
+                    }
+                    Err(err) => {
+                        return Err(Error::Io {
+                            action: "writing",
+                            path: path.into(),
+                            err,
+                        });
+                    }
+                }
             }
             Ok(())
         })?

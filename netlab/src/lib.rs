@@ -25,8 +25,9 @@
 //! let stats = lab.ping("h1", "h2", 3)?;
 //! assert_eq!(stats.received, 3);
 //! let out = lab.exec_ok("h3", &["ip", "-brief", "address"])?;
-//! let mtu: u32 = lab.run_in("sw", || std::fs::read_to_string("/sys/class/net/br0/mtu"))??
-//!     .trim().parse().unwrap();
+//! // Closures run inside a node's network namespace: h1's address can be bound there only.
+//! let h1 = lab.host("h1")?.ipv4;
+//! let socket = lab.run_in("h1", || std::net::UdpSocket::bind((h1, 0)))??;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -43,4 +44,6 @@ pub use error::Error;
 pub use lab::{Host, Lab, SWITCH_NODE};
 pub use ping::PingStats;
 pub use spec::LabSpec;
-pub use state::{LabInfo, NAMESPACE_PREFIX, STATE_DIR, list_labs, orphan_namespaces};
+pub use state::{
+    LabInfo, NAMESPACE_PREFIX, STATE_DIR, list_labs, orphan_namespaces, remove_corrupt_states,
+};

@@ -46,7 +46,13 @@ pub fn pids(name: &str) -> Result<Vec<i32>, Error> {
 /// its interfaces. Deleting a namespace that does not exist is not an error.
 pub fn delete(name: &str) -> Result<(), Error> {
     if exists(name) {
-        kill_all(name);
+        let survivors = kill_all(name);
+        if !survivors.is_empty() {
+            return Err(Error::ProcessesSurvived {
+                netns: name.into(),
+                pids: survivors,
+            });
+        }
         if let Err(e) = tool::ip(&["netns", "delete", name])
             && exists(name)
         {
@@ -64,10 +70,11 @@ pub fn delete(name: &str) -> Result<(), Error> {
     }
 }
 
-/// SIGKILLs the processes in `name` (never this process) and waits up to 2 s for them to go.
-fn kill_all(name: &str) {
+/// SIGKILLs the processes in `name` (never this process) and waits up to 5 s for them to go.
+/// Returns those still there.
+fn kill_all(name: &str) -> Vec<i32> {
     let me = std::process::id() as i32;
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let pids: Vec<i32> = pids(name)
             .unwrap_or_default()
@@ -75,7 +82,7 @@ fn kill_all(name: &str) {
             .filter(|p| *p != me)
             .collect();
         if pids.is_empty() || Instant::now() > deadline {
-            return;
+            return pids;
         }
         for pid in pids {
             let _ = nix::sys::signal::kill(

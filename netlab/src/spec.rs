@@ -104,6 +104,11 @@ impl LabSpec {
                 "the MTU must be between 68 and 65535".into(),
             ));
         }
+        if self.ipv6 && matches!(self.mtu, Some(m) if m < 1280) {
+            return Err(Error::InvalidSpec(
+                "IPv6 needs an MTU of at least 1280: raise the MTU or turn IPv6 off".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -145,6 +150,15 @@ mod tests {
                 .is_err()
         );
         assert!(LabSpec::new(2).mtu(10).validate().is_err());
+        assert!(
+            LabSpec::new(2)
+                .mtu(1000)
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("IPv6")
+        );
+        LabSpec::new(2).mtu(1000).ipv6(false).validate().unwrap();
         LabSpec::new(3).name("demo-1").mtu(9000).validate().unwrap();
     }
 }

@@ -29,6 +29,8 @@ pub struct LabInfo {
     pub owner_pid: Option<u32>,
     /// When it was built (seconds since the Unix epoch).
     pub created_unix: u64,
+    /// Tells this lab from a later one of the same name.
+    pub token: u64,
 }
 
 impl LabInfo {
@@ -52,6 +54,32 @@ impl LabInfo {
         PathBuf::from(STATE_DIR).join(format!("{id}.json"))
     }
 
+    /// Writes the state file of a new lab, failing if a lab of that name exists already.
+    pub(crate) fn create(&self) -> Result<(), Error> {
+        std::fs::create_dir_all(STATE_DIR).map_err(|err| Error::Io {
+            action: "creating",
+            path: STATE_DIR.into(),
+            err,
+        })?;
+        let path = Self::path(&self.id);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => self.save(),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(Error::AlreadyExists(self.id.clone()))
+            }
+            Err(err) => Err(Error::Io {
+                action: "creating",
+                path,
+                err,
+            }),
+        }
+    }
+
+    /// Replaces the state file.
     pub(crate) fn save(&self) -> Result<(), Error> {
         let io = |action, path: PathBuf| move |err| Error::Io { action, path, err };
         std::fs::create_dir_all(STATE_DIR).map_err(io("creating", STATE_DIR.into()))?;
@@ -80,10 +108,6 @@ impl LabInfo {
         serde_json::from_slice(&bytes).map_err(|err| Error::CorruptState { path, err })
     }
 
-    pub(crate) fn exists(id: &str) -> bool {
-        Self::path(id).exists()
-    }
-
     pub(crate) fn remove(id: &str) {
         let _ = std::fs::remove_file(Self::path(id));
     }
@@ -108,8 +132,9 @@ pub fn list_labs() -> Result<Vec<LabInfo>, Error> {
         if let Some(id) = name.strip_suffix(".json") {
             match LabInfo::load(id) {
                 Ok(info) => labs.push(info),
-                // Removed meanwhile by its owner: not a lab any more.
-                Err(Error::UnknownLab(_)) => {}
+                // Removed meanwhile by its owner (not a lab any more), or corrupt (its
+                // namespaces then count as orphans, see `remove_corrupt_states`).
+                Err(Error::UnknownLab(_) | Error::CorruptState { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -131,4 +156,20 @@ pub fn orphan_namespaces() -> Result<Vec<String>, Error> {
         .collect();
     orphans.sort();
     Ok(orphans)
+}
+
+/// Removes state files that cannot be read as a lab (their namespaces are then orphans, which
+/// `xdpdbg lab down --all` removes too). Returns the files removed.
+pub fn remove_corrupt_states() -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(STATE_DIR).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(id) = name.strip_suffix(".json")
+            && matches!(LabInfo::load(id), Err(Error::CorruptState { .. }))
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }

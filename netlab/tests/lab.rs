@@ -266,3 +266,22 @@ fn options_reach_the_kernel() {
     let err = lab.exec("h9", &["true"]).unwrap_err();
     assert!(err.to_string().contains("sw, h1, h2"), "{err}");
 }
+
+#[test]
+fn a_stale_handle_never_removes_a_new_lab_of_the_same_name() {
+    require_root();
+    let name = format!("reuse-{}", std::process::id());
+    let old = LabSpec::new(1).name(&name).build().unwrap();
+    // Someone else removes it (as `xdpdbg lab down` would) and builds a new lab by that name.
+    Lab::open(&name).unwrap().teardown().unwrap();
+    let new = LabSpec::new(2).name(&name).build().unwrap();
+    drop(old);
+    assert!(
+        netns::exists(&format!("xl-{name}-sw")),
+        "the old handle removed the new lab"
+    );
+    assert_eq!(new.ping("h1", "h2", 1).unwrap().received, 1);
+    let namespaces = new.info().namespaces();
+    drop(new);
+    assert_gone(&name, &namespaces);
+}

@@ -148,7 +148,7 @@ pub fn run_checks() -> Vec<Check> {
                 None => "always on (no sysctl)".to_string(),
             },
         )
-        .hint("sysctl -w net.core.bpf_jit_enable=1; `xdpdbg top` needs JITed programs"),
+        .hint("sysctl -w net.core.bpf_jit_enable=1 (profiling needs JITed programs)"),
     );
 
     for (program, package, needed) in [

@@ -1,7 +1,7 @@
 //! The `xdpdbg lab` and `xdpdbg doctor` commands, run as a user would run them.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn xdpdbg() -> Command {
@@ -104,18 +104,24 @@ fn up_exec_list_down() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("no lab named"));
 }
 
-/// `lab up --hold` keeps the lab while it runs; the signal tears it down.
-fn held_lab_is_removed_on(signal: nix::sys::signal::Signal) {
-    require_root();
-    let name = format!("hold-{}-{}", signal as i32, std::process::id());
-    let _down = Down(name.clone());
+/// Starts `xdpdbg lab up --hold` and returns once the lab is up.
+#[allow(clippy::zombie_processes)] // the child is returned, and every caller waits for it
+fn hold_lab(name: &str, hosts: u32) -> Child {
     let mut child = xdpdbg()
-        .args(["lab", "up", "--hold", "--hosts", "2", "--name", &name])
-        .stdout(Stdio::piped())
+        .args([
+            "lab",
+            "up",
+            "--hold",
+            "--hosts",
+            &hosts.to_string(),
+            "--name",
+            name,
+        ])
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let line = lines
@@ -123,10 +129,18 @@ fn held_lab_is_removed_on(signal: nix::sys::signal::Signal) {
             .expect("xdpdbg exited before the lab was up")
             .unwrap();
         if line.contains("Ctrl-C") {
-            break;
+            return child;
         }
         assert!(Instant::now() < deadline, "lab up --hold did not get ready");
     }
+}
+
+/// `lab up --hold` keeps the lab while it runs; the signal tears it down.
+fn held_lab_is_removed_on(signal: nix::sys::signal::Signal) {
+    require_root();
+    let name = format!("hold-{}-{}", signal as i32, std::process::id());
+    let _down = Down(name.clone());
+    let mut child = hold_lab(&name, 2);
     assert!(namespaces().contains(&format!("xl-{name}-sw")));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
     let status = child.wait().unwrap();
@@ -157,13 +171,7 @@ fn stale_labs_of_killed_processes_are_collected() {
     require_root();
     let name = format!("stale-{}", std::process::id());
     let _down = Down(name.clone());
-    let mut child = xdpdbg()
-        .args(["lab", "up", "--hold", "--hosts", "1", "--name", &name])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while !lines.next().unwrap().unwrap().contains("Ctrl-C") {}
+    let mut child = hold_lab(&name, 1);
     // SIGKILL cannot be caught: the lab stays, owned by a dead process.
     child.kill().unwrap();
     child.wait().unwrap();

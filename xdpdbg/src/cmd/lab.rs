@@ -3,7 +3,7 @@
 use anyhow::{Context as _, bail};
 use netlab::{Lab, LabInfo, LabSpec};
 use std::process::ExitCode;
-use xdpdbg::output::{self, OK, WARN};
+use xdpdbg::output::{self, FAIL, OK, WARN};
 
 /// The `lab` subcommands.
 #[derive(clap::Subcommand)]
@@ -119,7 +119,8 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     let lab = spec.build().context("cannot build the lab")?;
     if args.hold {
         describe(lab.info(), args.json)?;
-        anstream::println!("Holding lab {}: press Ctrl-C to tear it down.", lab.id());
+        // On stderr, so `--json` output stays one JSON document.
+        anstream::eprintln!("Holding lab {}: press Ctrl-C to tear it down.", lab.id());
         // The lab's signal handler tears it down and ends the process.
         loop {
             std::thread::park();
@@ -130,20 +131,19 @@ fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
     if !args.json {
         anstream::println!(
             "Try:    xdpdbg lab exec {}h1 -- ping -c 3 h2\nRemove: xdpdbg lab down {}",
-            lab_flag(&info.id)?,
+            lab_flag(&info.id),
             info.id
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--lab ID ` when more than one lab exists, so the printed hint works as typed.
-fn lab_flag(id: &str) -> anyhow::Result<String> {
-    Ok(if netlab::list_labs()?.len() > 1 {
-        format!("--lab {id} ")
-    } else {
-        String::new()
-    })
+/// `--lab ID ` unless this is the only lab, so the printed hint works as typed.
+fn lab_flag(id: &str) -> String {
+    match netlab::list_labs() {
+        Ok(labs) if labs.len() == 1 => String::new(),
+        _ => format!("--lab {id} "),
+    }
 }
 
 fn describe(info: &LabInfo, json: bool) -> anyhow::Result<()> {
@@ -243,6 +243,15 @@ fn down(args: &DownArgs) -> anyhow::Result<ExitCode> {
     } else {
         targets.push(resolve(args.lab.as_deref())?.info().clone());
     }
+    if args.all {
+        for path in netlab::remove_corrupt_states() {
+            anstream::println!(
+                "{} removed corrupt state file {}",
+                output::styled(OK, "✓"),
+                path.display()
+            );
+        }
+    }
     let orphans = if args.all || args.stale {
         netlab::orphan_namespaces()?
     } else {
@@ -252,6 +261,8 @@ fn down(args: &DownArgs) -> anyhow::Result<ExitCode> {
         anstream::println!("nothing to remove");
         return Ok(ExitCode::SUCCESS);
     }
+    // Remove all that can be removed, then report what could not.
+    let mut failures = 0;
     for info in targets {
         if let Some(pid) = info.owner_pid.filter(|_| !info.is_stale()) {
             anstream::println!(
@@ -260,17 +271,28 @@ fn down(args: &DownArgs) -> anyhow::Result<ExitCode> {
                 info.id
             );
         }
-        Lab::open(&info.id)?
-            .teardown()
-            .with_context(|| format!("cannot remove lab {}", info.id))?;
-        anstream::println!("{} removed lab {}", output::styled(OK, "✓"), info.id);
+        match Lab::open(&info.id).and_then(Lab::teardown) {
+            Ok(()) => anstream::println!("{} removed lab {}", output::styled(OK, "✓"), info.id),
+            Err(e) => {
+                failures += 1;
+                anstream::eprintln!("{} lab {}: {e}", output::styled(FAIL, "✗"), info.id);
+            }
+        }
     }
     for ns in orphans {
-        netlab::netns::delete(&ns).with_context(|| format!("cannot remove namespace {ns}"))?;
-        anstream::println!(
-            "{} removed leftover namespace {ns}",
-            output::styled(OK, "✓")
-        );
+        match netlab::netns::delete(&ns) {
+            Ok(()) => anstream::println!(
+                "{} removed leftover namespace {ns}",
+                output::styled(OK, "✓")
+            ),
+            Err(e) => {
+                failures += 1;
+                anstream::eprintln!("{} namespace {ns}: {e}", output::styled(FAIL, "✗"));
+            }
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} could not be removed");
     }
     Ok(ExitCode::SUCCESS)
 }
