@@ -4,10 +4,10 @@
 //! that follows the bridge through rtnetlink builds on it.
 
 use anyhow::Context as _;
-use aya::programs::Xdp;
 use clap::{Parser, Subcommand};
 use preflight::{Capability, Feature};
 use std::process::ExitCode;
+use verifier_explain::Verdict;
 
 /// The concealed XDP switch: manage a Linux bridge with any tool; the XDP fast path follows.
 #[derive(Parser)]
@@ -51,15 +51,15 @@ fn line(check: &str, result: Result<String, String>) -> CheckLine {
 
 /// Loads the embedded data plane into the verifier (and unloads it at once).
 fn verify_data_plane() -> anyhow::Result<String> {
-    let mut ebpf = aya::Ebpf::load(switch_ebpf::SWITCH).context("cannot load the switch object")?;
-    let prog: &mut Xdp = ebpf
-        .program_mut(switch_ebpf::PROGRAM)
-        .context("the object has no switch program")?
-        .try_into()?;
-    prog.load()
-        .context("the verifier rejected the data plane")?;
-    let insns = prog.info()?.verified_instruction_count().unwrap_or(0);
-    Ok(format!("accepted, {insns} instructions verified"))
+    let outcomes = verifier_explain::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::PROGRAM))
+        .context("cannot load the switch object")?;
+    match outcomes.first().map(|o| &o.verdict) {
+        Some(Verdict::Accepted { stats }) => Ok(format!("accepted, {stats}")),
+        Some(Verdict::Rejected { message, .. }) => {
+            anyhow::bail!("the verifier rejected the data plane: {message}")
+        }
+        other => anyhow::bail!("the data plane was not loaded: {other:?}"),
+    }
 }
 
 fn check(json: bool) -> anyhow::Result<ExitCode> {

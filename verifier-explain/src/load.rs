@@ -29,7 +29,7 @@ pub enum LoadError {
 pub enum Verdict {
     /// The program loaded.
     Accepted {
-        /// The verifier's statistics, e.g. `18 verified instructions`.
+        /// The verifier's statistics, e.g. `18 instructions verified`.
         stats: String,
     },
     /// The verifier (or the kernel) refused it.
@@ -144,7 +144,7 @@ pub fn load_object(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>,
                     .info()
                     .map(|i| {
                         format!(
-                            "{} verified instructions",
+                            "{} instructions verified",
                             i.verified_instruction_count().unwrap_or(0)
                         )
                     })

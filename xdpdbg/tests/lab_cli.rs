@@ -20,6 +20,12 @@ fn namespaces() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asserts that no namespace of lab `name` exists.
+fn assert_no_lab(name: &str) {
+    let listed = namespaces();
+    assert!(!listed.contains(&format!("xl-{name}-")), "{listed}");
+}
+
 /// Removes the lab even if the test fails before it does.
 struct Down(String);
 impl Drop for Down {
@@ -94,11 +100,7 @@ fn up_exec_list_down() {
         "{}",
         String::from_utf8_lossy(&down.stderr)
     );
-    assert!(
-        !namespaces().contains(&format!("xl-{name}-")),
-        "{}",
-        namespaces()
-    );
+    assert_no_lab(&name);
     let again = xdpdbg().args(["lab", "down", &name]).output().unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("no lab named"));
@@ -149,11 +151,7 @@ fn held_lab_is_removed_on(signal: nix::sys::signal::Signal) {
         Some(signal as i32),
         "xdpdbg should die of the signal after cleaning up"
     );
-    assert!(
-        !namespaces().contains(&format!("xl-{name}-")),
-        "{}",
-        namespaces()
-    );
+    assert_no_lab(&name);
 }
 
 #[test]
@@ -184,11 +182,7 @@ fn stale_labs_of_killed_processes_are_collected() {
     );
     let down = xdpdbg().args(["lab", "down", "--stale"]).output().unwrap();
     assert!(down.status.success());
-    assert!(
-        !namespaces().contains(&format!("xl-{name}-")),
-        "{}",
-        namespaces()
-    );
+    assert_no_lab(&name);
 }
 
 #[test]
