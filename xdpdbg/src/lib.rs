@@ -5,4 +5,11 @@
 //! JSON for scripts). The bpf(2) layer that aya lacks (syscall programs, batch map operations,
 //! full program info) lands here with the map and profiling commands.
 
+pub mod cas;
 pub mod output;
+pub mod sys;
+
+/// The library's own eBPF objects, built from `bpf/*.bpf.c` by the build script.
+mod objects {
+    include!(concat!(env!("OUT_DIR"), "/objects.rs"));
+}
