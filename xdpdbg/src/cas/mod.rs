@@ -31,6 +31,10 @@ pub use args::{MAX_KEY, MAX_VALUE};
 
 use crate::sys::{MapFd, MapInfo, SysError, TestRun};
 
+/// The tombstone of the ageing protocol (`XDPDBG_DYING` in `include/xdpdbg/ageing.h`): a
+/// `last_seen` holding it means the entry is being deleted and counts as absent.
+pub const DYING: u64 = u64::MAX;
+
 /// Why a compare-and-swap could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum CasError {
@@ -250,6 +254,13 @@ impl Cas {
                 self.run(p, CasOp::CasDelete, key, field, expected, tombstone, &[])
             }
         }
+    }
+
+    /// Ages one entry out with the protocol of `include/xdpdbg/ageing.h`: deletes it only if its
+    /// `last_seen` field still holds `seen`, the stale time the caller read. Returns
+    /// [`Outcome::Mismatch`] when the data plane refreshed it meanwhile (the entry stays).
+    pub fn age_out(&self, key: &[u8], last_seen: FieldRef, seen: u64) -> Result<Outcome, CasError> {
+        self.compare_and_delete(key, last_seen, seen, DYING)
     }
 
     /// If `field` holds `expected`, replaces the whole value with `value`, atomically.
