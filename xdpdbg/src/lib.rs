@@ -6,8 +6,10 @@
 //! full program info) lands here with the map and profiling commands.
 
 pub mod cas;
+pub mod maps;
 pub mod output;
 pub mod sys;
+pub mod typed;
 
 /// The library's own eBPF objects, built from `bpf/*.bpf.c` by the build script.
 mod objects {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 #[command(
     name = "xdpdbg",
     version,
-    after_help = "Examples:\n  xdpdbg doctor\n  xdpdbg lab up --hosts 3\n  xdpdbg lab exec h1 -- ping -c 3 h2\n  xdpdbg lab down --all\n\n\
+    after_help = "Examples:\n  xdpdbg doctor\n  xdpdbg lab up --hosts 3\n  xdpdbg lab exec h1 -- ping -c 3 h2\n  xdpdbg lab down --all\n  xdpdbg map list\n  xdpdbg map dump counts --json\n\n\
 Exit status: 0 success, 1 failure (or a failed check), 2 usage error;\n\
 `lab exec` exits with the command's own status."
 )]
@@ -27,6 +27,16 @@ enum Command {
     /// Build, use and remove network labs (hosts around a Linux bridge, in namespaces)
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
+    /// Inspect and change maps: list, dump, get/set/delete, cas, snapshot, diff, watch
+    Map(MapArgs),
+}
+
+/// `xdpdbg map` with no subcommand opens the interactive browser.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct MapArgs {
+    #[command(subcommand)]
+    command: Option<cmd::map::MapCommand>,
 }
 
 fn main() -> ExitCode {
@@ -34,6 +44,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Doctor(args) => cmd::doctor::run(&args),
         Command::Lab(command) => cmd::lab::run(command),
+        Command::Map(MapArgs { command: Some(c) }) => cmd::map::run(c),
+        Command::Map(MapArgs { command: None }) => cmd::map::browse(),
     };
     match result {
         Ok(code) => code,
