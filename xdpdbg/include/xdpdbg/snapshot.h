@@ -15,13 +15,8 @@
 //
 // Use it for counters (values whose fields only ever add up): the snapshot sums both maps.
 //
-//   struct stats_def {
-//           __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-//           __uint(max_entries, 4);
-//           __type(key, __u32);
-//           __type(value, struct counters);
-//   };
-//   XDPDBG_SNAPSHOT_MAPS(stats, stats_def);       // maps stats_a, stats_b and the outer `stats`
+//   // maps stats_a and stats_b (per-CPU arrays of 4 struct counters) and the outer `stats`
+//   XDPDBG_SNAPSHOT_MAPS(stats, BPF_MAP_TYPE_PERCPU_ARRAY, 4, __u32, struct counters);
 //   ...
 //   void *active = xdpdbg_snapshot_active(&stats);  // once per program run
 //   struct counters *c = active ? bpf_map_lookup_elem(active, &key) : NULL;
@@ -38,14 +33,24 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define XDPDBG_SNAPSHOT_MAPS(name, inner_def)                                                      \
-	struct inner_def name##_a SEC(".maps"), name##_b SEC(".maps");                             \
+// clang 14 writes a map-in-map's buffer value type into BTF only as a forward declaration, which
+// loaders reject; a read-only zero value of that type (`<name>_zero`, in .rodata) makes clang
+// emit the type whole.
+#define XDPDBG_SNAPSHOT_MAPS(name, map_type, entries, key_type, value_type)                       \
+	typedef struct {                                                                           \
+		__uint(type, map_type);                                                            \
+		__uint(max_entries, entries);                                                      \
+		__type(key, key_type);                                                             \
+		__type(value, value_type);                                                         \
+	} name##_buffer_def;                                                                       \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                                          \
 		__uint(max_entries, 2);                                                            \
 		__type(key, __u32);                                                                \
-		__array(values, struct inner_def);                                                 \
-	} name SEC(".maps")
+		__array(values, name##_buffer_def);                                                \
+	} name SEC(".maps");                                                                       \
+	name##_buffer_def name##_a SEC(".maps"), name##_b SEC(".maps");                          \
+	const value_type name##_zero __attribute__((used)) = {}
 
 // The active map of the snapshot pair `outer` (NULL until the loader installed the pair).
 static __always_inline void *xdpdbg_snapshot_active(void *outer)
