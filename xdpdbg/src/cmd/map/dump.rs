@@ -37,6 +37,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map(|f| Filter::parse(f).with_context(|| format!("in filter `{f}`")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (map, schema) = super::open(&args.map)?;
+    for (f, text) in filters.iter().zip(&args.filters) {
+        f.check(schema.key.as_ref(), schema.value.as_ref())
+            .with_context(|| format!("in filter `{text}`"))?;
+    }
     let entries = read::read_all(&map)?;
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 20, stdout);
