@@ -274,6 +274,7 @@ pub(crate) fn kind_of(v: &Value) -> String {
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
         Value::String(s) => format!("the text \"{}\"", s.chars().take(40).collect::<String>()),
+        Value::Array(a) if a.len() == 1 => "an array of 1 element".to_string(),
         Value::Array(a) => format!("an array of {} elements", a.len()),
         Value::Object(_) => "an object".to_string(),
     }
@@ -374,11 +375,7 @@ pub(crate) fn write(
                             path: path.to_string(),
                             c_name: node.c_name.clone(),
                             text: s.clone(),
-                            expected: format!(
-                                "text that fits: it is {} bytes, and {} holds at most {len}",
-                                s.len(),
-                                node.c_name
-                            ),
+                            expected: format!("text of at most {len} bytes (it has {})", s.len()),
                         });
                     }
                     let mut bytes = s.as_bytes().to_vec();
@@ -487,6 +484,8 @@ pub(crate) struct Literal {
     pub magnitude: u128,
     /// Written in hex, octal or binary: a bit pattern rather than a signed quantity.
     pub pattern: bool,
+    /// Too large even for 128 bits (`magnitude` is then meaningless).
+    pub overflow: bool,
 }
 
 /// Reads `42`, `-42`, `0x2a`, `0o52`, `0b101010`.
@@ -506,11 +505,12 @@ pub(crate) fn literal(text: &str) -> Option<Literal> {
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    let magnitude = u128::from_str_radix(digits, radix).ok()?;
+    let parsed = u128::from_str_radix(digits, radix).ok();
     Some(Literal {
         negative,
-        magnitude,
+        magnitude: parsed.unwrap_or(u128::MAX),
         pattern: radix != 10,
+        overflow: parsed.is_none(),
     })
 }
 
@@ -530,6 +530,9 @@ pub(crate) fn fit(lit: &Literal, bits: u32, signed: bool) -> Result<u128, (Strin
             ("0".to_string(), max_u.to_string())
         }
     };
+    if lit.overflow {
+        return Err(range());
+    }
     if lit.negative && lit.magnitude != 0 {
         if !signed || lit.magnitude > max_pos + 1 {
             return Err(range());
@@ -571,12 +574,14 @@ pub(crate) fn integer(node: &Node, v: &Value, bits: u32, path: &str) -> Result<u
                     negative: false,
                     magnitude: u128::from(u),
                     pattern: false,
+                    overflow: false,
                 }
             } else if let Some(i) = n.as_i64() {
                 Literal {
                     negative: i < 0,
                     magnitude: u128::from(i.unsigned_abs()),
                     pattern: false,
+                    overflow: false,
                 }
             } else {
                 return Err(TypeError::BadValue {

@@ -59,7 +59,7 @@ pub enum TypeError {
         got: usize,
     },
     /// A field name that the struct or union does not have.
-    #[error("{} ({c_name}) has no field `{name}`; its fields are: {available}", at(.path))]
+    #[error("{} has no field `{name}`; its fields are: {available}", subject(.path, .c_name))]
     UnknownField {
         /// Where the lookup happened.
         path: String,
@@ -71,7 +71,7 @@ pub enum TypeError {
         available: String,
     },
     /// A field name used on something that has no fields.
-    #[error("{} is {c_name}, which has no fields; remove `.{name}`", at(.path))]
+    #[error("{} has no fields; remove `.{name}`", subject(.path, .c_name))]
     NoFields {
         /// The path of the thing without fields.
         path: String,
@@ -81,7 +81,7 @@ pub enum TypeError {
         name: String,
     },
     /// An index used on something that is not an array.
-    #[error("{} is {c_name}, not an array; remove `[{index}]`", at(.path))]
+    #[error("{} is not an array; remove `[{index}]`", subject(.path, .c_name))]
     NotAnArray {
         /// The path of the thing.
         path: String,
@@ -92,9 +92,8 @@ pub enum TypeError {
     },
     /// An array index past the end.
     #[error(
-        "index {index} is out of bounds: {} ({c_name}) has {len} elements, so indexes run from 0 \
-         to {}",
-        at(.path),
+        "index {index} is out of bounds: {} has {len} elements, so indexes run from 0 to {}",
+        subject(.path, .c_name),
         .len.saturating_sub(1)
     )]
     IndexOutOfBounds {
@@ -119,7 +118,7 @@ pub enum TypeError {
         reason: String,
     },
     /// A number that does not fit the field.
-    #[error("{} ({c_name}): {value} is out of range; it takes {min} to {max}", at(.path))]
+    #[error("{}: {value} is out of range; it takes {min} to {max}", subject(.path, .c_name))]
     OutOfRange {
         /// The field.
         path: String,
@@ -133,7 +132,7 @@ pub enum TypeError {
         max: String,
     },
     /// A JSON value of the wrong kind (an object for an integer, a number for a struct...).
-    #[error("{} ({c_name}) takes {expected}, not {got}", at(.path))]
+    #[error("{} takes {expected}, not {got}", subject(.path, .c_name))]
     WrongKind {
         /// The field.
         path: String,
@@ -146,7 +145,7 @@ pub enum TypeError {
     },
     /// Text that cannot be read as a value of the field (a malformed MAC or IP address, an
     /// unknown enumerator, a string too long for a `char` array...).
-    #[error("{} ({c_name}): `{text}` is not {expected}", at(.path))]
+    #[error("{}: `{text}` is not {expected}", subject(.path, .c_name))]
     BadValue {
         /// The field.
         path: String,
@@ -167,8 +166,8 @@ pub enum TypeError {
     },
     /// A field that the kernel manages (`struct bpf_spin_lock`, `struct bpf_timer`, ...).
     #[error(
-        "{} is {c_name}, which the kernel manages; leave it out (its bytes are kept as they are)",
-        at(.path)
+        "{} is managed by the kernel; leave it out (its bytes are kept as they are)",
+        subject(.path, .c_name)
     )]
     KernelManaged {
         /// The field.
@@ -210,9 +209,8 @@ pub enum TypeError {
     },
     /// A field that is not integer-like, used where an integer is needed.
     #[error(
-        "{} is {c_name}, which is not an integer; pick one of its integer members or use the \
-         whole value",
-        at(.path)
+        "{} is not an integer; pick one of its integer members, or use the whole value",
+        subject(.path, .c_name)
     )]
     NotAnInteger {
         /// The field.
@@ -222,11 +220,12 @@ pub enum TypeError {
     },
 }
 
-/// How a path is named in messages.
-pub(crate) fn at(path: &str) -> String {
+/// How a field is named in messages: `` `hops[2].addr` (__be32) ``, or the type alone for the
+/// whole key or value.
+fn subject(path: &str, c_name: &str) -> String {
     if path.is_empty() {
-        "the value".to_string()
+        c_name.to_string()
     } else {
-        format!("`{path}`")
+        format!("`{path}` ({c_name})")
     }
 }

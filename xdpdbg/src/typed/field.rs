@@ -273,7 +273,7 @@ fn kind_of(node: &Node, form: &Form) -> FieldKind {
 /// zero-extended (for a bitfield: its bits, right-aligned). So for a `__be16 port` holding 8080
 /// the raw value is `8080u16.swap_bytes()` on x86, the same word a compare-and-swap on the
 /// memory sees; [`Field::format`] turns it back into `8080`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Field {
     /// The path, normalized (`hops[2].addr`).
     pub path: String,
@@ -295,6 +295,21 @@ pub struct Field {
     form: Form,
     abs_bit: u64,
     root_size: usize,
+}
+
+impl std::fmt::Debug for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Field")
+            .field("path", &self.path)
+            .field("offset", &self.offset)
+            .field("size", &self.size)
+            .field("bit_offset", &self.bit_offset)
+            .field("bit_size", &self.bit_size)
+            .field("signed", &self.signed)
+            .field("kind", &self.kind)
+            .field("c_name", &self.c_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Field {

@@ -84,7 +84,7 @@ impl Num {
 
 /// Reads text as a number: integer literals (`42`, `-1`, `0x2a`) or decimals.
 fn number(text: &str) -> Option<Num> {
-    if let Some(lit) = literal(text) {
+    if let Some(lit) = literal(text).filter(|l| !l.overflow) {
         let m = i128::try_from(lit.magnitude).ok()?;
         return Some(Num::Int(if lit.negative { -m } else { m }));
     }

@@ -12,9 +12,9 @@ use btf_rs::{Btf, Type};
 use super::error::TypeError;
 use super::readable::{self, Form};
 
-/// Largest type laid out: no map key or value comes near it, and it bounds what `encode`
-/// allocates.
-pub(crate) const MAX_SIZE: usize = 256 << 20;
+/// Largest type laid out: the kernel caps map values at `KMALLOC_MAX_SIZE` (4 MiB with 4 KiB
+/// pages), and this bounds what `encode` allocates.
+pub(crate) const MAX_SIZE: usize = 64 << 20;
 /// Largest number of values one decode may produce.
 const MAX_WEIGHT: u64 = 1 << 24;
 /// Deepest nesting of structs and arrays.

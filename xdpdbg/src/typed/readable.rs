@@ -71,7 +71,7 @@ fn ipv6_name(name: &str) -> bool {
 
 /// An unsigned, non-bool integer of `size` bytes.
 fn plain_uint(node: &Node, size: usize) -> bool {
-    matches!(&node.kind, Kind::Int(i) if !i.is_bool && node.size == size)
+    matches!(&node.kind, Kind::Int(i) if !i.is_bool && !i.signed && node.size == size)
 }
 
 /// The form for `node` seen through a member called `name` (`None` for a whole key or value).
