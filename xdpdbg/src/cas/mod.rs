@@ -337,7 +337,7 @@ impl Cas {
                 }
             )));
         }
-        if !locked && field.offset % field.width != 0 {
+        if !locked && !field.offset.is_multiple_of(field.width) {
             return Err(CasError::Unsupported(format!(
                 "the field at offset {} is not aligned to its {} bytes; atomics need aligned \
                  fields",
