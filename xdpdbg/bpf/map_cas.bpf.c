@@ -67,17 +67,29 @@ static __always_inline __u64 locked_read(__u8 *v, __u32 off, __u32 width)
 	return x;
 }
 
-static __always_inline void locked_write(__u8 *v, struct cas_args *args, int whole)
+static __always_inline void locked_write_field(__u8 *v, struct cas_args *args)
 {
 	for (__u32 i = 0; i < CAS_MAX_VALUE; i++) {
 		if (i >= value_size)
 			break;
 		if (i >= lock_offset && i < lock_offset + 4)
 			continue;
-		if (whole)
-			v[i] = args->value[i];
-		else if (i >= args->offset && i < args->offset + args->width)
+		if (i >= args->offset && i < args->offset + args->width)
 			v[i] = args->desired >> ((i - args->offset) * 8);
+	}
+}
+
+// Copies the new value from the argument block. Unrolled: the verifier only allows context
+// reads at constant offsets.
+static __always_inline void locked_write_value(__u8 *v, struct cas_args *args)
+{
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < CAS_MAX_VALUE; i++) {
+		if (i >= value_size)
+			break;
+		if (i >= lock_offset && i < lock_offset + 4)
+			continue;
+		v[i] = args->value[i];
 	}
 }
 
@@ -96,8 +108,10 @@ static __always_inline int locked_op(void *v, struct cas_args *args)
 	bpf_spin_lock((struct bpf_spin_lock *)(v + lock_offset));
 	args->observed = locked_read(v, off, width);
 	ret = args->observed == args->expected ? CAS_SWAPPED : CAS_MISMATCH;
-	if (ret == CAS_SWAPPED)
-		locked_write(v, args, args->op == CAS_OP_LOCKED_UPDATE);
+	if (ret == CAS_SWAPPED && args->op == CAS_OP_LOCKED_UPDATE)
+		locked_write_value(v, args);
+	else if (ret == CAS_SWAPPED)
+		locked_write_field(v, args);
 	bpf_spin_unlock((struct bpf_spin_lock *)(v + lock_offset));
 	return ret;
 }
