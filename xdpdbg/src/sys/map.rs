@@ -6,35 +6,14 @@ use std::path::Path;
 
 use aya_obj::generated::{bpf_attr, bpf_cmd, bpf_map_info};
 
-use super::syscall::{bpf, bpf_fd, c_name, fd_by_id, next_id, obj_info, zeroed};
+use super::syscall::{bpf, bpf_fd, c_name, fd_by_id, ids, obj_info, zeroed};
 use super::{Op, Result, SysError};
 
 /// The ids of every map on the system, in increasing order.
 ///
 /// Maps can be freed between two steps of the walk; they simply do not appear.
 pub fn map_ids() -> impl Iterator<Item = Result<u32>> {
-    let mut cur = Some(0u32);
-    std::iter::from_fn(move || {
-        let start = cur?;
-        match next_id(
-            Op("BPF_MAP_GET_NEXT_ID"),
-            bpf_cmd::BPF_MAP_GET_NEXT_ID,
-            start,
-        ) {
-            Ok(Some(id)) => {
-                cur = Some(id);
-                Some(Ok(id))
-            }
-            Ok(None) => {
-                cur = None;
-                None
-            }
-            Err(e) => {
-                cur = None;
-                Some(Err(e))
-            }
-        }
-    })
+    ids(Op("BPF_MAP_GET_NEXT_ID"), bpf_cmd::BPF_MAP_GET_NEXT_ID)
 }
 
 /// What the kernel reports about a map (`struct bpf_map_info`).

@@ -5,33 +5,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use aya_obj::generated::{bpf_cmd, bpf_insn, bpf_prog_info};
 
-use super::syscall::{bpf, bpf_fd, c_name, fd_by_id, next_id, obj_info, zeroed};
+use super::syscall::{bpf, bpf_fd, c_name, fd_by_id, ids, obj_info, zeroed};
 use super::{Op, Result, SysError};
 
 /// The ids of every program on the system, in increasing order.
 pub fn prog_ids() -> impl Iterator<Item = Result<u32>> {
-    let mut cur = Some(0u32);
-    std::iter::from_fn(move || {
-        let start = cur?;
-        match next_id(
-            Op("BPF_PROG_GET_NEXT_ID"),
-            bpf_cmd::BPF_PROG_GET_NEXT_ID,
-            start,
-        ) {
-            Ok(Some(id)) => {
-                cur = Some(id);
-                Some(Ok(id))
-            }
-            Ok(None) => {
-                cur = None;
-                None
-            }
-            Err(e) => {
-                cur = None;
-                Some(Err(e))
-            }
-        }
-    })
+    ids(Op("BPF_PROG_GET_NEXT_ID"), bpf_cmd::BPF_PROG_GET_NEXT_ID)
 }
 
 /// What `BPF_PROG_LOAD` needs.

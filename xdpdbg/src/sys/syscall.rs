@@ -61,6 +61,21 @@ pub(super) fn next_id(op: Op, cmd: bpf_cmd, start: u32) -> Result<Option<u32>> {
     }
 }
 
+/// Iterates over one id space (maps, programs, ...) in increasing order, stopping at the first
+/// error. Objects freed during the walk simply do not appear.
+pub(super) fn ids(op: Op, cmd: bpf_cmd) -> impl Iterator<Item = Result<u32>> {
+    let mut cur = Some(0u32);
+    std::iter::from_fn(move || {
+        let start = cur?;
+        let next = next_id(op, cmd, start).transpose();
+        cur = match &next {
+            Some(Ok(id)) => Some(*id),
+            _ => None,
+        };
+        next
+    })
+}
+
 /// Turns an id into a file descriptor with one of the `BPF_*_GET_FD_BY_ID` commands.
 pub(super) fn fd_by_id(op: Op, cmd: bpf_cmd, id: u32) -> Result<OwnedFd> {
     let mut attr = zeroed();
