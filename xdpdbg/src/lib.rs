@@ -9,6 +9,7 @@ pub mod cas;
 pub mod maps;
 pub mod output;
 pub mod sys;
+pub mod tui;
 pub mod typed;
 
 /// The library's own eBPF objects, built from `bpf/*.bpf.c` by the build script.

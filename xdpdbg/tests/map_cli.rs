@@ -264,7 +264,7 @@ fn list_per_cpu_values_and_refusals() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["id"].to_string() == id)
+        .find(|e| e["id"] == m.map.info().unwrap().id)
         .expect("the map is listed");
     assert_eq!(me["type"], "percpu_array");
     assert_eq!(me["name"], "stats_a");

@@ -58,6 +58,8 @@ pub enum MapCommand {
     Diff(snapshot::DiffArgs),
     /// Live view of entries added, removed and changed, with rates
     Watch(watch::Args),
+    /// The interactive browser (what `xdpdbg map` alone opens), with a headless mode
+    Tui(TuiArgs),
 }
 
 /// Runs one `xdpdbg map` subcommand.
@@ -72,14 +74,55 @@ pub fn run(command: MapCommand) -> anyhow::Result<ExitCode> {
         MapCommand::Snapshot(a) => snapshot::run(&a),
         MapCommand::Diff(a) => snapshot::diff(&a),
         MapCommand::Watch(a) => watch::run(&a),
+        MapCommand::Tui(a) => tui(&a),
     }
 }
 
 /// `xdpdbg map` alone: the interactive browser.
 pub fn browse() -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "the interactive map browser is not built yet; use `xdpdbg map list` and `xdpdbg map dump`"
-    )
+    xdpdbg::tui::run(xdpdbg::tui::TuiOptions::default())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Options of `xdpdbg map tui`.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  xdpdbg map tui --refresh 500\n  \
+xdpdbg map tui --headless-keys '/ text:counts enter' --size 100x30\n\n\
+Keys: arrows/j/k move, Enter opens, / search, f filter, e edit, d delete (asks y/n), r refresh,\n\
+p pause, ? help, Esc back, q quit. Headless mode plays key names and prints the final screen.")]
+pub struct TuiArgs {
+    /// Refresh period in milliseconds
+    #[arg(long, default_value_t = xdpdbg::tui::DEFAULT_REFRESH_MS)]
+    refresh: u64,
+    /// Play these keys without a terminal and print the final screen (for tests and demos)
+    #[arg(long, value_name = "KEYS")]
+    headless_keys: Option<String>,
+    /// Screen size in headless mode, WIDTHxHEIGHT
+    #[arg(long, default_value = "120x40", requires = "headless_keys")]
+    size: String,
+    /// In headless mode, write every screen to this file instead
+    #[arg(long, requires = "headless_keys")]
+    frames_out: Option<std::path::PathBuf>,
+}
+
+fn tui(args: &TuiArgs) -> anyhow::Result<ExitCode> {
+    let headless = match &args.headless_keys {
+        Some(keys) => {
+            let (width, height) = xdpdbg::tui::parse_size(&args.size)?;
+            Some(xdpdbg::tui::Headless {
+                keys: xdpdbg::tui::parse_keys(keys)?,
+                width,
+                height,
+                frames_out: args.frames_out.clone(),
+            })
+        }
+        None => None,
+    };
+    xdpdbg::tui::run(xdpdbg::tui::TuiOptions {
+        refresh_ms: args.refresh,
+        headless,
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens MAP with its schema, with the map named in any error.

@@ -1,0 +1,387 @@
+//! Keys to state changes, and the names scripted (headless) runs give keys.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::state::{Action, App, Focus, Mode};
+
+/// Applies one key press; returns what the kernel must do, if anything.
+pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    // Raw mode turns Ctrl-C into a key: it always quits.
+    if ctrl && key.code == KeyCode::Char('c') {
+        app.quit = true;
+        return None;
+    }
+    // A new key press replaces the last message (errors stay until then).
+    if !matches!(app.mode, Mode::Help | Mode::Detail) {
+        app.status = None;
+    }
+    match app.mode.clone() {
+        Mode::Normal => normal(app, key),
+        Mode::Help | Mode::Detail => {
+            app.mode = Mode::Normal;
+            None
+        }
+        Mode::ConfirmDelete { key: k, key_text } => {
+            app.mode = Mode::Normal;
+            match (key.code, &app.open) {
+                (KeyCode::Char('y' | 'Y'), Some(v)) => Some(Action::Delete {
+                    id: v.set.id,
+                    key: k,
+                }),
+                _ => {
+                    app.info(format!("kept key {key_text}"));
+                    None
+                }
+            }
+        }
+        Mode::Search { input, previous } => {
+            match edit_line(input, key) {
+                Line::Typing(input) => {
+                    app.set_search(&input);
+                    app.mode = Mode::Search { input, previous };
+                }
+                Line::Done(_) => app.mode = Mode::Normal,
+                Line::Cancelled => {
+                    app.set_search(&previous);
+                    app.mode = Mode::Normal;
+                }
+            }
+            None
+        }
+        Mode::Filter { input } => {
+            match edit_line(input, key) {
+                Line::Typing(input) => app.mode = Mode::Filter { input },
+                Line::Done(text) => {
+                    app.mode = Mode::Normal;
+                    app.set_filter(&text);
+                }
+                Line::Cancelled => app.mode = Mode::Normal,
+            }
+            None
+        }
+        Mode::Edit {
+            key: k,
+            key_text,
+            input,
+        } => match edit_line(input, key) {
+            Line::Typing(input) => {
+                app.mode = Mode::Edit {
+                    key: k,
+                    key_text,
+                    input,
+                };
+                None
+            }
+            Line::Done(text) => {
+                app.mode = Mode::Normal;
+                let id = app.open.as_ref()?.set.id;
+                Some(Action::Edit { id, key: k, text })
+            }
+            Line::Cancelled => {
+                app.mode = Mode::Normal;
+                app.info(format!("key {key_text} left as it was"));
+                None
+            }
+        },
+    }
+}
+
+fn normal(app: &mut App, key: KeyEvent) -> Option<Action> {
+    let page = app.page.max(1) as isize;
+    match key.code {
+        KeyCode::Char('q') => app.quit = true,
+        KeyCode::Char('?') => app.mode = Mode::Help,
+        KeyCode::Up | KeyCode::Char('k') => app.move_by(-1),
+        KeyCode::Down | KeyCode::Char('j') => app.move_by(1),
+        KeyCode::PageUp => app.move_by(-page),
+        KeyCode::PageDown => app.move_by(page),
+        KeyCode::Home | KeyCode::Char('g') => app.move_to_end(false),
+        KeyCode::End | KeyCode::Char('G') => app.move_to_end(true),
+        KeyCode::Enter => match app.focus {
+            Focus::Maps => return app.selected_map().map(|m| Action::Open(m.id)),
+            Focus::Entries => {
+                if app.open.as_ref().is_some_and(|v| v.current().is_some()) {
+                    app.mode = Mode::Detail;
+                }
+            }
+        },
+        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') => match app.focus {
+            Focus::Entries => {
+                app.close();
+                return Some(Action::RefreshMaps);
+            }
+            Focus::Maps if !app.map_search.is_empty() && key.code == KeyCode::Esc => {
+                app.set_search("");
+            }
+            Focus::Maps => {}
+        },
+        KeyCode::Right | KeyCode::Char('l') if app.focus == Focus::Maps => {
+            return app.selected_map().map(|m| Action::Open(m.id));
+        }
+        KeyCode::Char('/') => {
+            let previous = app.search().to_string();
+            app.mode = Mode::Search {
+                input: previous.clone(),
+                previous,
+            };
+        }
+        KeyCode::Char('f') => match &app.open {
+            Some(v) if app.focus == Focus::Entries => {
+                let input = v
+                    .filter
+                    .as_ref()
+                    .map(|(t, _)| t.clone())
+                    .unwrap_or_default();
+                app.mode = Mode::Filter { input };
+            }
+            _ => app.error("f filters a map's entries: open a map with Enter first"),
+        },
+        KeyCode::Char('e') => app.start_edit(),
+        KeyCode::Char('d') => app.start_delete(),
+        KeyCode::Char('r') => return Some(app.refresh_action()),
+        KeyCode::Char('p') => {
+            app.paused = !app.paused;
+            if app.paused {
+                app.info("live refresh paused (p resumes, r refreshes once)");
+            } else {
+                app.info("live refresh resumed");
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+enum Line {
+    Typing(String),
+    Done(String),
+    Cancelled,
+}
+
+/// One key applied to an input line.
+fn edit_line(mut input: String, key: KeyEvent) -> Line {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Enter => return Line::Done(input),
+        KeyCode::Esc => return Line::Cancelled,
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        KeyCode::Char('u') if ctrl => input.clear(),
+        KeyCode::Char('w') if ctrl => {
+            let kept = input.trim_end().rfind([' ', ',']).map_or(0, |i| i + 1);
+            input.truncate(kept);
+        }
+        KeyCode::Char(c) if !ctrl => input.push(c),
+        _ => {}
+    }
+    Line::Typing(input)
+}
+
+/// One step of a scripted run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A key press.
+    Key(KeyEvent),
+    /// Each character typed as a key press.
+    Text(String),
+    /// Let this many milliseconds pass (live refresh runs when due).
+    Wait(u64),
+}
+
+/// The key names a script may use, for help texts.
+pub const KEY_NAMES: &str = "any single character (q, /, f, e, d, y, n, r, p, ?, j, k, ...), \
+    enter, esc, up, down, left, right, pageup, pagedown, home, end, tab, backspace, space, \
+    ctrl-<letter> (ctrl-c, ctrl-u), text:<characters to type>, wait:<milliseconds>";
+
+/// Reads one scripted key name (see [`KEY_NAMES`]).
+pub fn parse_step(name: &str) -> Result<Step, String> {
+    if let Some(text) = name.strip_prefix("text:") {
+        return Ok(Step::Text(text.to_string()));
+    }
+    if let Some(ms) = name.strip_prefix("wait:") {
+        return ms
+            .parse()
+            .map(Step::Wait)
+            .map_err(|_| format!("`{name}`: wait takes milliseconds, as in wait:1500"));
+    }
+    let plain = |code| Ok(Step::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let mut chars = name.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return plain(KeyCode::Char(c));
+    }
+    if let Some(rest) = name.to_lowercase().strip_prefix("ctrl-") {
+        let mut chars = rest.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return Ok(Step::Key(KeyEvent::new(
+                KeyCode::Char(c),
+                KeyModifiers::CONTROL,
+            )));
+        }
+    }
+    match name.to_lowercase().as_str() {
+        "enter" | "return" => plain(KeyCode::Enter),
+        "esc" | "escape" => plain(KeyCode::Esc),
+        "up" => plain(KeyCode::Up),
+        "down" => plain(KeyCode::Down),
+        "left" => plain(KeyCode::Left),
+        "right" => plain(KeyCode::Right),
+        "pageup" | "pgup" => plain(KeyCode::PageUp),
+        "pagedown" | "pgdn" => plain(KeyCode::PageDown),
+        "home" => plain(KeyCode::Home),
+        "end" => plain(KeyCode::End),
+        "tab" => plain(KeyCode::Tab),
+        "backspace" => plain(KeyCode::Backspace),
+        "space" => plain(KeyCode::Char(' ')),
+        _ => Err(format!("unknown key `{name}`; keys are {KEY_NAMES}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::state::tests::{set, summary};
+
+    fn press(app: &mut App, name: &str) -> Option<Action> {
+        match parse_step(name).unwrap() {
+            Step::Key(k) => on_key(app, k),
+            Step::Text(t) => {
+                let mut last = None;
+                for c in t.chars() {
+                    last = on_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+                }
+                last
+            }
+            Step::Wait(_) => None,
+        }
+    }
+
+    fn listed() -> App {
+        let mut app = App::new(1000);
+        app.set_maps(Ok(vec![
+            summary(4, "counts", "hash"),
+            summary(9, "fdb", "hash"),
+        ]));
+        app
+    }
+
+    #[test]
+    fn key_names() {
+        assert_eq!(
+            parse_step("enter").unwrap(),
+            Step::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+        );
+        assert_eq!(
+            parse_step("ctrl-c").unwrap(),
+            Step::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+        );
+        assert_eq!(
+            parse_step("/").unwrap(),
+            Step::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE))
+        );
+        assert_eq!(parse_step("text:a b").unwrap(), Step::Text("a b".into()));
+        assert_eq!(parse_step("wait:1500").unwrap(), Step::Wait(1500));
+        assert!(
+            parse_step("wait:soon")
+                .unwrap_err()
+                .contains("milliseconds")
+        );
+        assert!(
+            parse_step("hyper")
+                .unwrap_err()
+                .contains("unknown key `hyper`")
+        );
+    }
+
+    #[test]
+    fn search_types_live_and_esc_restores() {
+        let mut app = listed();
+        press(&mut app, "/");
+        press(&mut app, "text:fd");
+        assert_eq!(app.visible_maps, [1]);
+        press(&mut app, "esc");
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.visible_maps, [0, 1]);
+        press(&mut app, "/");
+        press(&mut app, "text:fdx");
+        press(&mut app, "backspace");
+        assert_eq!(press(&mut app, "enter"), None);
+        assert_eq!(app.map_search, "fd");
+        assert_eq!(press(&mut app, "enter"), Some(Action::Open(9)));
+        // Esc on the list clears its search.
+        press(&mut app, "esc");
+        assert_eq!(app.map_search, "");
+    }
+
+    #[test]
+    fn delete_needs_yes_and_edit_is_prefilled() {
+        let mut app = listed();
+        app.set_entries(Ok(set(4, &[(1, "aa"), (2, "bb")])));
+        press(&mut app, "down");
+        press(&mut app, "d");
+        assert!(matches!(app.mode, Mode::ConfirmDelete { .. }));
+        assert_eq!(press(&mut app, "n"), None);
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.status.as_ref().unwrap().1, "kept key 2");
+        press(&mut app, "d");
+        assert_eq!(
+            press(&mut app, "y"),
+            Some(Action::Delete {
+                id: 4,
+                key: 2u32.to_ne_bytes().to_vec()
+            })
+        );
+        press(&mut app, "e");
+        let Mode::Edit { input, .. } = &app.mode else {
+            panic!("not editing: {:?}", app.mode)
+        };
+        assert_eq!(input, "bb");
+        press(&mut app, "ctrl-u");
+        press(&mut app, "text:cc");
+        assert_eq!(
+            press(&mut app, "enter"),
+            Some(Action::Edit {
+                id: 4,
+                key: 2u32.to_ne_bytes().to_vec(),
+                text: "cc".into()
+            })
+        );
+    }
+
+    #[test]
+    fn commands_outside_a_map_explain_themselves() {
+        let mut app = listed();
+        for k in ["d", "e", "f"] {
+            assert_eq!(press(&mut app, k), None);
+            assert!(
+                app.status.as_ref().unwrap().1.contains("open a map"),
+                "{k}: {:?}",
+                app.status
+            );
+        }
+        assert_eq!(press(&mut app, "r"), Some(Action::RefreshMaps));
+        press(&mut app, "p");
+        assert!(app.paused);
+        press(&mut app, "?");
+        assert_eq!(app.mode, Mode::Help);
+        press(&mut app, "q");
+        assert!(!app.quit, "q closes the help first");
+        press(&mut app, "ctrl-c");
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn esc_goes_back_to_the_list() {
+        let mut app = listed();
+        app.set_entries(Ok(set(4, &[(1, "aa")])));
+        assert_eq!(press(&mut app, "r"), Some(Action::RefreshEntries(4)));
+        press(&mut app, "enter");
+        assert_eq!(app.mode, Mode::Detail);
+        press(&mut app, "esc");
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(press(&mut app, "esc"), Some(Action::RefreshMaps));
+        assert!(app.open.is_none());
+        assert_eq!(app.focus, Focus::Maps);
+    }
+}
