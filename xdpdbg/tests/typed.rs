@@ -833,3 +833,17 @@ proptest! {
         let _ = Filter::parse(&text).map(|f| f.matches(&sample(), &sample()));
     }
 }
+
+proptest::proptest! {
+    /// The streaming view (used by large dumps) writes exactly what `decode` returns, for any
+    /// bytes, in every type of the fixture.
+    #[test]
+    fn the_streaming_view_writes_what_decode_returns(seed in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+        for t in [key(), entry(), locked()] {
+            let bytes: Vec<u8> = (0..t.size()).map(|i| seed.get(i).copied().unwrap_or(i as u8)).collect();
+            let streamed = serde_json::to_string(&t.view(&bytes).unwrap()).unwrap();
+            let decoded = serde_json::to_string(&t.decode(&bytes).unwrap()).unwrap();
+            proptest::prop_assert_eq!(streamed, decoded);
+        }
+    }
+}

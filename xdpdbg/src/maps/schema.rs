@@ -129,6 +129,25 @@ impl Schema {
         e
     }
 
+    /// Writes one entry as compact JSON (`{"key":..,"value":..}`, the same as
+    /// [`Schema::entry_json`] without `per_cpu`) straight to `out`, without building it in
+    /// memory first: the fast path of large dumps.
+    pub fn write_entry_json<W: std::io::Write>(
+        &self,
+        out: &mut W,
+        key: &[u8],
+        value: &[u8],
+    ) -> std::io::Result<()> {
+        out.write_all(b"{\"key\":")?;
+        write_one(out, self.key.as_ref(), key)?;
+        out.write_all(b",\"value\":")?;
+        match self.per_cpu {
+            None => write_one(out, self.value.as_ref(), value)?,
+            Some(_) => serde_json::to_writer(&mut *out, &self.decode_value(value))?,
+        }
+        out.write_all(b"}")
+    }
+
     /// Encodes a key typed in the dump's notation, checked against the BTF (or hex without).
     pub fn encode_key(&self, text: &str) -> Result<Vec<u8>, MapError> {
         encode(self.key.as_ref(), text, self.key_size, "key")
@@ -162,6 +181,18 @@ impl Schema {
             }
         }
     }
+}
+
+fn write_one<W: std::io::Write>(
+    out: &mut W,
+    t: Option<&TypeRef>,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    match t.map(|t| t.view(bytes)) {
+        Some(Ok(view)) => serde_json::to_writer(out, &view)?,
+        _ => serde_json::to_writer(out, &decode(t, bytes))?,
+    }
+    Ok(())
 }
 
 fn decode(t: Option<&TypeRef>, bytes: &[u8]) -> Value {

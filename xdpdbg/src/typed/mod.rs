@@ -106,6 +106,7 @@ mod filter;
 mod hex;
 mod layout;
 mod readable;
+mod stream;
 
 use std::fmt;
 use std::sync::Arc;
@@ -117,6 +118,7 @@ pub use error::TypeError;
 pub use field::{Field, FieldKind};
 pub use filter::Filter;
 pub use hex::{hex, parse_hex};
+pub use stream::View;
 
 use encode::{Input, Writer};
 use layout::{Builder, Inner, Kind, Node};
@@ -323,6 +325,17 @@ impl TypeRef {
     pub fn decode(&self, bytes: &[u8]) -> Result<Value, TypeError> {
         self.check_len(bytes.len())?;
         Ok(decode::value(&self.root, &self.form, bytes))
+    }
+
+    /// The bytes as a serializable view that writes the same JSON as [`TypeRef::decode`]
+    /// without building it in memory (for dumping large maps).
+    pub fn view<'a>(&'a self, bytes: &'a [u8]) -> Result<View<'a>, TypeError> {
+        self.check_len(bytes.len())?;
+        Ok(View {
+            node: &self.root,
+            form: &self.form,
+            bytes,
+        })
     }
 
     /// Builds a whole key or value from text; what the text leaves out is zero.
