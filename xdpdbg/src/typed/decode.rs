@@ -15,6 +15,16 @@ pub(crate) fn sub(bytes: &[u8], off: usize, len: usize) -> &[u8] {
 /// Loads up to 16 bytes as an unsigned integer: big-endian when `big_endian`, else in the
 /// machine's order (maps hold values in the order of the kernel that runs them).
 pub(crate) fn load(bytes: &[u8], big_endian: bool) -> u128 {
+    // The common widths in the machine's order, without the byte loop (dumps load millions).
+    if !big_endian {
+        match bytes.len() {
+            1 => return u128::from(bytes[0]),
+            2 => return u128::from(u16::from_ne_bytes([bytes[0], bytes[1]])),
+            4 => return u128::from(u32::from_ne_bytes(bytes.try_into().expect("4 bytes"))),
+            8 => return u128::from(u64::from_ne_bytes(bytes.try_into().expect("8 bytes"))),
+            _ => {}
+        }
+    }
     let bytes = &bytes[..bytes.len().min(16)];
     if big_endian || cfg!(target_endian = "big") {
         bytes.iter().fold(0, |v, &b| (v << 8) | u128::from(b))
