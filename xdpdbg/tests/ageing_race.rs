@@ -10,11 +10,11 @@
 //! (`Cas::age_out`), none is, over thousands of rounds, while the ager still ages entries out
 //! and still meets refreshes in the window (its swap fails instead of deleting).
 
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 
-use aya::programs::Xdp;
+mod common;
+
 use nix::time::{ClockId, clock_gettime};
 use xdpdbg::cas::{Cas, DYING, FieldRef, Outcome};
 use xdpdbg::sys::{self, MapFd, ProgFd, TestRun};
@@ -33,33 +33,11 @@ struct Rig {
 }
 
 fn rig() -> Rig {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test loads an XDP program and needs root (CAP_BPF); run it with sudo"
-    );
-    let fixture = fixtures::get("ageing_refresh").expect("fixture exists");
-    let mut ebpf = aya::Ebpf::load(fixture.object).expect("fixture loads");
-    let xdp: &mut Xdp = ebpf
-        .program_mut("ageing_refresh")
-        .unwrap()
-        .try_into()
-        .unwrap();
-    xdp.load().expect("verifier accepts the fixture");
-    let prog = ProgFd::from_fd(xdp.fd().unwrap().as_fd().try_clone_to_owned().unwrap());
-    let map = |name: &str| {
-        let m = ebpf.map(name).expect("map exists");
-        let fd = match m {
-            aya::maps::Map::HashMap(d) | aya::maps::Map::Array(d) => d.fd().as_fd(),
-            other => panic!("unexpected map kind {other:?}"),
-        };
-        MapFd::from_fd(fd.try_clone_to_owned().unwrap())
-    };
-    let entries = map("entries");
-    let refreshed = map("refreshed");
+    let (ebpf, prog) = common::load_xdp("ageing_refresh", "ageing_refresh");
     Rig {
         prog: Arc::new(prog),
-        entries,
-        refreshed,
+        entries: common::map(&ebpf, "entries"),
+        refreshed: common::map(&ebpf, "refreshed"),
         _ebpf: ebpf,
     }
 }

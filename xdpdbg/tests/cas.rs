@@ -1,15 +1,12 @@
 //! Compare-and-swap against real maps in the kernel (needs root: CAP_BPF).
 
+mod common;
+
 use aya_obj::generated::{BPF_F_MMAPABLE, bpf_map_type};
 use xdpdbg::cas::{Atomicity, Cas, CasError, FieldRef, Outcome};
 use xdpdbg::sys::{self, MapCreate, MapFd};
 
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests load eBPF programs and need root (CAP_BPF); run them with sudo"
-    );
-}
+use common::require_root;
 
 fn map(map_type: bpf_map_type, key_size: u32, value_size: u32, flags: u32) -> MapFd {
     MapFd::create(&MapCreate {
@@ -202,17 +199,8 @@ fn locked_fixture() -> (
     MapFd,
     xdpdbg::typed::TypeRef,
 ) {
-    use std::os::fd::AsFd;
-    require_root();
-    let mut ebpf = aya::Ebpf::load(fixtures::get("map_types").unwrap().object).unwrap();
-    let xdp: &mut aya::programs::Xdp = ebpf.program_mut("map_types").unwrap().try_into().unwrap();
-    xdp.load().unwrap();
-    let prog = sys::ProgFd::from_fd(xdp.fd().unwrap().as_fd().try_clone_to_owned().unwrap());
-    let fd = match ebpf.map("locked").unwrap() {
-        aya::maps::Map::Array(d) => d.fd().as_fd().try_clone_to_owned().unwrap(),
-        other => panic!("unexpected map {other:?}"),
-    };
-    let map = MapFd::from_fd(fd);
+    let (ebpf, prog) = common::load_xdp("map_types", "map_types");
+    let map = common::map(&ebpf, "locked");
     let info = map.info().unwrap();
     let types = xdpdbg::typed::Types::from_bytes(&sys::btf_data(info.btf_id).unwrap()).unwrap();
     let value = types.get(info.btf_value_type_id).unwrap();

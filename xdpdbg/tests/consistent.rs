@@ -3,22 +3,13 @@
 //! The fixture `snapshot_counters` adds to two entries in every run, so a consistent snapshot
 //! always shows them equal, and once traffic stops it shows exactly the runs made.
 
-use std::os::fd::AsFd;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use aya::programs::Xdp;
 use xdpdbg::maps::{OpenMap, Schema, consistent};
-use xdpdbg::sys::{MapFd, ProgFd, TestRun};
-
-fn map_fd(ebpf: &aya::Ebpf, name: &str) -> MapFd {
-    let m = ebpf.map(name).unwrap_or_else(|| panic!("map {name}"));
-    let fd = match m {
-        aya::maps::Map::ArrayOfMaps(d) | aya::maps::Map::PerCpuArray(d) => d.fd().as_fd(),
-        other => panic!("unexpected map kind {other:?}"),
-    };
-    MapFd::from_fd(fd.try_clone_to_owned().unwrap())
-}
+use xdpdbg::sys::TestRun;
 
 fn packets(schema: &Schema, c: &consistent::Consistent) -> (u64, u64, u64) {
     let mut p = [0u64; 2];
@@ -36,23 +27,15 @@ fn packets(schema: &Schema, c: &consistent::Consistent) -> (u64, u64, u64) {
 
 #[test]
 fn snapshots_are_consistent_under_traffic_and_exact_after() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test loads an XDP program and needs root (CAP_BPF); run it with sudo"
-    );
-    let fixture = fixtures::get("snapshot_counters").unwrap();
-    let mut ebpf = aya::Ebpf::load(fixture.object).expect("fixture loads");
-    let xdp: &mut Xdp = ebpf
-        .program_mut("snapshot_counters")
-        .unwrap()
-        .try_into()
-        .unwrap();
-    xdp.load().unwrap();
-    let prog = Arc::new(ProgFd::from_fd(
-        xdp.fd().unwrap().as_fd().try_clone_to_owned().unwrap(),
-    ));
-    let outer = map_fd(&ebpf, "stats");
-    consistent::install(&outer, &map_fd(&ebpf, "stats_a"), &map_fd(&ebpf, "stats_b")).unwrap();
+    let (ebpf, prog) = common::load_xdp("snapshot_counters", "snapshot_counters");
+    let prog = Arc::new(prog);
+    let outer = common::map(&ebpf, "stats");
+    consistent::install(
+        &outer,
+        &common::map(&ebpf, "stats_a"),
+        &common::map(&ebpf, "stats_b"),
+    )
+    .unwrap();
     let outer = OpenMap {
         info: outer.info().unwrap(),
         fd: outer,
@@ -81,8 +64,7 @@ fn snapshots_are_consistent_under_traffic_and_exact_after() {
     let mut last = 0;
     while running.load(Ordering::SeqCst) {
         let c = consistent::take(&outer).unwrap();
-        let schema = Schema::of(&c.map).unwrap();
-        let (first, second, bytes) = packets(&schema, &c);
+        let (first, second, bytes) = packets(&c.schema, &c);
         assert_eq!(first, second, "a snapshot split one program run");
         assert_eq!(bytes, 64 * first, "packets and bytes of one entry disagree");
         assert!(first >= last, "counters went backwards: {first} < {last}");
@@ -91,8 +73,7 @@ fn snapshots_are_consistent_under_traffic_and_exact_after() {
     }
     traffic.join().unwrap();
     let c = consistent::take(&outer).unwrap();
-    let schema = Schema::of(&c.map).unwrap();
-    let (first, second, _) = packets(&schema, &c);
+    let (first, second, _) = packets(&c.schema, &c);
     let runs = BATCHES * REPEAT as u64;
     assert_eq!(
         (first, second),

@@ -1,6 +1,7 @@
 //! `xdpdbg map ...` run as a user would, against real maps of loaded fixtures (needs root).
 
-use std::os::fd::AsFd;
+mod common;
+
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -35,20 +36,8 @@ struct Loaded {
 }
 
 fn load(fixture: &str, program: &str, map: &str) -> Loaded {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests load eBPF programs and need root (CAP_BPF); run them with sudo"
-    );
-    let mut ebpf = aya::Ebpf::load(fixtures::get(fixture).unwrap().object).unwrap();
-    let xdp: &mut aya::programs::Xdp = ebpf.program_mut(program).unwrap().try_into().unwrap();
-    xdp.load().unwrap();
-    let fd = match ebpf.map(map).unwrap() {
-        aya::maps::Map::HashMap(d) | aya::maps::Map::Array(d) | aya::maps::Map::PerCpuArray(d) => {
-            d.fd().as_fd().try_clone_to_owned().unwrap()
-        }
-        other => panic!("unexpected map {other:?}"),
-    };
-    let map = MapFd::from_fd(fd);
+    let (ebpf, _prog) = common::load_xdp(fixture, program);
+    let map = common::map(&ebpf, map);
     let id = map.info().unwrap().id.to_string();
     Loaded {
         _ebpf: ebpf,

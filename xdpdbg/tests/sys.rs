@@ -1,16 +1,11 @@
 //! The bpf(2) layer against the real kernel (needs root).
 
-use std::os::fd::AsFd;
+mod common;
 
 use aya_obj::generated::bpf_map_type;
 use xdpdbg::sys::{self, MapCreate, MapFd, ProgFd};
 
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests call bpf(2) and need root (CAP_BPF); run them with sudo"
-    );
-}
+use common::require_root;
 
 fn hash(name: &str) -> MapFd {
     MapFd::create(&MapCreate {
@@ -124,11 +119,7 @@ fn batches_walk_the_whole_map() {
 
 #[test]
 fn program_info_names_its_maps_and_btf_comes_back_whole() {
-    require_root();
-    let mut ebpf = aya::Ebpf::load(fixtures::get("xdp_count").unwrap().object).unwrap();
-    let xdp: &mut aya::programs::Xdp = ebpf.program_mut("xdp_count").unwrap().try_into().unwrap();
-    xdp.load().unwrap();
-    let prog = ProgFd::from_fd(xdp.fd().unwrap().as_fd().try_clone_to_owned().unwrap());
+    let (_ebpf, prog) = common::load_xdp("xdp_count", "xdp_count");
     let info = prog.info().unwrap();
     assert_eq!(info.name, "xdp_count");
     assert_eq!(info.tag.len(), 16);

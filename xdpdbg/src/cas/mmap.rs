@@ -17,7 +17,7 @@ pub(super) struct MappedArray {
 
 impl MappedArray {
     pub(super) fn new(map: &MapFd, info: &MapInfo) -> Result<Self, CasError> {
-        let stride = (info.value_size as usize).div_ceil(8) * 8;
+        let stride = crate::maps::read::slot_size(info.value_size as usize);
         let len = stride * info.max_entries as usize;
         // SAFETY: the kernel backs an mmapable array's fd with the array's value memory; the
         // mapping stays valid while it is mapped, whatever happens to the fd. Other writers

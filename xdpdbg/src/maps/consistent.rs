@@ -29,14 +29,11 @@ pub fn install(outer: &MapFd, a: &MapFd, b: &MapFd) -> Result<(), MapError> {
 pub struct Consistent {
     /// The map that was active until the swap (its info and schema describe the entries).
     pub map: OpenMap,
-    /// Both maps' entries, summed.
+    /// Its schema.
+    pub schema: Schema,
+    /// Both maps' entries, summed (method [`ReadMethod::Consistent`]).
     pub entries: Entries,
 }
-
-/// What a consistent snapshot guarantees, in words.
-pub const GUARANTEE: &str = "whole-map consistent: the sum of both buffers at the instant of the \
-     swap, with every update a program made before it and none after (for counters whose fields \
-     only add up, written by programs using xdpdbg/snapshot.h)";
 
 /// Takes a consistent snapshot through the outer array `outer`.
 ///
@@ -84,6 +81,7 @@ pub fn take(outer: &OpenMap) -> Result<Consistent, MapError> {
     let entries = add(&schema, &drained, &quiet)?;
     Ok(Consistent {
         map: active,
+        schema,
         entries,
     })
 }
@@ -120,7 +118,7 @@ fn add(schema: &Schema, a: &Entries, b: &Entries) -> Result<Entries, MapError> {
         value_len: a.value_len,
         keys: Vec::new(),
         values: Vec::new(),
-        method: ReadMethod::BatchPerElement,
+        method: ReadMethod::Consistent,
     };
     for (k, v) in sums {
         out.keys.extend(k);
@@ -132,7 +130,7 @@ fn add(schema: &Schema, a: &Entries, b: &Entries) -> Result<Entries, MapError> {
 fn add_value(schema: &Schema, a: &[u8], b: &[u8]) -> Result<Vec<u8>, MapError> {
     let value_size = schema.value_size();
     let slot = if schema.per_cpu().is_some() {
-        value_size.div_ceil(8) * 8
+        read::slot_size(value_size)
     } else {
         value_size
     };

@@ -36,12 +36,6 @@ pub enum MapError {
     /// A key or value does not fit the map or its BTF.
     #[error("{0}")]
     Input(String),
-    /// The map changed or vanished while it was being read.
-    #[error("map {id} vanished while it was being read; nothing was written")]
-    Vanished {
-        /// Map id.
-        id: u32,
-    },
     /// Reading a file (snapshot, fdinfo) failed.
     #[error("{what}: {source}")]
     Io {

@@ -14,6 +14,9 @@ pub enum ReadMethod {
     BatchPerElement,
     /// `BPF_MAP_GET_NEXT_KEY` and a lookup per element.
     PerElement,
+    /// Both buffers of an `xdpdbg/snapshot.h` pair, swapped and summed
+    /// ([`super::consistent::take`]).
+    Consistent,
 }
 
 impl ReadMethod {
@@ -23,7 +26,20 @@ impl ReadMethod {
             ReadMethod::BatchPerBucket => "batch-per-bucket",
             ReadMethod::BatchPerElement => "batch-per-element",
             ReadMethod::PerElement => "per-element",
+            ReadMethod::Consistent => "consistent",
         }
+    }
+
+    /// The method [`ReadMethod::name`] names (snapshot files store the name).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            ReadMethod::BatchPerBucket,
+            ReadMethod::BatchPerElement,
+            ReadMethod::PerElement,
+            ReadMethod::Consistent,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
     }
 
     /// What the read guarantees, in words.
@@ -39,6 +55,11 @@ impl ReadMethod {
                 "each element was copied on its own at a different moment, with no lock: a \
                  value being written by a program at that moment can be torn, and entries \
                  added or removed during the read may be missed"
+            }
+            ReadMethod::Consistent => {
+                "whole-map consistent: the sum of both buffers at the instant of the swap, with \
+                 every update a program made before it and none after (for counters whose \
+                 fields only add up, written by programs using xdpdbg/snapshot.h)"
             }
         }
     }
@@ -85,15 +106,25 @@ impl Entries {
     }
 }
 
+/// The kernel's stride for values laid out one after another (per-CPU copies, mmapable
+/// arrays): the value size rounded up to 8 bytes.
+pub fn slot_size(value_size: usize) -> usize {
+    value_size.div_ceil(8) * 8
+}
+
+/// The number of possible CPUs, as a [`MapError`].
+pub(crate) fn possible_cpus() -> Result<usize, MapError> {
+    sys::possible_cpus().map_err(|source| MapError::Io {
+        what: "reading /sys/devices/system/cpu/possible".into(),
+        source,
+    })
+}
+
 /// Bytes one lookup of this map returns: per-CPU maps return a slot per possible CPU.
 pub fn value_len(map: &OpenMap) -> Result<usize, MapError> {
     let size = map.info.value_size as usize;
     if kind::is_per_cpu(map.info.map_type) {
-        let cpus = sys::possible_cpus().map_err(|source| MapError::Io {
-            what: "reading /sys/devices/system/cpu/possible".into(),
-            source,
-        })?;
-        Ok(size.div_ceil(8) * 8 * cpus)
+        Ok(slot_size(size) * possible_cpus()?)
     } else {
         Ok(size)
     }
@@ -239,14 +270,5 @@ pub fn count(map: &OpenMap) -> Result<u64, MapError> {
             Err(e) => return Err(e),
         }
     }
-    let mut prev: Option<Vec<u8>> = None;
-    let mut next = vec![0u8; key_size];
-    let mut n = 0u64;
-    let mut budget = 4 * map.info.max_entries as u64 + 1024;
-    while budget > 0 && map.fd.next_key(prev.as_deref(), &mut next)? {
-        n += 1;
-        budget -= 1;
-        prev = Some(next.clone());
-    }
-    Ok(n.min(map.info.max_entries as u64))
+    Ok(read_per_element(map)?.len() as u64)
 }

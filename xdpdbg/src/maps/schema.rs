@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{MapError, OpenMap, kind};
+use super::{MapError, OpenMap, kind, read};
 use crate::sys::{self, MapInfo};
 use crate::typed::{self, TypeRef, Types};
 
@@ -29,10 +29,7 @@ impl Schema {
             None
         };
         let cpus = if kind::is_per_cpu(map.info.map_type) {
-            Some(sys::possible_cpus().map_err(|source| MapError::Io {
-                what: "reading /sys/devices/system/cpu/possible".into(),
-                source,
-            })?)
+            Some(read::possible_cpus()?)
         } else {
             None
         };
@@ -110,7 +107,7 @@ impl Schema {
         match self.per_cpu {
             None => vec![self.decode_value(bytes)],
             Some(n) => {
-                let slot = self.value_size.div_ceil(8) * 8;
+                let slot = read::slot_size(self.value_size);
                 (0..n)
                     .filter_map(|cpu| bytes.get(cpu * slot..cpu * slot + self.value_size))
                     .map(|b| decode(self.value.as_ref(), b))
@@ -172,7 +169,7 @@ impl Schema {
         match self.per_cpu {
             None => one.to_vec(),
             Some(n) => {
-                let slot = self.value_size.div_ceil(8) * 8;
+                let slot = read::slot_size(self.value_size);
                 let mut out = vec![0u8; slot * n];
                 for cpu in 0..n {
                     out[cpu * slot..cpu * slot + one.len()].copy_from_slice(one);

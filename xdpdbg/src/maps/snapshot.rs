@@ -87,37 +87,50 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the map now.
     pub fn take(map: &OpenMap, schema: &Schema) -> Result<Self, MapError> {
-        let taken_at_unix_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let entries = read::read_all(map)?;
+        let taken_at = SystemTime::now();
+        Ok(Self::from_entries(
+            &map.info,
+            schema,
+            read::read_all(map)?,
+            taken_at,
+        ))
+    }
+
+    /// A snapshot of entries already read from the map `info` describes, at `taken_at`.
+    pub fn from_entries(
+        info: &MapInfo,
+        schema: &Schema,
+        entries: Entries,
+        taken_at: SystemTime,
+    ) -> Self {
         let (key_type, value_type) = schema.type_names();
-        let i = &map.info;
-        Ok(Self {
+        Self {
             header: Header {
                 format: FORMAT.into(),
                 version: 1,
-                map_id: i.id,
-                map_name: i.name.clone(),
-                map_type: kind::type_name(i.map_type),
-                map_type_id: i.map_type,
-                key_size: i.key_size,
-                value_size: i.value_size,
+                map_id: info.id,
+                map_name: info.name.clone(),
+                map_type: kind::type_name(info.map_type),
+                map_type_id: info.map_type,
+                key_size: info.key_size,
+                value_size: info.value_size,
                 value_len: entries.value_len,
-                max_entries: i.max_entries,
-                btf_key_type_id: i.btf_key_type_id,
-                btf_value_type_id: i.btf_value_type_id,
+                max_entries: info.max_entries,
+                btf_key_type_id: info.btf_key_type_id,
+                btf_value_type_id: info.btf_value_type_id,
                 btf_hex: schema.btf.as_deref().map(to_hex),
                 per_cpu: schema.per_cpu(),
                 key_type,
                 value_type,
-                taken_at_unix_ns,
+                taken_at_unix_ns: taken_at
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
                 method: entries.method.name().into(),
                 guarantee: entries.method.guarantee().into(),
                 entries: entries.len(),
             },
             entries,
-        })
+        }
     }
 
     /// The schema to decode the entries with, rebuilt from the header.
@@ -247,17 +260,7 @@ impl Snapshot {
                 keys.extend_from_slice(&rec[..ks]);
                 values.extend_from_slice(&rec[ks..]);
             }
-            let method = method_from_name(&header.method);
-            return Ok(Self {
-                entries: Entries {
-                    key_size: ks,
-                    value_len: vs,
-                    keys,
-                    values,
-                    method,
-                },
-                header,
-            });
+            return Self::loaded(header, keys, values).map_err(bad);
         }
         let mut doc: Value = serde_json::from_slice(&data)
             .map_err(|e| bad(format!("neither the binary format nor JSON: {e}")))?;
@@ -266,9 +269,6 @@ impl Snapshot {
             .map(Value::take)
             .ok_or_else(|| bad("no entries_list".into()))?;
         let header: Header = serde_json::from_value(doc).map_err(|e| bad(e.to_string()))?;
-        if header.format != FORMAT {
-            return Err(bad(format!("format is {:?}", header.format)));
-        }
         let (ks, vs) = (header.key_size as usize, header.value_len);
         let mut keys = Vec::new();
         let mut values = Vec::new();
@@ -283,25 +283,26 @@ impl Snapshot {
             keys.extend(field("raw_key", ks)?);
             values.extend(field("raw_value", vs)?);
         }
-        let method = method_from_name(&header.method);
+        Self::loaded(header, keys, values).map_err(bad)
+    }
+
+    /// A snapshot from a file's header and records, checked against each other.
+    fn loaded(header: Header, keys: Vec<u8>, values: Vec<u8>) -> Result<Self, String> {
+        if header.format != FORMAT {
+            return Err(format!("format is {:?}", header.format));
+        }
+        let method = ReadMethod::from_name(&header.method)
+            .ok_or_else(|| format!("unknown read method {:?}", header.method))?;
         Ok(Self {
             entries: Entries {
-                key_size: ks,
-                value_len: vs,
+                key_size: header.key_size as usize,
+                value_len: header.value_len,
                 keys,
                 values,
                 method,
             },
             header,
         })
-    }
-}
-
-fn method_from_name(name: &str) -> ReadMethod {
-    match name {
-        "batch-per-bucket" => ReadMethod::BatchPerBucket,
-        "batch-per-element" => ReadMethod::BatchPerElement,
-        _ => ReadMethod::PerElement,
     }
 }
 

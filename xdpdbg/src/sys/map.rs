@@ -101,6 +101,11 @@ impl MapFd {
         Self(fd)
     }
 
+    /// Another file descriptor for the same map.
+    pub fn try_clone(&self) -> std::io::Result<Self> {
+        self.0.try_clone().map(Self)
+    }
+
     /// Creates a new map.
     pub fn create(spec: &MapCreate<'_>) -> Result<Self> {
         let mut attr = zeroed();

@@ -7,7 +7,6 @@ use serde_json::json;
 use xdpdbg::cas::{Cas, FieldRef, Outcome};
 use xdpdbg::maps::{OpenMap, Schema};
 use xdpdbg::output;
-use xdpdbg::sys::MapFd;
 use xdpdbg::typed::Field;
 
 use super::{EXIT_ABSENT, EXIT_MISMATCH};
@@ -126,8 +125,7 @@ pub fn prepare(map: &OpenMap, schema: &Schema) -> anyhow::Result<Cas> {
         .as_ref()
         .and_then(|t| t.spin_lock_offset())
         .map(|o| o as u32);
-    let fd = MapFd::from_id(map.info.id)?;
-    Ok(Cas::new(fd, lock)?)
+    Ok(Cas::new(map.fd.try_clone()?, lock)?)
 }
 
 /// Prints an outcome and returns the exit status it means.

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use serde_json::json;
 use xdpdbg::maps::diff::Diff;
 use xdpdbg::maps::snapshot::{Format, Snapshot};
-use xdpdbg::maps::{Schema, consistent, diff};
+use xdpdbg::maps::{consistent, diff};
 use xdpdbg::output;
 
 use super::compact;
@@ -64,14 +64,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let (map, schema) = super::open(&args.map)?;
     let (snapshot, schema) = if args.consistent {
+        let taken_at = std::time::SystemTime::now();
         let c = consistent::take(&map)?;
-        let schema = Schema::of(&c.map)?;
-        let mut s = Snapshot::take(&c.map, &schema)?;
-        s.header.entries = c.entries.len();
-        s.header.method = "consistent".into();
-        s.header.guarantee = consistent::GUARANTEE.into();
-        s.entries = c.entries;
-        (s, schema)
+        let snapshot = Snapshot::from_entries(&c.map.info, &c.schema, c.entries, taken_at);
+        (snapshot, c.schema)
     } else {
         (Snapshot::take(&map, &schema)?, schema)
     };
