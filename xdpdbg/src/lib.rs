@@ -1,9 +1,11 @@
 //! The xdpdbg toolkit's library.
 //!
 //! It holds what the `xdpdbg` commands share and what other tools of the project reuse:
-//! [`output`] decides how results are shown (human tables with color only on a terminal, or
-//! JSON for scripts). The bpf(2) layer that aya lacks (syscall programs, batch map operations,
-//! full program info) lands here with the map and profiling commands.
+//! [`sys`] is the small bpf(2) layer aya lacks (id walks, full info, batch reads, freeze,
+//! syscall programs, test runs); [`typed`] decodes and encodes map keys and values with BTF;
+//! [`maps`] opens, reads, lists, snapshots, diffs and watches maps; [`cas`] makes
+//! compare-and-swap and conditional deletes atomic against eBPF writers; [`tui`] is the map
+//! browser; [`output`] decides how results are shown (color only on a terminal, or JSON).
 
 pub mod cas;
 pub mod maps;

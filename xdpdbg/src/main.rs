@@ -5,8 +5,9 @@ mod cmd;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// An eBPF and XDP debugging toolkit: network labs for experiments and workshops, and checks of
-/// what this machine can do.
+/// An eBPF and XDP debugging toolkit: maps inspected and changed safely (typed dumps, snapshots,
+/// atomic compare-and-swap), network labs for experiments and workshops, and checks of what this
+/// machine can do.
 #[derive(Parser)]
 #[command(
     name = "xdpdbg",
