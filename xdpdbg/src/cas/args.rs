@@ -78,3 +78,35 @@ impl Args {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use object::{Object as _, ObjectSection as _};
+
+    use super::*;
+    use crate::typed::Types;
+
+    #[test]
+    fn offsets_match_the_programs_btf() {
+        let elf = object::File::parse(crate::objects::MAP_CAS).unwrap();
+        let btf = elf.section_by_name(".BTF").unwrap().data().unwrap();
+        let types = Types::from_bytes(btf).unwrap();
+        let args = types.get(types.find("struct cas_args").unwrap()).unwrap();
+        assert_eq!(args.size(), SIZE);
+        for (name, offset) in [
+            ("op", OFF_OP),
+            ("offset", OFF_OFFSET),
+            ("width", OFF_WIDTH),
+            ("result", OFF_RESULT),
+            ("expected", OFF_EXPECTED),
+            ("desired", OFF_DESIRED),
+            ("observed", OFF_OBSERVED),
+            ("key", OFF_KEY),
+            ("value", OFF_VALUE),
+        ] {
+            assert_eq!(args.field(name).unwrap().offset, offset, "{name}");
+        }
+        assert_eq!(args.field("key").unwrap().size, MAX_KEY);
+        assert_eq!(args.field("value").unwrap().size, MAX_VALUE);
+    }
+}
