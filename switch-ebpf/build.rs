@@ -6,7 +6,8 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let clang = bpf_build::Clang::detect()
         .unwrap_or_else(|e| bpf_build::fail(&e))
-        .include("bpf");
+        .include("bpf")
+        .include("../xdpdbg/include");
     let built = clang
         .compile_dir(Path::new("bpf"), &out)
         .unwrap_or_else(|e| bpf_build::fail(&e));

@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The concealed switch's data plane, attached to every port of an opted-in bridge.
+ * The concealed switch's data plane, attached to every port of an opted-in bridge: in XDP
+ * (native or generic) as `switch_xdp` or `switch_xdp_frags` (jumbo frames), or at TC clsact
+ * ingress as `switch_tc`. All three share one decision, `decide()`.
  *
  * A frame takes the fast path only when the bridge itself would forward it as a known unicast
- * frame to another port: destination found in the FDB map, both ports forwarding, hairpin and
- * isolation rules respected. Everything else (broadcast, multicast, link-local, unknown
- * unicast, frames for the bridge itself, ports the control plane has not configured) is passed
- * to the real bridge with XDP_PASS, and counted by reason.
+ * frame to one other port: both MACs found in the FDB map on the right ports, both ports
+ * forwarding, hairpin, isolation and locked-port rules respected, and the egress port able to
+ * take the frame. Everything else (broadcast, multicast, link-local, unknown unicast, frames for
+ * the bridge itself, a source MAC that moved, ports switch-ctl has not configured) is passed to
+ * the real bridge unchanged, and counted by reason.
  *
- * The control plane (switch-ctl) fills `ports` and `fdb` from the kernel's own bridge state.
+ * The control plane (switch-ctl) fills `ports`, `tx_ports` and `fdb` from the kernel's own
+ * bridge state. The data plane writes only `last_seen_ns` of FDB entries, with the race-free
+ * protocol of xdpdbg/ageing.h (switch-ctl ages entries out with a compare-and-swap).
+ *
+ * Minimum kernel: 5.15 for switch_xdp and switch_tc, 5.18 for switch_xdp_frags.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include <xdpdbg/ageing.h>
 
 #include "switch.h"
 
@@ -24,83 +33,171 @@ struct {
 } fdb SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SWITCH_PORTS_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SWITCH_IFINDEX_MAX);
 	__type(key, __u32); /* ifindex */
 	__type(value, struct port_config);
 } ports SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-	__uint(max_entries, SWITCH_PORTS_MAX);
-	__type(key, __u32);
-	__type(value, __u32);
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, SWITCH_IFINDEX_MAX);
+	__type(key, __u32);   /* ifindex */
+	__type(value, __u32); /* the same ifindex, for ports that take XDP-redirected frames */
 } tx_ports SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SWITCH_PORTS_MAX);
-	__type(key, __u32); /* ingress ifindex */
+	__type(key, __u32); /* the port's slot (port_config.slot) */
 	__type(value, struct port_counters);
 } counters SEC(".maps");
 
-static __always_inline int pass(struct port_counters *c, enum pass_reason reason)
+enum verdict {
+	FORWARD, /* to *egress */
+	PASS,    /* to the bridge */
+	RUNT,    /* shorter than an Ethernet header */
+};
+
+static __always_inline enum verdict pass(struct port_counters *c, enum pass_reason reason)
 {
-	if (c)
-		c->passed[reason] += 1;
-	return XDP_PASS;
+	c->passed[reason] += 1;
+	return PASS;
 }
 
-static __always_inline int is_multicast(const __u8 *mac)
+static __always_inline int is_link_local(const __u8 *mac)
 {
-	return mac[0] & 1; /* broadcast is multicast too */
+	return mac[0] == 0x01 && mac[1] == 0x80 && mac[2] == 0xc2 && mac[3] == 0 && mac[4] == 0 &&
+	       (mac[5] & 0xf0) == 0;
 }
 
-SEC("xdp")
-int switch_xdp(struct xdp_md *ctx)
+/*
+ * The bridge's forwarding decision, for a frame that arrived on `ingress`. `egress_needs` holds
+ * the port flags the egress port must have for this attachment (PORT_XDP_XMIT for XDP). Sets
+ * *counted to the ingress port's counters whenever the port is ours.
+ */
+static __always_inline enum verdict decide(void *data, void *data_end, __u32 ingress,
+					   __u32 egress_needs, __u32 *egress,
+					   struct port_counters **counted)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 ingress = ctx->ingress_ifindex;
-	struct port_counters *c = bpf_map_lookup_elem(&counters, &ingress);
-	struct ethhdr *eth = data;
-
-	if ((void *)(eth + 1) > data_end)
-		return pass(c, PASS_MALFORMED);
-	if (is_multicast(eth->h_dest))
-		return pass(c, PASS_MULTICAST);
-
+	if (ingress >= SWITCH_IFINDEX_MAX)
+		return PASS;
 	struct port_config *in = bpf_map_lookup_elem(&ports, &ingress);
-	if (!in)
-		return pass(c, PASS_PORT_UNKNOWN);
-	if (!(in->flags & PORT_FORWARDING) || (in->flags & PORT_LOCKED))
-		return pass(c, PASS_PORT_STATE);
+	if (!in || !in->bridge)
+		return PASS;
+	struct port_counters *c = bpf_map_lookup_elem(&counters, &in->slot);
+	if (!c)
+		return PASS;
+	*counted = c;
 
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return RUNT;
+	if (eth->h_dest[0] & 1)
+		return pass(c, is_link_local(eth->h_dest) ? PASS_LINK_LOCAL : PASS_MULTICAST);
+	__u32 in_flags = in->flags;
+	if ((in_flags & (PORT_FORWARDING | PORT_LOCKED)) != PORT_FORWARDING)
+		return pass(c, PASS_INGRESS_STATE);
+
+	/* The source must be known on this port, as the bridge would have learned it. */
 	struct fdb_key key = { .bridge = in->bridge };
+	__builtin_memcpy(key.mac, eth->h_source, ETH_ALEN);
+	struct fdb_entry *src = bpf_map_lookup_elem(&fdb, &key);
+	if (!src || src->ifindex != ingress)
+		return pass(c, PASS_SOURCE);
+	if (!(src->flags & FDB_STATIC)) {
+		__u64 now = bpf_ktime_get_ns();
+		__u64 seen = *(volatile __u64 *)&src->last_seen_ns;
+
+		if (seen == XDPDBG_DYING)
+			return pass(c, PASS_SOURCE);
+		if (now - seen >= SWITCH_REFRESH_NS && !xdpdbg_refresh(&src->last_seen_ns, now))
+			return pass(c, PASS_SOURCE);
+	}
+
 	__builtin_memcpy(key.mac, eth->h_dest, ETH_ALEN);
 	struct fdb_entry *dst = bpf_map_lookup_elem(&fdb, &key);
-	if (!dst)
+	if (!dst || *(volatile __u64 *)&dst->last_seen_ns == XDPDBG_DYING)
 		return pass(c, PASS_FDB_MISS);
 	if (dst->flags & FDB_LOCAL)
 		return pass(c, PASS_LOCAL);
 
-	__u32 egress = dst->ifindex;
-	struct port_config *out = bpf_map_lookup_elem(&ports, &egress);
+	__u32 out_index = dst->ifindex;
+	if (out_index >= SWITCH_IFINDEX_MAX)
+		return pass(c, PASS_EGRESS_STATE);
+	struct port_config *out = bpf_map_lookup_elem(&ports, &out_index);
 	if (!out || out->bridge != in->bridge)
-		return pass(c, PASS_PORT_UNKNOWN);
-	if (egress == ingress && !(out->flags & PORT_HAIRPIN))
+		return pass(c, PASS_EGRESS_STATE);
+	__u32 out_flags = out->flags;
+	if (out_index == ingress && !(out_flags & PORT_HAIRPIN))
 		return pass(c, PASS_SAME_PORT);
-	if (!(out->flags & PORT_FORWARDING) || !(out->flags & PORT_CAN_REDIRECT))
-		return pass(c, PASS_PORT_STATE);
-	if ((in->flags & PORT_ISOLATED) && (out->flags & PORT_ISOLATED))
+	__u32 needs = PORT_FORWARDING | PORT_UP | PORT_EGRESS | egress_needs;
+	if ((out_flags & needs) != needs)
+		return pass(c, PASS_EGRESS_STATE);
+	if ((in_flags & PORT_ISOLATED) && (out_flags & PORT_ISOLATED))
 		return pass(c, PASS_ISOLATED);
 
-	int action = bpf_redirect_map(&tx_ports, egress, XDP_PASS);
-	if (c && action == XDP_REDIRECT) {
-		c->fast_packets += 1;
-		c->fast_bytes += data_end - data;
+	*egress = out_index;
+	return FORWARD;
+}
+
+static __always_inline int xdp_switch(struct xdp_md *ctx, __u64 len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct port_counters *c = 0;
+	__u32 egress = 0;
+
+	switch (decide(data, data_end, ctx->ingress_ifindex, PORT_XDP_XMIT, &egress, &c)) {
+	case FORWARD:
+		break;
+	case RUNT:
+		c->dropped += 1;
+		return XDP_DROP;
+	default:
+		return XDP_PASS;
 	}
-	return action;
+	/* An empty devmap slot (the port just left) gives XDP_PASS: the bridge decides. */
+	if (bpf_redirect_map(&tx_ports, egress, XDP_PASS) != XDP_REDIRECT) {
+		c->passed[PASS_EGRESS_STATE] += 1;
+		return XDP_PASS;
+	}
+	c->fast_packets += 1;
+	c->fast_bytes += len;
+	return XDP_REDIRECT;
+}
+
+/* Frames up to 3,506 bytes in one buffer (kernel 5.15). */
+SEC("xdp")
+int switch_xdp(struct xdp_md *ctx)
+{
+	return xdp_switch(ctx, ctx->data_end - ctx->data);
+}
+
+/* Any MTU, jumbo frames in several buffers (kernel 5.18). */
+SEC("xdp.frags")
+int switch_xdp_frags(struct xdp_md *ctx)
+{
+	return xdp_switch(ctx, bpf_xdp_get_buff_len(ctx));
+}
+
+/*
+ * TC clsact ingress: keeps GSO and checksum offload state, so it is safe on veths whose peer
+ * sends locally generated TCP/UDP with partial checksums (see docs/switch.md).
+ */
+SEC("classifier") /* libbpf also calls it "tc"; aya-obj 0.3 knows this name */
+int switch_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct port_counters *c = 0;
+	__u32 egress = 0;
+
+	if (decide(data, data_end, skb->ifindex, 0, &egress, &c) != FORWARD)
+		return TC_ACT_OK; /* the bridge handles it (a runt too) */
+	c->fast_packets += 1;
+	c->fast_bytes += skb->len;
+	return bpf_redirect(egress, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

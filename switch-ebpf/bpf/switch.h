@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Types shared by the switch's data plane and its control plane (switch-ctl). */
+/*
+ * Types shared by the switch's data plane and its control plane (switch-ctl). The Rust mirror
+ * is switch-ebpf/src/types.rs; a test checks both against this object's BTF.
+ */
 #ifndef SWITCH_H
 #define SWITCH_H
 
 #include <linux/types.h>
 
-#define SWITCH_FDB_MAX 65536
+/* Ports are found by ifindex in arrays: ifindexes at or above this are left to the bridge. */
+#define SWITCH_IFINDEX_MAX 65536
+/* Ports with counters (each port gets a slot from the control plane). */
 #define SWITCH_PORTS_MAX 1024
+#define SWITCH_FDB_MAX 65536
+/* The data plane refreshes an FDB entry's last_seen at most this often (ns). */
+#define SWITCH_REFRESH_NS 100000000ULL
 
 /* FDB key: a MAC address within one bridge (the bridge's ifindex). */
 struct fdb_key {
@@ -16,44 +24,50 @@ struct fdb_key {
 };
 
 enum fdb_flags {
-	FDB_LOCAL = 1 << 0, /* the bridge's own address: up the stack */
-	FDB_STATIC = 1 << 1,
+	FDB_LOCAL = 1 << 0,  /* the bridge's or a port's own address: up the stack */
+	FDB_STATIC = 1 << 1, /* never ages: no refresh */
 };
 
 struct fdb_entry {
-	__u32 ifindex; /* egress port */
-	__u32 flags;   /* enum fdb_flags */
-	__u64 last_seen_ns;
+	__u32 ifindex;       /* the port the MAC lives behind */
+	__u32 flags;         /* enum fdb_flags */
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC; XDPDBG_DYING while switch-ctl ages it out */
 };
 
 enum port_flags {
-	PORT_FORWARDING = 1 << 0,   /* STP state forwarding */
-	PORT_HAIRPIN = 1 << 1,
-	PORT_ISOLATED = 1 << 2,
-	PORT_LOCKED = 1 << 3,
-	PORT_CAN_REDIRECT = 1 << 4, /* NETDEV_XDP_ACT_NDO_XMIT and the link is up */
+	PORT_FORWARDING = 1 << 0, /* STP state forwarding */
+	PORT_UP = 1 << 1,         /* link up (admin and carrier) */
+	PORT_HAIRPIN = 1 << 2,
+	PORT_ISOLATED = 1 << 3,
+	PORT_LOCKED = 1 << 4,     /* locked or MAB: the bridge decides */
+	PORT_XDP_XMIT = 1 << 5,   /* takes XDP-redirected frames (NETDEV_XDP_ACT_NDO_XMIT) */
+	PORT_EGRESS = 1 << 6,     /* the control plane lets fast-path frames out of this port */
 };
 
 struct port_config {
-	__u32 bridge; /* the master's ifindex */
+	__u32 bridge; /* the master's ifindex; 0: not a port of an accelerated bridge */
 	__u32 flags;  /* enum port_flags */
+	__u32 slot;   /* index into `counters` */
+	__u32 pad;
 };
 
 enum pass_reason {
-	PASS_MALFORMED,
-	PASS_MULTICAST,
-	PASS_PORT_UNKNOWN,
-	PASS_PORT_STATE,
-	PASS_FDB_MISS,
-	PASS_LOCAL,
-	PASS_SAME_PORT,
-	PASS_ISOLATED,
+	PASS_LINK_LOCAL,    /* 01:80:c2:00:00:0x: STP, LACP, ... */
+	PASS_MULTICAST,     /* multicast and broadcast */
+	PASS_INGRESS_STATE, /* ingress not forwarding, or locked */
+	PASS_SOURCE,        /* source MAC unknown, on another port, or being aged: the bridge learns */
+	PASS_FDB_MISS,      /* unknown unicast: the bridge floods */
+	PASS_LOCAL,         /* for the bridge itself */
+	PASS_SAME_PORT,     /* egress == ingress without hairpin */
+	PASS_ISOLATED,      /* both ports isolated */
+	PASS_EGRESS_STATE,  /* egress not in this bridge, not forwarding, down, or cannot take it */
 	PASS_REASONS,
 };
 
 struct port_counters {
 	__u64 fast_packets;
 	__u64 fast_bytes;
+	__u64 dropped; /* runt frames (shorter than an Ethernet header) */
 	__u64 passed[PASS_REASONS];
 };
 
