@@ -1,12 +1,16 @@
 //! `switch-ctl`: the concealed XDP switch's daemon and CLI.
 //!
-//! Today it answers whether this machine can run the switch (`switch-ctl check`); the daemon
-//! that follows the bridge through rtnetlink builds on it.
+//! `run` opts bridges in and follows them (see the library docs); `status` reports; `stop`
+//! detaches everything; `check` answers whether this machine can run the switch.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use preflight::{Capability, Feature};
 use std::process::ExitCode;
+use switch_ctl::layout::Layout;
+use switch_ctl::mode::{PortOverride, Requested};
+use switch_ctl::plan::{Options, Selection};
+use switch_ctl::{daemon, namespace, status};
 use verifier_explain::Verdict;
 
 /// The concealed XDP switch: manage a Linux bridge with any tool; the XDP fast path follows.
@@ -14,8 +18,9 @@ use verifier_explain::Verdict;
 #[command(
     name = "switch-ctl",
     version,
-    after_help = "Examples:\n  switch-ctl check\n  switch-ctl check --json\n\n\
-Exit status: 0 success, 1 failure (or a failed check), 2 usage error."
+    after_help = "Examples:\n  switch-ctl run --bridge br0\n  switch-ctl run --all-bridges --mode eth1=xdp\n  \
+switch-ctl status\n  switch-ctl status --json\n  switch-ctl stop\n  switch-ctl check\n\n\
+Exit status: 0 success, 1 failure (or a failed check), 2 usage error, 3 no daemon (status)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,6 +29,59 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the daemon: accelerate the selected bridges and follow every change made to them
+    /// with any tool, until SIGTERM or SIGINT (which detach everything)
+    #[command(after_help = "Examples:\n  switch-ctl run --bridge br0\n  \
+switch-ctl run --bridge br0 --bridge br1 --mode veth3=off\n  \
+switch-ctl run --all-bridges --default-mode tc\n  \
+switch-ctl run --netns lab1 --bridge br0\n\n\
+Port modes: auto (default: tc on veths, native XDP on NICs that have it, else tc), xdp, \
+xdp-generic, tc, off. Bridges with bridge netfilter active (bridge-nf-call-* = 1) are left \
+unaccelerated unless --allow-netfilter is given: the fast path would bypass firewall rules.")]
+    Run {
+        /// A bridge to accelerate (repeatable)
+        #[arg(
+            long = "bridge",
+            value_name = "NAME",
+            required_unless_present = "all_bridges"
+        )]
+        bridges: Vec<String>,
+        /// Accelerate every bridge of the namespace, including bridges created later
+        #[arg(long, conflicts_with = "bridges")]
+        all_bridges: bool,
+        /// The mode of ports without --mode
+        #[arg(long, value_name = "MODE", default_value = "auto")]
+        default_mode: Requested,
+        /// One port's mode, PORT=MODE (repeatable)
+        #[arg(long = "mode", value_name = "PORT=MODE")]
+        modes: Vec<PortOverride>,
+        /// Accelerate bridges even when bridge netfilter is active (firewall rules on bridged
+        /// traffic are then bypassed)
+        #[arg(long)]
+        allow_netfilter: bool,
+        /// Serve this network namespace (a name from `ip netns list`) instead of the current one
+        #[arg(long, value_name = "NAME")]
+        netns: Option<String>,
+    },
+    /// Show bridges, ports and their modes (and why), the fast path's FDB size and counters
+    #[command(
+        after_help = "Examples:\n  switch-ctl status\n  switch-ctl status --json | jq '.bridges[].ports[].counters'"
+    )]
+    Status {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+        /// The network namespace whose daemon to ask
+        #[arg(long, value_name = "NAME")]
+        netns: Option<String>,
+    },
+    /// Stop the daemon (it detaches everything), or remove the pinned fast path a killed daemon
+    /// left behind
+    Stop {
+        /// The network namespace whose daemon to stop
+        #[arg(long, value_name = "NAME")]
+        netns: Option<String>,
+    },
     /// Check that this machine can run the switch: privileges, bpffs, kernel, and that the
     /// kernel's verifier accepts the data plane
     Check {
@@ -51,8 +109,9 @@ fn line(check: &str, result: Result<String, String>) -> CheckLine {
 
 /// Loads the embedded data plane into the verifier (and unloads it at once).
 fn verify_data_plane() -> anyhow::Result<String> {
-    let outcomes = verifier_explain::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::PROGRAM))
-        .context("cannot load the switch object")?;
+    let outcomes =
+        verifier_explain::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::programs::XDP))
+            .context("cannot load the switch object")?;
     match outcomes.first().map(|o| &o.verdict) {
         Some(Verdict::Accepted { stats }) => Ok(format!("accepted, {stats}")),
         Some(Verdict::Rejected { message, .. }) => {
@@ -109,10 +168,100 @@ fn check(json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Enters `netns` if given, and returns the daemon layout of the namespace we are in.
+fn locate(netns: Option<&str>) -> anyhow::Result<(Layout, String)> {
+    if let Some(name) = netns {
+        namespace::enter(name)?;
+    }
+    let tag = namespace::current_tag()?;
+    let label = match netns {
+        Some(name) => format!("netns {name} ({tag})"),
+        None => tag.clone(),
+    };
+    Ok((Layout::for_namespace(&tag), label))
+}
+
+fn status(json: bool, netns: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (layout, label) = locate(netns)?;
+    let Some(status) = status::read(&layout)? else {
+        if json {
+            println!("{}", serde_json::json!({ "daemon": null, "bridges": [] }));
+        } else {
+            println!("no switch-ctl daemon in {label}: `switch-ctl run --bridge NAME` starts one");
+        }
+        return Ok(ExitCode::from(3));
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", status::render(&status));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (layout, label) = locate(netns)?;
+    let pid = std::fs::read_to_string(layout.pid_file())
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .filter(|pid| status::alive(*pid));
+    if let Some(pid) = pid {
+        let target = nix::unistd::Pid::from_raw(pid as i32);
+        nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGTERM)
+            .with_context(|| format!("cannot signal the daemon (pid {pid})"))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while status::alive(pid) {
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("the daemon (pid {pid}) did not stop within 10 s of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        println!("stopped the daemon (pid {pid}); the bridge forwards on its own");
+    } else if layout.pin_dir.exists() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let detached = runtime.block_on(async {
+            let (netlink, _events) = switch_ctl::netlink::Netlink::open().await?;
+            switch_ctl::dataplane::detach_leftovers(&netlink, &layout).await
+        })?;
+        println!(
+            "no daemon was running; removed the fast path it left in {label} ({detached} \
+             attachments)"
+        );
+    } else {
+        println!("no switch-ctl daemon in {label}");
+    }
+    let _ = std::fs::remove_dir_all(&layout.run_dir);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check { json } => check(json),
+        Command::Run {
+            bridges,
+            all_bridges,
+            default_mode,
+            modes,
+            allow_netfilter,
+            netns,
+        } => locate(netns.as_deref()).and_then(|(layout, label)| {
+            let options = Options {
+                bridges: if all_bridges {
+                    Selection::All
+                } else {
+                    Selection::Named(bridges)
+                },
+                default_mode,
+                overrides: modes,
+                allow_netfilter,
+            };
+            daemon::run(options, layout, label).map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Status { json, netns } => status(json, netns.as_deref()),
+        Command::Stop { netns } => stop(netns.as_deref()),
     };
     result.unwrap_or_else(|e| {
         eprintln!("switch-ctl: {e:#}");

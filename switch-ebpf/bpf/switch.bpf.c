@@ -43,7 +43,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
 	__uint(max_entries, SWITCH_IFINDEX_MAX);
 	__type(key, __u32);   /* ifindex */
-	__type(value, __u32); /* the same ifindex, for ports that take XDP-redirected frames */
+	__type(value, struct bpf_devmap_val); /* the same ifindex, for ports that take XDP frames */
 } tx_ports SEC(".maps");
 
 struct {

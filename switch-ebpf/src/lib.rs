@@ -30,3 +30,28 @@ pub mod maps {
     /// Per-port, per-CPU fast-path and pass counters.
     pub const COUNTERS: &str = "counters";
 }
+
+/// The forwarding benchmark's programs (`bpf/bench.bpf.c`, embedded as [`BENCH`]); not part of
+/// the switch. Used by `switch-ctl/benches/forward.rs`.
+pub mod bench {
+    /// XDP generator, run with `BPF_PROG_RUN` and `BPF_F_TEST_XDP_LIVE_FRAMES`: returns
+    /// `XDP_TX`, so each frame leaves through the interface it was run on, unchanged.
+    pub const GENERATOR: &str = "bench_gen";
+    /// XDP receiver: counts the benchmark's frames per CPU and drops them.
+    pub const RX_XDP: &str = "bench_rx_xdp";
+    /// The same receiver at tc ingress (for a sink with GRO on and no XDP program).
+    pub const RX_TC: &str = "bench_rx_tc";
+    /// XDP redirect of every frame through [`TX_PORT`]: the forwarding ceiling.
+    pub const REDIRECT: &str = "bench_redirect";
+    /// Per-CPU array of `u64`: slot [`SLOT_MATCHED`] counts the benchmark's frames (dropped),
+    /// slot [`SLOT_OTHER`] everything else (passed).
+    pub const RX_COUNT: &str = "bench_rx_count";
+    /// The receiver's counter slot for the benchmark's frames.
+    pub const SLOT_MATCHED: u32 = 0;
+    /// The receiver's counter slot for other frames.
+    pub const SLOT_OTHER: u32 = 1;
+    /// Devmap with one entry (key 0): the egress port of [`REDIRECT`].
+    pub const TX_PORT: &str = "bench_tx_port";
+    /// The UDP destination port the receivers count (frames to other ports are passed).
+    pub const UDP_PORT: u16 = 9;
+}

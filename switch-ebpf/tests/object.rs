@@ -54,7 +54,10 @@ fn the_rust_mirror_matches_the_btf() {
     check(
         "struct fdb_key",
         size_of::<FdbKey>(),
-        &[("bridge", offset_of!(FdbKey, bridge)), ("mac", offset_of!(FdbKey, mac))],
+        &[
+            ("bridge", offset_of!(FdbKey, bridge)),
+            ("mac", offset_of!(FdbKey, mac)),
+        ],
     );
     check(
         "struct fdb_entry",
@@ -65,7 +68,10 @@ fn the_rust_mirror_matches_the_btf() {
             ("last_seen_ns", FDB_LAST_SEEN_OFFSET as usize),
         ],
     );
-    assert_eq!(offset_of!(FdbEntry, last_seen_ns), FDB_LAST_SEEN_OFFSET as usize);
+    assert_eq!(
+        offset_of!(FdbEntry, last_seen_ns),
+        FDB_LAST_SEEN_OFFSET as usize
+    );
     check(
         "struct port_config",
         size_of::<PortConfig>(),
@@ -93,13 +99,15 @@ fn the_rust_mirror_matches_the_btf() {
 fn load_variant(xdp: &str) {
     let mut ebpf = aya::Ebpf::load(switch_ebpf::SWITCH).unwrap();
     let prog: &mut aya::programs::Xdp = ebpf.program_mut(xdp).unwrap().try_into().unwrap();
-    prog.load().unwrap_or_else(|e| panic!("{xdp} rejected: {e:?}"));
+    prog.load()
+        .unwrap_or_else(|e| panic!("{xdp} rejected: {e:?}"));
     let tc: &mut aya::programs::SchedClassifier = ebpf
         .program_mut(switch_ebpf::programs::TC)
         .unwrap()
         .try_into()
         .unwrap();
-    tc.load().unwrap_or_else(|e| panic!("switch_tc rejected: {e:?}"));
+    tc.load()
+        .unwrap_or_else(|e| panic!("switch_tc rejected: {e:?}"));
 }
 
 #[test]

@@ -1,0 +1,97 @@
+//! rtnetlink notifications (RTNLGRP_LINK and RTNLGRP_NEIGH) as typed events.
+
+use futures::{StreamExt as _, channel::mpsc::UnboundedReceiver};
+use rtnetlink::{
+    packet_core::{NetlinkMessage, NetlinkPayload},
+    packet_route::{AddressFamily, RouteNetlinkMessage},
+    sys::SocketAddr,
+};
+
+use super::{FdbEntry, Link, Netlink};
+
+/// A change in the kernel's bridge state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A link appeared or changed (RTM_NEWLINK). Always complete: a bridge-port change, which
+    /// the kernel reports in an AF_BRIDGE message without the typed port data, is read back
+    /// with [`Netlink::link`].
+    Link(Link),
+    /// A link is gone (RTM_DELLINK, AF_UNSPEC).
+    LinkRemoved {
+        /// Its ifindex.
+        ifindex: u32,
+    },
+    /// A port left its bridge, or is being deleted (RTM_DELLINK, AF_BRIDGE). Deletions of its
+    /// FDB entries follow.
+    PortRemoved {
+        /// The port's ifindex.
+        ifindex: u32,
+    },
+    /// A bridge FDB entry appeared or changed (RTM_NEWNEIGH, AF_BRIDGE, with a master).
+    Fdb(FdbEntry),
+    /// A bridge FDB entry is gone (RTM_DELNEIGH, AF_BRIDGE, with a master).
+    FdbRemoved(FdbEntry),
+    /// Notifications were lost: the socket overflowed (ENOBUFS), or one could not be decoded
+    /// or completed. Everything must be dumped again.
+    Overrun,
+}
+
+/// The notifications of the current network namespace, as [`Event`]s. Subscribed when
+/// [`Netlink::open`] returns; unread notifications queue without bound in memory once read
+/// off the socket, and an overflow of the socket itself shows as [`Event::Overrun`].
+#[derive(Debug)]
+pub struct Events {
+    messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
+    netlink: Netlink,
+}
+
+impl Events {
+    pub(crate) fn new(
+        messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
+        netlink: Netlink,
+    ) -> Self {
+        Events { messages, netlink }
+    }
+
+    /// The next event; None when the connection closed.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            let (message, _) = self.messages.next().await?;
+            if let Some(event) = self.interpret(message).await {
+                return Some(event);
+            }
+        }
+    }
+
+    /// The event a notification means, if it means one.
+    async fn interpret(&self, message: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
+        use RouteNetlinkMessage::*;
+        let message = match message.payload {
+            NetlinkPayload::InnerMessage(m) => m,
+            NetlinkPayload::Overrun(_) => return Some(Event::Overrun),
+            _ => return None,
+        };
+        let bridge_family = |family| family == AddressFamily::Bridge;
+        match message {
+            NewLink(l) if bridge_family(l.header.interface_family) => {
+                match self.netlink.link(l.header.index).await {
+                    Ok(link) => link.map(Event::Link), // gone: its DELLINK follows
+                    Err(_) => Some(Event::Overrun),
+                }
+            }
+            NewLink(l) => Some(
+                Link::from_message("link notification", &l).map_or(Event::Overrun, Event::Link),
+            ),
+            DelLink(l) if bridge_family(l.header.interface_family) => Some(Event::PortRemoved {
+                ifindex: l.header.index,
+            }),
+            DelLink(l) => Some(Event::LinkRemoved {
+                ifindex: l.header.index,
+            }),
+            NewNeighbour(n) => FdbEntry::from_message(&n).map(Event::Fdb),
+            DelNeighbour(n) => FdbEntry::from_message(&n).map(Event::FdbRemoved),
+            _ => None,
+        }
+    }
+}
