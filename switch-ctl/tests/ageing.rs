@@ -1,0 +1,302 @@
+//! FDB ageing under the fast path, end to end: the paper's map-exclusion race, under stress.
+//!
+//! With a 2 s ageing time, h1 and h2 ping each other every 10 ms for 10 s. Every frame takes
+//! the fast path, so the bridge never sees them; only the daemon's refreshes keep its entries
+//! alive. Meanwhile a chaos thread deletes both entries from the bridge every 150-450 ms, as if
+//! the bridge aged them at the worst moment, racing the data plane refreshing them. The
+//! assertions: the daemon never lets an active entry go (the bridge has both entries again
+//! within moments of every deletion and at the end; the data plane never missed either MAC),
+//! and h3 never receives a single frame addressed to h1 or h2: nothing was flooded. Then the
+//! traffic stops and the idle entries age out of the bridge and of the fast path on the
+//! bridge's own ageing time.
+
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const SWITCH_CTL: &str = env!("CARGO_BIN_EXE_switch-ctl");
+
+fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "these tests build network namespaces and load eBPF programs: run them as root"
+    );
+}
+
+/// The daemon, stopped (SIGTERM, then `switch-ctl stop`) however the test ends.
+struct Daemon {
+    child: Child,
+    netns: String,
+}
+
+impl Daemon {
+    fn start(netns: &str) -> Daemon {
+        let child = Command::new(SWITCH_CTL)
+            .args(["run", "--netns", netns, "--bridge", "br0"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("switch-ctl starts");
+        Daemon {
+            child,
+            netns: netns.into(),
+        }
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let out = Command::new(SWITCH_CTL)
+            .args(["status", "--json", "--netns", &self.netns])
+            .output()
+            .expect("switch-ctl status runs");
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Waits until every port of br0 is attached.
+    fn wait_attached(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = self.status();
+            let ports = &status["bridges"][0]["ports"];
+            if ports
+                .as_array()
+                .is_some_and(|p| !p.is_empty() && p.iter().all(|p| p["attached"] == true))
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not attach every port within 10 s: {status:#}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn port_counters(&self, port: &str) -> serde_json::Value {
+        let status = self.status();
+        status["bridges"][0]["ports"]
+            .as_array()
+            .and_then(|ports| ports.iter().find(|p| p["name"] == port))
+            .map(|p| p["counters"].clone())
+            .unwrap_or_else(|| panic!("no port {port} in {status:#}"))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+        let _ = Command::new(SWITCH_CTL)
+            .args(["stop", "--netns", &self.netns])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+fn mac_of(lab: &netlab::Lab, host: &str) -> String {
+    lab.exec_ok(host, &["cat", "/sys/class/net/eth0/address"])
+        .expect("the host has eth0")
+        .trim()
+        .to_string()
+}
+
+fn parse_mac(text: &str) -> [u8; 6] {
+    let mut mac = [0u8; 6];
+    for (b, part) in mac.iter_mut().zip(text.split(':')) {
+        *b = u8::from_str_radix(part, 16).expect("a MAC address");
+    }
+    mac
+}
+
+/// The learned (dynamic) entries of br0, as "mac port" lines.
+fn learned(lab: &netlab::Lab) -> String {
+    let out = lab
+        .exec_ok("sw", &["bridge", "fdb", "show", "br", "br0"])
+        .expect("bridge fdb show runs");
+    out.lines()
+        .filter(|l| !l.contains("permanent") && !l.contains("static"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A raw packet socket in `host`'s namespace that sees every frame its eth0 receives.
+fn sniffer(lab: &netlab::Lab, host: &str) -> OwnedFd {
+    lab.run_in(host, || {
+        let proto = (libc::ETH_P_ALL as u16).to_be() as i32;
+        // SAFETY: plain socket(2) call; the result is checked before being owned.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, proto) };
+        assert!(fd >= 0, "cannot open a packet socket");
+        // SAFETY: fd is a fresh, valid descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let timeout = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 100_000,
+        };
+        // SAFETY: setsockopt with a valid timeval of the right size.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&raw const timeout).cast(),
+                size_of::<libc::timeval>() as u32,
+            )
+        };
+        assert_eq!(rc, 0, "cannot set a receive timeout");
+        fd
+    })
+    .expect("enter the host namespace")
+}
+
+/// Counts frames whose destination is one of `macs` until `stop`.
+fn count_flooded(fd: OwnedFd, macs: Vec<[u8; 6]>, stop: Arc<AtomicBool>) -> u64 {
+    let mut flooded = 0;
+    let mut buf = [0u8; 2048];
+    while !stop.load(Ordering::Relaxed) {
+        // SAFETY: recv into a buffer we own, of the length given.
+        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n >= 6 && macs.iter().any(|m| buf[..6] == m[..]) {
+            flooded += 1;
+        }
+    }
+    flooded
+}
+
+#[test]
+fn no_active_entry_ever_ages_out_and_idle_ones_do() {
+    require_root();
+    let lab = netlab::LabSpec::new(3)
+        .bridge_nf_call(false)
+        .ipv6(false)
+        .build()
+        .expect("the lab builds");
+    lab.exec_ok(
+        "sw",
+        &[
+            "ip",
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "ageing_time",
+            "200",
+        ],
+    )
+    .expect("ageing_time 2 s");
+    let daemon = Daemon::start(lab.switch_netns());
+    daemon.wait_attached();
+
+    let (mac1, mac2) = (mac_of(&lab, "h1"), mac_of(&lab, "h2"));
+    // Teach the bridge both MACs, and let the fast path see them.
+    assert_eq!(lab.ping("h1", "h2", 3).expect("ping runs").received, 3);
+    let before1 = daemon.port_counters("p1");
+    let before2 = daemon.port_counters("p2");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sniff = sniffer(&lab, "h3");
+    let watcher = {
+        let (stop, macs) = (stop.clone(), vec![parse_mac(&mac1), parse_mac(&mac2)]);
+        std::thread::spawn(move || count_flooded(sniff, macs, stop))
+    };
+    // The chaos: the bridge "ages" both entries at arbitrary moments while they are busy.
+    let chaos = {
+        let (stop, netns) = (stop.clone(), lab.switch_netns().to_string());
+        let (mac1, mac2) = (mac1.clone(), mac2.clone());
+        std::thread::spawn(move || {
+            let mut deletions = 0;
+            let mut step = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for (mac, port) in [(&mac1, "p1"), (&mac2, "p2")] {
+                    let ok = netlab::netns::command(&netns, "bridge")
+                        .args(["fdb", "del", mac, "dev", port, "master"])
+                        .stderr(Stdio::null())
+                        .status()
+                        .is_ok_and(|s| s.success());
+                    deletions += u32::from(ok);
+                }
+                step += 1;
+                std::thread::sleep(Duration::from_millis(150 + (step * 97) % 300));
+            }
+            deletions
+        })
+    };
+    let ping = lab
+        .exec(
+            "h1",
+            &["ping", "-q", "-i", "0.01", "-w", "10", "198.18.0.2"],
+        )
+        .expect("ping runs");
+    stop.store(true, Ordering::Relaxed);
+    let deletions = chaos.join().expect("the chaos thread");
+    let flooded = watcher.join().expect("the sniffer thread");
+    let stats = netlab::PingStats::parse(&String::from_utf8_lossy(&ping.stdout))
+        .expect("ping prints statistics");
+
+    assert!(
+        deletions >= 20,
+        "the chaos deleted only {deletions} entries"
+    );
+    assert!(
+        stats.transmitted >= 500,
+        "ping sent only {}",
+        stats.transmitted
+    );
+    assert_eq!(
+        stats.received, stats.transmitted,
+        "ping lost replies while the entries were being raced"
+    );
+    assert_eq!(
+        flooded, 0,
+        "h3 received {flooded} frames addressed to h1 or h2: an active entry was aged out"
+    );
+    let after1 = daemon.port_counters("p1");
+    let after2 = daemon.port_counters("p2");
+    let grew = |a: &serde_json::Value, b: &serde_json::Value, f: &str| {
+        a[f].as_u64().unwrap() - b[f].as_u64().unwrap()
+    };
+    assert!(
+        grew(&after1, &before1, "fast_packets") >= stats.transmitted as u64,
+        "the fast path did not carry the pings: {after1:#}"
+    );
+    for (after, before) in [(&after1, &before1), (&after2, &before2)] {
+        for reason in ["source", "fdb_miss"] {
+            let missed = after["passed"][reason].as_u64().unwrap()
+                - before["passed"][reason].as_u64().unwrap();
+            assert_eq!(
+                missed, 0,
+                "the data plane missed an active entry ({reason})"
+            );
+        }
+    }
+    let table = learned(&lab);
+    assert!(
+        table.contains(&mac1) && table.contains(&mac2),
+        "after 10 s of fast-path traffic (5 ageing times) the bridge lost an entry:\n{table}"
+    );
+
+    // Idle now: both entries go on the bridge's ageing time (2 s; the bridge checks at most
+    // every ageing time), from the bridge and from the fast path.
+    let entries = || {
+        daemon.status()["bridges"][0]["fdb_entries"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let busy = entries();
+    let deadline = Instant::now() + Duration::from_secs(12);
+    loop {
+        let table = learned(&lab);
+        if !table.contains(&mac1) && !table.contains(&mac2) && entries() <= busy - 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "idle entries did not age out within 12 s:\n{table}\nfast path: {} entries",
+            entries()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
