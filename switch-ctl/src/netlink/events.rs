@@ -33,7 +33,9 @@ pub enum Event {
     /// A bridge FDB entry is gone (RTM_DELNEIGH, AF_BRIDGE, with a master).
     FdbRemoved(FdbEntry),
     /// Notifications were lost: the socket overflowed (ENOBUFS), or one could not be decoded
-    /// or completed. Everything must be dumped again.
+    /// or completed. Everything must be dumped again, now. The notifications received before
+    /// this one are dropped: they are older than that dump, which shows their effect, and
+    /// applied after it they could undo newer state.
     Overrun,
 }
 
@@ -64,12 +66,27 @@ impl Events {
         }
     }
 
+    /// Drops every notification received so far, including those the connection can still
+    /// read off the socket without waiting.
+    async fn discard_received(&mut self) {
+        loop {
+            while self.messages.try_recv().is_ok() {}
+            tokio::task::yield_now().await; // the connection reads what the socket holds
+            if self.messages.try_recv().is_err() {
+                return;
+            }
+        }
+    }
+
     /// The event a notification means, if it means one.
-    async fn interpret(&self, message: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
+    async fn interpret(&mut self, message: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
         use RouteNetlinkMessage::*;
         let message = match message.payload {
             NetlinkPayload::InnerMessage(m) => m,
-            NetlinkPayload::Overrun(_) => return Some(Event::Overrun),
+            NetlinkPayload::Overrun(_) => {
+                self.discard_received().await;
+                return Some(Event::Overrun);
+            }
             _ => return None,
         };
         let bridge_family = |family| family == AddressFamily::Bridge;

@@ -35,7 +35,7 @@ use bytes::BytesMut;
 use futures::StreamExt as _;
 use rtnetlink::{
     packet_core::{
-        NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_OVERRUN, NetlinkBuffer,
+        NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_OVERRUN, NetlinkBuffer,
         NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
     },
     packet_route::RouteNetlinkMessage,
@@ -80,13 +80,19 @@ impl Netlink {
         event_buffer_bytes: usize,
     ) -> Result<(Netlink, Events), NetlinkError> {
         let socket_error = |what| move |source| NetlinkError::Socket { what, source };
+        // Opening and spawning need one (and would panic without).
+        tokio::runtime::Handle::try_current()
+            .map_err(|e| io::Error::other(e.to_string()))
+            .map_err(socket_error("rtnetlink"))?;
         let (mut conn, handle, _) =
             rtnetlink::proto::new_connection_with_codec::<RouteNetlinkMessage, TokioSocket, Codec>(
                 NETLINK_ROUTE,
             )
             .map_err(socket_error("rtnetlink requests"))?;
-        // A dump that fails ends with an NLMSG_DONE carrying the errno: keep those.
+        // Pass on the ends of requests (a failing dump's DONE carries its errno), so that a
+        // request can tell its end from a connection that went away.
         conn.set_forward_done(true);
+        conn.set_forward_ack(true);
         tokio::spawn(conn);
 
         let (mut conn, _, messages) =
@@ -106,9 +112,10 @@ impl Netlink {
         Ok((netlink.clone(), Events::new(messages, netlink)))
     }
 
-    /// Sends `message` with NLM_F_REQUEST and `flags`, and collects the answers. An error
-    /// message or a DONE with an error fails the request; a dump that the kernel flags as
-    /// interrupted is retried.
+    /// Sends `message` with NLM_F_REQUEST and `flags`, and collects the answers up to the
+    /// end: the DONE of a dump, the ACK asked for, or else the one answer. An error message or
+    /// a DONE with an error fails the request, and so does a connection that closes before
+    /// the end; a dump that the kernel flags as interrupted is retried.
     async fn request(
         &self,
         what: &'static str,
@@ -125,18 +132,22 @@ impl Netlink {
                     what,
                     source: io::Error::other(e.to_string()),
                 })?;
-            let (mut out, mut interrupted) = (Vec::new(), false);
+            let (mut out, mut interrupted, mut ended) = (Vec::new(), false, false);
             while let Some(answer) = answers.next().await {
                 interrupted |= answer.header.flags & NLM_F_DUMP_INTR != 0;
                 match answer.payload {
-                    NetlinkPayload::InnerMessage(m) => out.push(m),
+                    NetlinkPayload::InnerMessage(m) => {
+                        out.push(m);
+                        ended = flags & (NLM_F_DUMP | NLM_F_ACK) == 0;
+                    }
                     NetlinkPayload::Error(e) => match e.code {
                         Some(code) => return Err(NetlinkError::kernel(what, code.get())),
-                        None => break,
+                        None => ended = true,
                     },
                     NetlinkPayload::Done(d) if d.code != 0 => {
                         return Err(NetlinkError::kernel(what, d.code));
                     }
+                    NetlinkPayload::Done(_) => ended = true,
                     NetlinkPayload::Overrun(bytes) => {
                         return Err(NetlinkError::Decode {
                             what,
@@ -145,6 +156,12 @@ impl Netlink {
                     }
                     _ => {}
                 }
+            }
+            if !ended {
+                return Err(NetlinkError::Io {
+                    what,
+                    source: io::ErrorKind::UnexpectedEof.into(),
+                });
             }
             if !(interrupted && flags & NLM_F_DUMP != 0) {
                 return Ok(out);
@@ -223,4 +240,52 @@ fn undecodable<T>(sequence: u32, port: u32, error: &dyn std::fmt::Display) -> Ne
     header.port_number = port;
     let text = format!("undecodable netlink message: {error}");
     NetlinkMessage::new(header, NetlinkPayload::Overrun(text.into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A netlink message: header with `kind` and `sequence`, then `body`.
+    fn message(kind: u16, sequence: u32, body: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(16 + body.len()).unwrap();
+        let mut bytes = [len.to_ne_bytes(), [0; 4], sequence.to_ne_bytes(), [0; 4]].concat();
+        bytes[4..6].copy_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    #[test]
+    fn undecodable_messages_become_overruns_with_their_sequence() {
+        const RTM_NEWLINK: u16 = 16;
+        const NLMSG_DONE: u16 = 3;
+        // An RTM_NEWLINK too short for its ifinfomsg, then a valid DONE.
+        let mut src = BytesMut::from(
+            &[
+                message(RTM_NEWLINK, 7, &[0; 4]),
+                message(NLMSG_DONE, 8, &[0; 4]),
+            ]
+            .concat()[..],
+        );
+        let bad = Codec::decode::<RouteNetlinkMessage>(&mut src)
+            .unwrap()
+            .unwrap();
+        assert_eq!(bad.header.sequence_number, 7);
+        assert!(matches!(bad.payload, NetlinkPayload::Overrun(ref text) if !text.is_empty()));
+        let done = Codec::decode::<RouteNetlinkMessage>(&mut src)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(done.payload, NetlinkPayload::Done(_)), "{done:?}");
+        assert!(
+            Codec::decode::<RouteNetlinkMessage>(&mut src)
+                .unwrap()
+                .is_none()
+        );
+        // Garbage that is not even a header.
+        let mut src = BytesMut::from(&[1u8, 2, 3][..]);
+        let lost = Codec::decode::<RouteNetlinkMessage>(&mut src)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(lost.payload, NetlinkPayload::Overrun(_)) && src.is_empty());
+    }
 }

@@ -14,7 +14,7 @@ use std::{
     fmt::Debug,
     io,
     os::fd::{AsFd, AsRawFd as _, BorrowedFd},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use netlink_packet_generic::{GenlFamily, GenlHeader, GenlMessage, constants as genl};
@@ -120,7 +120,8 @@ pub enum FeatureEvent {
         /// The device.
         ifindex: u32,
     },
-    /// Notifications were lost (ENOBUFS, or one could not be decoded): [`dump`] again.
+    /// Notifications were lost (ENOBUFS, or one could not be decoded): [`dump`] again, now.
+    /// After an ENOBUFS, the notifications older than it are dropped.
     Overrun,
 }
 
@@ -168,21 +169,23 @@ impl FeatureWatch {
         timeout: Option<Duration>,
     ) -> Result<Option<FeatureEvent>, NetlinkError> {
         const WHAT: &str = "netdev notifications";
+        let io = |source| NetlinkError::Io { what: WHAT, source };
+        let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(Some(event));
             }
-            if !readable(self.socket.as_fd(), timeout)
-                .map_err(|source| NetlinkError::Io { what: WHAT, source })?
-            {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if !readable(self.socket.as_fd(), left).map_err(io)? {
                 return Ok(None);
             }
             let datagram = match receive(&self.socket) {
                 Ok(d) => d,
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    self.discard_received().map_err(io)?;
                     return Ok(Some(FeatureEvent::Overrun));
                 }
-                Err(source) => return Err(NetlinkError::Io { what: WHAT, source }),
+                Err(source) => return Err(io(source)),
             };
             for (_, message) in messages(&datagram) {
                 let event = match message {
@@ -193,6 +196,19 @@ impl FeatureWatch {
                 self.pending.extend(event);
             }
         }
+    }
+
+    /// Drops the notifications received and those waiting in the socket: older than the
+    /// resync an overrun calls for, they could undo newer state if applied after it.
+    fn discard_received(&mut self) -> io::Result<()> {
+        self.pending.clear();
+        while readable(self.socket.as_fd(), Some(Duration::ZERO))? {
+            match receive(&self.socket) {
+                Err(e) if e.raw_os_error() != Some(libc::ENOBUFS) => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
