@@ -165,6 +165,23 @@ fn count_flooded(fd: OwnedFd, macs: Vec<[u8; 6]>, stop: Arc<AtomicBool>) -> u64 
     flooded
 }
 
+/// The daemon's control files and pins are readable and writable by root only.
+fn assert_root_only(daemon: &Daemon) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let status = daemon.status();
+    let pin_dir = std::path::PathBuf::from(status["daemon"]["pin_dir"].as_str().unwrap());
+    let tag = pin_dir.file_name().unwrap();
+    let run_dir = std::path::Path::new("/run/switch-ctl").join(tag);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&run_dir), 0o700, "{}", run_dir.display());
+    assert_eq!(mode(&run_dir.join("status.json")), 0o600);
+    assert_eq!(mode(&pin_dir), 0o700, "{}", pin_dir.display());
+    for pin in std::fs::read_dir(&pin_dir).unwrap() {
+        let pin = pin.unwrap().path();
+        assert_eq!(mode(&pin) & 0o077, 0, "{} is readable by others", pin.display());
+    }
+}
+
 #[test]
 fn no_active_entry_ever_ages_out_and_idle_ones_do() {
     require_root();
@@ -189,6 +206,7 @@ fn no_active_entry_ever_ages_out_and_idle_ones_do() {
     .expect("ageing_time 2 s");
     let daemon = Daemon::start(lab.switch_netns());
     daemon.wait_attached();
+    assert_root_only(&daemon);
 
     let (mac1, mac2) = (mac_of(&lab, "h1"), mac_of(&lab, "h2"));
     // Teach the bridge both MACs, and let the fast path see them.
