@@ -137,14 +137,8 @@ impl Daemon {
 
     /// Detaches every port, removes the pins and the runtime files.
     async fn stop(&mut self) {
-        let names = self
-            .kernel
-            .links
-            .iter()
-            .map(|(i, l)| (*i, l.name.clone()))
-            .collect();
         if let Some(plane) = self.plane.take() {
-            plane.teardown(&self.netlink, &names).await;
+            plane.teardown(&self.netlink).await;
         }
         crate::dataplane::remove_pins(&self.layout);
         let _ = std::fs::remove_dir_all(&self.layout.run_dir);
@@ -395,7 +389,7 @@ impl Daemon {
                         requested: p.requested,
                         mode: p.mode,
                         reason: p.reason.clone(),
-                        attached: attached.get(&p.ifindex) == p.mode.as_ref(),
+                        attached: p.mode.is_some() && attached.get(&p.ifindex) == p.mode.as_ref(),
                         error: self.errors.get(&p.ifindex).cloned(),
                         flags: status::flag_names(p.flags),
                         slot: slots.get(&p.ifindex).copied(),

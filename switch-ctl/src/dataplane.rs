@@ -81,9 +81,13 @@ pub struct DataPlane {
     pub maps: Maps,
     tx_ports: DevMap<MapData>,
     tx_ports_raw: xdpdbg::sys::MapFd,
-    attachments: BTreeMap<u32, Mode>,
+    /// Attached ports: mode and name (a TC filter is found by the port's name).
+    attachments: BTreeMap<u32, (Mode, String)>,
     slots: HashMap<u32, u32>,
     program_ids: HashSet<u32>,
+    /// Program ids once found to be ours (ids are never reused; an earlier daemon's program
+    /// may be gone by the time a notification about it is read).
+    known_ours: std::cell::RefCell<HashSet<u32>>,
     fdb_map_id: u32,
 }
 
@@ -145,6 +149,7 @@ impl DataPlane {
             attachments: BTreeMap::new(),
             slots: HashMap::new(),
             program_ids,
+            known_ours: Default::default(),
             fdb_map_id,
         };
         plane.recover_slots();
@@ -154,12 +159,22 @@ impl DataPlane {
     /// Whether program `id` is ours: this daemon's, or an earlier daemon's of this namespace
     /// (one of the switch's programs using the same pinned `fdb` map).
     pub fn is_ours(&self, id: u32) -> bool {
-        self.program_ids.contains(&id) || uses_map(id, self.fdb_map_id)
+        if self.program_ids.contains(&id) || self.known_ours.borrow().contains(&id) {
+            return true;
+        }
+        let ours = uses_map(id, self.fdb_map_id);
+        if ours {
+            self.known_ours.borrow_mut().insert(id);
+        }
+        ours
     }
 
     /// The mode each port is attached in.
     pub fn attached(&self) -> BTreeMap<u32, Mode> {
-        self.attachments.clone()
+        self.attachments
+            .iter()
+            .map(|(i, (m, _))| (*i, *m))
+            .collect()
     }
 
     /// The counter slot of each configured port.
@@ -183,16 +198,16 @@ impl DataPlane {
     pub async fn apply(&mut self, netlink: &Netlink, plan: &Plan) -> Vec<(u32, String)> {
         let mut failed = Vec::new();
         // Ports that left (or whose fast path is off) are detached first, then unconfigured.
-        let stale: Vec<(u32, Mode)> = self
+        let stale: Vec<u32> = self
             .attachments
             .iter()
-            .filter(|(i, m)| plan.ports.get(i).and_then(|p| p.mode) != Some(**m))
-            .map(|(i, m)| (*i, *m))
+            .filter(|(i, (m, _))| plan.ports.get(i).and_then(|p| p.mode) != Some(*m))
+            .map(|(i, _)| *i)
             .collect();
-        for (ifindex, mode) in stale {
-            let name = plan.ports.get(&ifindex).map(|p| p.name.clone());
-            detach(netlink, ifindex, name.as_deref(), mode).await;
-            self.attachments.remove(&ifindex);
+        for ifindex in stale {
+            if let Some((mode, name)) = self.attachments.remove(&ifindex) {
+                detach(netlink, ifindex, &name, mode).await;
+            }
         }
         let gone: Vec<u32> = self
             .slots
@@ -213,7 +228,8 @@ impl DataPlane {
             {
                 match self.attach(netlink, port.ifindex, &port.name, mode).await {
                     Ok(()) => {
-                        self.attachments.insert(port.ifindex, mode);
+                        self.attachments
+                            .insert(port.ifindex, (mode, port.name.clone()));
                     }
                     Err(e) => failed.push((port.ifindex, format!("{e:#}"))),
                 }
@@ -314,7 +330,7 @@ impl DataPlane {
     /// left the bridge meanwhile too. Called at every resync.
     pub async fn sweep(&self, netlink: &Netlink, links: &[&crate::netlink::Link]) {
         for link in links {
-            let mode = self.attachments.get(&link.ifindex).copied();
+            let mode = self.attachments.get(&link.ifindex).map(|(m, _)| *m);
             // A port attached in XDP mode here had the old program replaced by attach().
             let xdp_here = matches!(mode, Some(Mode::Xdp | Mode::XdpGeneric));
             if let Some(id) = link.xdp_prog_id
@@ -343,22 +359,16 @@ impl DataPlane {
 
     /// Detaches every port, unconfigures them, and removes every pin. The bridge forwards on
     /// its own afterwards.
-    pub async fn teardown(mut self, netlink: &Netlink, names: &BTreeMap<u32, String>) {
-        for (ifindex, mode) in std::mem::take(&mut self.attachments) {
-            detach(
-                netlink,
-                ifindex,
-                names.get(&ifindex).map(String::as_str),
-                mode,
-            )
-            .await;
+    pub async fn teardown(mut self, netlink: &Netlink) {
+        for (ifindex, (mode, name)) in std::mem::take(&mut self.attachments) {
+            detach(netlink, ifindex, &name, mode).await;
         }
         remove_pins(&self.layout);
     }
 }
 
 /// Detaches our program from one port (the port may be gone already).
-async fn detach(netlink: &Netlink, ifindex: u32, name: Option<&str>, mode: Mode) {
+async fn detach(netlink: &Netlink, ifindex: u32, name: &str, mode: Mode) {
     match mode {
         Mode::Xdp | Mode::XdpGeneric => {
             let _ = netlink
@@ -366,9 +376,7 @@ async fn detach(netlink: &Netlink, ifindex: u32, name: Option<&str>, mode: Mode)
                 .await;
         }
         Mode::Tc => {
-            if let Some(name) = name {
-                let _ = tc::qdisc_detach_program(name, TcAttachType::Ingress, programs::TC);
-            }
+            let _ = tc::qdisc_detach_program(name, TcAttachType::Ingress, programs::TC);
         }
     }
 }
