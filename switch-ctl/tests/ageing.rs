@@ -10,106 +10,14 @@
 //! traffic stops and the idle entries age out of the bridge and of the fast path on the
 //! bridge's own ageing time.
 
+mod common;
+
+use common::{Daemon, mac, parse_mac, passed};
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-const SWITCH_CTL: &str = env!("CARGO_BIN_EXE_switch-ctl");
-
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests build network namespaces and load eBPF programs: run them as root"
-    );
-}
-
-/// The daemon, stopped (SIGTERM, then `switch-ctl stop`) however the test ends.
-struct Daemon {
-    child: Child,
-    netns: String,
-}
-
-impl Daemon {
-    fn start(netns: &str) -> Daemon {
-        let child = Command::new(SWITCH_CTL)
-            .args(["run", "--netns", netns, "--bridge", "br0"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("switch-ctl starts");
-        Daemon {
-            child,
-            netns: netns.into(),
-        }
-    }
-
-    fn status(&self) -> serde_json::Value {
-        let out = Command::new(SWITCH_CTL)
-            .args(["status", "--json", "--netns", &self.netns])
-            .output()
-            .expect("switch-ctl status runs");
-        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
-    }
-
-    /// Waits until every port of br0 is attached.
-    fn wait_attached(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let status = self.status();
-            let ports = &status["bridges"][0]["ports"];
-            if ports
-                .as_array()
-                .is_some_and(|p| !p.is_empty() && p.iter().all(|p| p["attached"] == true))
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the daemon did not attach every port within 10 s: {status:#}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn port_counters(&self, port: &str) -> serde_json::Value {
-        let status = self.status();
-        status["bridges"][0]["ports"]
-            .as_array()
-            .and_then(|ports| ports.iter().find(|p| p["name"] == port))
-            .map(|p| p["counters"].clone())
-            .unwrap_or_else(|| panic!("no port {port} in {status:#}"))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.child.wait();
-        let _ = Command::new(SWITCH_CTL)
-            .args(["stop", "--netns", &self.netns])
-            .stdout(Stdio::null())
-            .status();
-    }
-}
-
-fn mac_of(lab: &netlab::Lab, host: &str) -> String {
-    lab.exec_ok(host, &["cat", "/sys/class/net/eth0/address"])
-        .expect("the host has eth0")
-        .trim()
-        .to_string()
-}
-
-fn parse_mac(text: &str) -> [u8; 6] {
-    let mut mac = [0u8; 6];
-    for (b, part) in mac.iter_mut().zip(text.split(':')) {
-        *b = u8::from_str_radix(part, 16).expect("a MAC address");
-    }
-    mac
-}
 
 /// The learned (dynamic) entries of br0, as "mac port" lines.
 fn learned(lab: &netlab::Lab) -> String {
@@ -168,28 +76,25 @@ fn count_flooded(fd: OwnedFd, macs: Vec<[u8; 6]>, stop: Arc<AtomicBool>) -> u64 
 /// The daemon's control files and pins are readable and writable by root only.
 fn assert_root_only(daemon: &Daemon) {
     use std::os::unix::fs::PermissionsExt as _;
-    let status = daemon.status();
-    let pin_dir = std::path::PathBuf::from(status["daemon"]["pin_dir"].as_str().unwrap());
-    let tag = pin_dir.file_name().unwrap();
-    let run_dir = std::path::Path::new("/run/switch-ctl").join(tag);
+    let (pin_dir, run_dir) = daemon.dirs();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&run_dir), 0o700, "{}", run_dir.display());
     assert_eq!(mode(&run_dir.join("status.json")), 0o600);
     assert_eq!(mode(&pin_dir), 0o700, "{}", pin_dir.display());
     for pin in std::fs::read_dir(&pin_dir).unwrap() {
         let pin = pin.unwrap().path();
-        assert_eq!(mode(&pin) & 0o077, 0, "{} is readable by others", pin.display());
+        assert_eq!(
+            mode(&pin) & 0o077,
+            0,
+            "{} is readable by others",
+            pin.display()
+        );
     }
 }
 
 #[test]
 fn no_active_entry_ever_ages_out_and_idle_ones_do() {
-    require_root();
-    let lab = netlab::LabSpec::new(3)
-        .bridge_nf_call(false)
-        .ipv6(false)
-        .build()
-        .expect("the lab builds");
+    let lab = common::build(netlab::LabSpec::new(3).bridge_nf_call(false).ipv6(false));
     lab.exec_ok(
         "sw",
         &[
@@ -204,15 +109,14 @@ fn no_active_entry_ever_ages_out_and_idle_ones_do() {
         ],
     )
     .expect("ageing_time 2 s");
-    let daemon = Daemon::start(lab.switch_netns());
-    daemon.wait_attached();
+    let daemon = Daemon::start(&lab, &[]);
     assert_root_only(&daemon);
 
-    let (mac1, mac2) = (mac_of(&lab, "h1"), mac_of(&lab, "h2"));
+    let (mac1, mac2) = (mac(&lab, "h1"), mac(&lab, "h2"));
     // Teach the bridge both MACs, and let the fast path see them.
     assert_eq!(lab.ping("h1", "h2", 3).expect("ping runs").received, 3);
-    let before1 = daemon.port_counters("p1");
-    let before2 = daemon.port_counters("p2");
+    let before1 = daemon.counters("p1");
+    let before2 = daemon.counters("p2");
 
     let stop = Arc::new(AtomicBool::new(false));
     let sniff = sniffer(&lab, "h3");
@@ -271,19 +175,15 @@ fn no_active_entry_ever_ages_out_and_idle_ones_do() {
         flooded, 0,
         "h3 received {flooded} frames addressed to h1 or h2: an active entry was aged out"
     );
-    let after1 = daemon.port_counters("p1");
-    let after2 = daemon.port_counters("p2");
-    let grew = |a: &serde_json::Value, b: &serde_json::Value, f: &str| {
-        a[f].as_u64().unwrap() - b[f].as_u64().unwrap()
-    };
+    let after1 = daemon.counters("p1");
+    let after2 = daemon.counters("p2");
     assert!(
-        grew(&after1, &before1, "fast_packets") >= stats.transmitted as u64,
-        "the fast path did not carry the pings: {after1:#}"
+        after1.fast_packets - before1.fast_packets >= stats.transmitted as u64,
+        "the fast path did not carry the pings: {after1:?}"
     );
     for (after, before) in [(&after1, &before1), (&after2, &before2)] {
         for reason in ["source", "fdb_miss"] {
-            let missed = after["passed"][reason].as_u64().unwrap()
-                - before["passed"][reason].as_u64().unwrap();
+            let missed = passed(after, reason) - passed(before, reason);
             assert_eq!(
                 missed, 0,
                 "the data plane missed an active entry ({reason})"
@@ -298,16 +198,12 @@ fn no_active_entry_ever_ages_out_and_idle_ones_do() {
 
     // Idle now: both entries go on the bridge's ageing time (2 s; the bridge checks at most
     // every ageing time), from the bridge and from the fast path.
-    let entries = || {
-        daemon.status()["bridges"][0]["fdb_entries"]
-            .as_u64()
-            .unwrap_or(0)
-    };
+    let entries = || daemon.status().bridges[0].fdb_entries;
     let busy = entries();
     let deadline = Instant::now() + Duration::from_secs(12);
     loop {
         let table = learned(&lab);
-        if !table.contains(&mac1) && !table.contains(&mac2) && entries() <= busy - 2 {
+        if !table.contains(&mac1) && !table.contains(&mac2) && entries() + 2 <= busy {
             break;
         }
         assert!(
