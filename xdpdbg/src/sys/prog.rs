@@ -50,7 +50,10 @@ pub struct ProgInfo {
 /// Input of one `BPF_PROG_TEST_RUN`.
 #[derive(Debug, Default)]
 pub struct TestRun<'a> {
-    /// The context given to the program; for syscall programs it is copied back after the run.
+    /// The context given to the program (`ctx_in`); for syscall programs it is copied back
+    /// after the run. For XDP it is a `struct xdp_md`: live frames need one whose
+    /// `ingress_ifindex` names the interface in the caller's network namespace (run the test
+    /// from a thread inside that namespace), with `data` 0 and `data_end` the frame's length.
     pub ctx: Option<&'a mut [u8]>,
     /// Packet data in (XDP, TC, ...).
     pub data_in: Option<&'a [u8]>,
@@ -60,6 +63,9 @@ pub struct TestRun<'a> {
     pub repeat: u32,
     /// `BPF_F_TEST_*` flags (for example `BPF_F_TEST_XDP_LIVE_FRAMES`).
     pub flags: u32,
+    /// Frames per batch with `BPF_F_TEST_XDP_LIVE_FRAMES` (0: the kernel's default, 64; at
+    /// most 256). Must be 0 otherwise.
+    pub batch_size: u32,
 }
 
 /// Output of one `BPF_PROG_TEST_RUN`.
@@ -162,6 +168,7 @@ impl ProgFd {
         t.prog_fd = self.0.as_raw_fd() as u32;
         t.repeat = run.repeat;
         t.flags = run.flags;
+        t.batch_size = run.batch_size;
         if let Some(ctx) = run.ctx {
             t.ctx_in = ctx.as_mut_ptr() as u64;
             t.ctx_size_in = ctx.len() as u32;
