@@ -24,7 +24,8 @@ use std::time::Duration;
 use switch_ebpf::types::{FDB_LAST_SEEN_OFFSET, FdbKey, fdb_flags};
 use xdpdbg::cas::{Cas, FieldRef, Outcome};
 
-/// CLOCK_MONOTONIC in nanoseconds: the clock of `bpf_ktime_get_ns`.
+/// CLOCK_MONOTONIC in nanoseconds: the clock the data plane stamps with
+/// (`bpf_ktime_get_coarse_ns`, the same clock in coarser steps).
 pub fn now_ns() -> u64 {
     let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
         .expect("CLOCK_MONOTONIC is always available");
