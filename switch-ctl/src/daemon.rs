@@ -26,6 +26,9 @@ use tokio::signal::unix::{SignalKind, signal};
 
 /// Runs the daemon in the current network namespace until a signal stops it.
 pub fn run(options: Options, layout: Layout, netns: String) -> anyhow::Result<()> {
+    use preflight::Capability;
+    preflight::require_capabilities(&[Capability::Bpf, Capability::NetAdmin])
+        .context("switch-ctl run loads eBPF programs and changes links: run it as root")?;
     claim_pid_file(&layout)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -98,6 +98,21 @@ fn assert_passed_to_bridge(
 }
 
 #[test]
+fn run_without_privileges_fails_with_a_clear_message() {
+    require_root();
+    require_tool("setpriv", "util-linux");
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_switch-ctl"))
+        .args(["run", "--bridge", "br0"])
+        .output()
+        .expect("setpriv runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("run it as root") && stderr.contains("CAP_BPF"), "{stderr}");
+}
+
+#[test]
 fn status_without_a_daemon_exits_3_with_a_message() {
     let lab = lab(1);
     let ns = lab.switch_netns();
