@@ -109,7 +109,10 @@ fn run_without_privileges_fails_with_a_clear_message() {
         .expect("setpriv runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("run it as root") && stderr.contains("CAP_BPF"), "{stderr}");
+    assert!(
+        stderr.contains("run it as root") && stderr.contains("CAP_BPF"),
+        "{stderr}"
+    );
 }
 
 #[test]
