@@ -13,8 +13,8 @@
 //!    out of the map with a compare-and-swap on `last_seen_ns` ([`xdpdbg::cas::Cas::age_out`],
 //!    the protocol of `xdpdbg/ageing.h`): the swap succeeds only if the data plane has not
 //!    refreshed the entry since it was read; then the tombstone makes the data plane treat the
-//!    entry as a miss. If the swap fails, or the entry was seen within the ageing time, the
-//!    entry is active: it is put back into the bridge (as the bridge would relearn it on the
+//!    entry as a miss. If the swap fails, or the entry was stamped within the last
+//!    [`RELEARN_WINDOW_NS`], the entry is active: it is put back into the bridge (as the bridge would relearn it on the
 //!    next frame) and stays in the map. No active entry is ever aged out.
 
 use crate::dataplane::Maps;
@@ -56,6 +56,10 @@ pub struct Ager {
     /// Per entry: the `last_seen_ns` at the last refresh, and when that refresh was sent.
     refreshed: HashMap<FdbKey, (u64, u64)>,
 }
+
+/// A removed entry stamped this recently is in use by the fast path now (three refresh periods
+/// of the data plane).
+pub const RELEARN_WINDOW_NS: u64 = 3 * switch_ebpf::types::REFRESH_NS;
 
 const LAST_SEEN: FieldRef = FieldRef {
     offset: FDB_LAST_SEEN_OFFSET,
@@ -109,7 +113,6 @@ impl Ager {
         &mut self,
         maps: &mut Maps,
         key: FdbKey,
-        ageing_ms: u64,
         port_usable: bool,
         now: u64,
     ) -> anyhow::Result<Removal> {
@@ -125,7 +128,10 @@ impl Ager {
         let relearn = Removal::Relearn {
             port: entry.ifindex,
         };
-        if seen != 0 && now.saturating_sub(seen) < ageing_ms * 1_000_000 {
+        // Proof that the fast path forwards from this MAC right now: a stamp from the last few
+        // refresh periods. An older one may be a flush or an STP topology change the bridge
+        // meant; the compare-and-swap below decides those.
+        if seen != 0 && now.saturating_sub(seen) < RELEARN_WINDOW_NS {
             return Ok(relearn);
         }
         let key_bytes = fdb_key_bytes(&key);

@@ -35,11 +35,16 @@ pub fn run(options: Options, layout: Layout, netns: String) -> anyhow::Result<()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // Installed before anything is attached, so a SIGTERM during start-up is not fatal.
+        let mut signals = Signals::install()?;
         let mut daemon = Daemon::start(options, layout.clone(), netns).await?;
         // Whatever happens next (an error, a panic), the ports are detached on the way out.
         let served = AssertUnwindSafe(async {
-            daemon.resync().await?;
-            daemon.serve().await
+            tokio::select! {
+                resynced = daemon.resync() => resynced?,
+                () = signals.wait() => return Ok(()),
+            }
+            daemon.serve(signals).await
         })
         .catch_unwind()
         .await;
@@ -147,10 +152,7 @@ impl Daemon {
         let _ = std::fs::remove_dir_all(&self.layout.run_dir);
     }
 
-    async fn serve(&mut self) -> anyhow::Result<()> {
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut hup = signal(SignalKind::hangup())?;
+    async fn serve(&mut self, mut signals: Signals) -> anyhow::Result<()> {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -161,9 +163,7 @@ impl Daemon {
                 },
                 Some(event) = self.features.recv() => self.on_features(event).await?,
                 _ = tick.tick() => self.on_tick().await?,
-                _ = term.recv() => break,
-                _ = int.recv() => break,
-                _ = hup.recv() => break,
+                () = signals.wait() => break,
             }
         }
         log("stopping: detaching every port and removing the pins");
@@ -300,13 +300,9 @@ impl Daemon {
             let need = port_flags::FORWARDING | port_flags::UP;
             p.bridge == bridge && p.flags & need == need
         });
-        let ageing_ms = self.plan.bridge(bridge).map_or(0, |b| b.ageing_time_ms);
         let now = ageing::now_ns();
         let plane = self.plane.as_mut().expect("the data plane lives");
-        match self
-            .ager
-            .removed(&mut plane.maps, key, ageing_ms, usable, now)?
-        {
+        match self.ager.removed(&mut plane.maps, key, usable, now)? {
             Removal::Removed => {}
             Removal::Relearn { port } => {
                 if let Err(e) = self.netlink.fdb_add_dynamic(port, entry.mac).await {
@@ -407,6 +403,31 @@ impl Daemon {
         };
         if let Err(e) = status::write(&self.layout, &status) {
             log(format!("cannot write the status file: {e:#}"));
+        }
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP: each stops the daemon.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+            _ = self.hup.recv() => {}
         }
     }
 }

@@ -219,6 +219,10 @@ impl DataPlane {
             self.unconfigure(ifindex);
         }
         for port in plan.ports.values() {
+            // A renamed port keeps its filter; its new name is what detaching needs.
+            if let Some((_, name)) = self.attachments.get_mut(&port.ifindex) {
+                name.clone_from(&port.name);
+            }
             if let Err(e) = self.configure(port.ifindex, port.bridge, port.flags) {
                 failed.push((port.ifindex, format!("{e:#}")));
                 continue;
@@ -360,6 +364,12 @@ impl DataPlane {
     /// Detaches every port, unconfigures them, and removes every pin. The bridge forwards on
     /// its own afterwards.
     pub async fn teardown(mut self, netlink: &Netlink) {
+        // Unconfigured first: a program that cannot be detached (its port renamed or gone
+        // mid-way) then passes every frame to the bridge.
+        let configured: Vec<u32> = self.slots.keys().copied().collect();
+        for ifindex in configured {
+            self.unconfigure(ifindex);
+        }
         for (ifindex, (mode, name)) in std::mem::take(&mut self.attachments) {
             detach(netlink, ifindex, &name, mode).await;
         }

@@ -36,8 +36,17 @@ pub fn upsert(maps: &mut Maps, key: FdbKey, port: u32, flags: u32) -> anyhow::Re
         flags,
         last_seen_ns: 0,
     };
-    maps.fdb.insert(key, entry, 0)?;
-    Ok(true)
+    match maps.fdb.insert(key, entry, 0) {
+        Ok(()) => Ok(true),
+        // The map is full (hosts can fill the bridge's FDB at will): this MAC stays with the
+        // bridge, where a miss goes anyway.
+        Err(aya::maps::MapError::SyscallError(e))
+            if e.io_error.raw_os_error() == Some(libc::E2BIG) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The fast-path entries the kernel's FDB calls for. Where one MAC has several entries in a

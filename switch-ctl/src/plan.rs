@@ -118,6 +118,18 @@ pub fn plan(kernel: &Kernel, options: &Options, is_ours: &dyn Fn(u32) -> bool) -
         }
         let reason = if !link.admin_up {
             Some("the bridge is down".to_string())
+        } else if link.promisc {
+            Some(
+                "the bridge is promiscuous: it passes forwarded frames up its own stack too \
+                 (tcpdump or an IDS on it), which fast-path frames would skip"
+                    .to_string(),
+            )
+        } else if attrs.nf_call && !options.allow_netfilter {
+            Some(
+                "the bridge's own nf_call_iptables/ip6tables/arptables option is on: the fast \
+                 path would bypass firewall rules; turn it off or run with --allow-netfilter"
+                    .to_string(),
+            )
         } else if attrs.vlan_filtering {
             Some("VLAN filtering is on: the fast path does not implement VLANs".into())
         } else if !kernel.netfilter.is_empty() && !options.allow_netfilter {

@@ -26,6 +26,9 @@ pub struct Link {
     pub master: Option<u32>,
     /// Administratively up (IFF_UP).
     pub admin_up: bool,
+    /// Promiscuous (IFF_PROMISC): a bridge in this state also passes forwarded frames up its
+    /// own stack (tcpdump on the bridge, an IDS).
+    pub promisc: bool,
     /// Operationally up: carrier (IFF_LOWER_UP) and operstate up or unknown.
     pub oper_up: bool,
     /// Its MTU.
@@ -48,6 +51,9 @@ pub struct BridgeAttrs {
     pub ageing_time_cs: u32,
     /// Whether VLAN filtering is on.
     pub vlan_filtering: bool,
+    /// The bridge's own `nf_call_{iptables,ip6tables,arptables}` options, any of them on: bridged
+    /// frames then traverse netfilter whatever the namespace's sysctls say.
+    pub nf_call: bool,
     /// STP: 0 off, 1 kernel STP, 2 user-space STP.
     pub stp_state: u32,
 }
@@ -144,6 +150,7 @@ impl Link {
             kind: None,
             master: None,
             admin_up: flags.contains(LinkFlags::Up),
+            promisc: flags.contains(LinkFlags::Promisc),
             oper_up: false,
             mtu: 0,
             mac: None,
@@ -208,12 +215,16 @@ impl BridgeAttrs {
         let mut b = BridgeAttrs {
             ageing_time_cs: 0,
             vlan_filtering: false,
+            nf_call: false,
             stp_state: 0,
         };
         for attribute in attributes {
             match attribute {
                 InfoBridge::AgeingTime(t) => b.ageing_time_cs = *t,
                 InfoBridge::VlanFiltering(on) => b.vlan_filtering = *on,
+                InfoBridge::NfCallIpTables(on)
+                | InfoBridge::NfCallIp6Tables(on)
+                | InfoBridge::NfCallArpTables(on) => b.nf_call |= *on,
                 InfoBridge::StpState(s) => b.stp_state = (*s).into(),
                 _ => {}
             }

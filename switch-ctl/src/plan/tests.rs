@@ -8,6 +8,7 @@ fn bridge(ifindex: u32, name: &str) -> Link {
         kind: Some("bridge".into()),
         master: None,
         admin_up: true,
+        promisc: false,
         oper_up: true,
         mtu: 1500,
         mac: Some([2, 0, 0, 0, 0, ifindex as u8]),
@@ -15,6 +16,7 @@ fn bridge(ifindex: u32, name: &str) -> Link {
         bridge: Some(BridgeAttrs {
             ageing_time_cs: 30000,
             vlan_filtering: false,
+            nf_call: false,
             stp_state: 0,
         }),
         port: None,
@@ -28,6 +30,7 @@ fn port(ifindex: u32, name: &str, master: u32) -> Link {
         kind: Some("veth".into()),
         master: Some(master),
         admin_up: true,
+        promisc: false,
         oper_up: true,
         mtu: 1500,
         mac: Some([2, 0, 0, 0, 1, ifindex as u8]),
@@ -138,6 +141,20 @@ fn netfilter_vlan_filtering_and_a_down_bridge_keep_a_bridge_slow() {
     let mut k = kernel(vec![bridge(2, "br0")]);
     k.links.get_mut(&2).unwrap().admin_up = false;
     assert!(!plan(&k, &all, NONE_OURS).accelerated(2));
+    let mut k = kernel(vec![bridge(2, "br0")]);
+    k.links.get_mut(&2).unwrap().promisc = true;
+    assert!(
+        !plan(&k, &all, NONE_OURS).accelerated(2),
+        "promiscuous bridge"
+    );
+    let mut k = kernel(vec![bridge(2, "br0")]);
+    if let Some(b) = k.links.get_mut(&2).and_then(|l| l.bridge.as_mut()) {
+        b.nf_call = true;
+    }
+    assert!(
+        !plan(&k, &all, NONE_OURS).accelerated(2),
+        "per-bridge nf_call"
+    );
 }
 
 #[test]
