@@ -46,6 +46,18 @@ pub enum Event {
 pub struct Events {
     messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
     netlink: Netlink,
+    /// Work taken off the channel whose event is not out yet. Kept here, not in the future,
+    /// so that [`Events::next`] is cancel-safe: a caller's `select!` may drop it at any await.
+    pending: Option<Pending>,
+}
+
+/// A notification read but not yet turned into an event.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// An AF_BRIDGE RTM_NEWLINK: the link must be read again.
+    Link(u32),
+    /// The socket overflowed: what was received so far must be dropped.
+    Overrun,
 }
 
 impl Events {
@@ -53,14 +65,36 @@ impl Events {
         messages: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
         netlink: Netlink,
     ) -> Self {
-        Events { messages, netlink }
+        Events {
+            messages,
+            netlink,
+            pending: None,
+        }
     }
 
-    /// The next event; None when the connection closed.
+    /// The next event; None when the connection closed. Cancel-safe: dropping the future
+    /// (in a `select!`) loses nothing.
     pub async fn next(&mut self) -> Option<Event> {
         loop {
+            if let Some(pending) = self.pending {
+                let event = match pending {
+                    Pending::Link(ifindex) => match self.netlink.link(ifindex).await {
+                        Ok(link) => link.map(Event::Link), // gone: its DELLINK follows
+                        Err(_) => Some(Event::Overrun),
+                    },
+                    Pending::Overrun => {
+                        self.discard_received().await;
+                        Some(Event::Overrun)
+                    }
+                };
+                self.pending = None;
+                match event {
+                    Some(event) => return Some(event),
+                    None => continue,
+                }
+            }
             let (message, _) = self.messages.next().await?;
-            if let Some(event) = self.interpret(message).await {
+            if let Some(event) = self.interpret(message) {
                 return Some(event);
             }
         }
@@ -79,23 +113,21 @@ impl Events {
     }
 
     /// The event a notification means, if it means one.
-    async fn interpret(&mut self, message: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
+    fn interpret(&mut self, message: NetlinkMessage<RouteNetlinkMessage>) -> Option<Event> {
         use RouteNetlinkMessage::*;
         let message = match message.payload {
             NetlinkPayload::InnerMessage(m) => m,
             NetlinkPayload::Overrun(_) => {
-                self.discard_received().await;
-                return Some(Event::Overrun);
+                self.pending = Some(Pending::Overrun);
+                return None;
             }
             _ => return None,
         };
         let bridge_family = |family| family == AddressFamily::Bridge;
         match message {
             NewLink(l) if bridge_family(l.header.interface_family) => {
-                match self.netlink.link(l.header.index).await {
-                    Ok(link) => link.map(Event::Link), // gone: its DELLINK follows
-                    Err(_) => Some(Event::Overrun),
-                }
+                self.pending = Some(Pending::Link(l.header.index));
+                None
             }
             NewLink(l) => Some(
                 Link::from_message("link notification", &l).map_or(Event::Overrun, Event::Link),
