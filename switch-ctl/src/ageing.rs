@@ -18,7 +18,6 @@
 //!    next frame) and stays in the map. No active entry is ever aged out.
 
 use crate::dataplane::Maps;
-use crate::layout::Layout;
 use std::collections::HashMap;
 use std::time::Duration;
 use switch_ebpf::types::{FDB_LAST_SEEN_OFFSET, FdbKey, fdb_flags};
@@ -67,9 +66,8 @@ const LAST_SEEN: FieldRef = FieldRef {
 };
 
 impl Ager {
-    /// An ager for the pinned `fdb` map of `layout`.
-    pub fn new(layout: &Layout) -> anyhow::Result<Ager> {
-        let map = xdpdbg::sys::MapFd::from_pin(&layout.map_pin(switch_ebpf::maps::FDB))?;
+    /// An ager for the `fdb` map behind `map`.
+    pub fn new(map: xdpdbg::sys::MapFd) -> anyhow::Result<Ager> {
         Ok(Ager {
             cas: Cas::new(map, None)?,
             refreshed: HashMap::new(),
@@ -134,20 +132,11 @@ impl Ager {
         if seen != 0 && now.saturating_sub(seen) < RELEARN_WINDOW_NS {
             return Ok(relearn);
         }
-        let key_bytes = fdb_key_bytes(&key);
-        Ok(match self.cas.age_out(&key_bytes, LAST_SEEN, seen)? {
+        Ok(match self.cas.age_out(&key.to_bytes(), LAST_SEEN, seen)? {
             Outcome::Swapped | Outcome::Absent => Removal::Removed,
             Outcome::Mismatch { .. } => relearn,
         })
     }
-}
-
-/// The key's bytes, as the map stores them.
-pub fn fdb_key_bytes(key: &FdbKey) -> [u8; 12] {
-    let mut b = [0u8; 12];
-    b[..4].copy_from_slice(&key.bridge.to_ne_bytes());
-    b[4..10].copy_from_slice(&key.mac);
-    b
 }
 
 #[cfg(test)]
@@ -164,9 +153,10 @@ mod tests {
     #[test]
     fn key_bytes_follow_the_c_layout() {
         let key = FdbKey::new(7, [1, 2, 3, 4, 5, 6]);
-        let b = fdb_key_bytes(&key);
+        let b = key.to_bytes();
         assert_eq!(&b[..4], &7u32.to_ne_bytes());
         assert_eq!(&b[4..10], &[1, 2, 3, 4, 5, 6]);
         assert_eq!(b.len(), std::mem::size_of::<FdbKey>());
+        assert_eq!(FdbKey::from_bytes(&b), Some(key));
     }
 }

@@ -12,7 +12,7 @@ use crate::ageing::{self, Ager, Removal};
 use crate::dataplane::DataPlane;
 use crate::layout::Layout;
 use crate::netlink::xdp_features::{self, FeatureEvent, FeatureWatch};
-use crate::netlink::{Event, FdbKind, Netlink};
+use crate::netlink::{Event, Netlink};
 use crate::plan::{self, Kernel, Options, Plan};
 use crate::status::{self, BridgeStatus, DaemonStatus, PortStatus, Status};
 use crate::{fdb, netfilter};
@@ -103,7 +103,7 @@ fn log(message: impl std::fmt::Display) {
 impl Daemon {
     async fn start(options: Options, layout: Layout, netns: String) -> anyhow::Result<Daemon> {
         let plane = DataPlane::open(&layout)?;
-        let ager = Ager::new(&layout)?;
+        let ager = Ager::new(plane.maps.fdb_raw.fd.try_clone()?)?;
         let (netlink, events) = Netlink::open()
             .await
             .context("cannot open rtnetlink sockets")?;
@@ -292,10 +292,7 @@ impl Daemon {
         if current.ifindex != entry.port {
             return Ok(()); // the MAC has moved on; this removal is about the old port
         }
-        if entry.kind != FdbKind::Learned {
-            let _ = self.plane().maps.fdb.remove(&key);
-            return Ok(());
-        }
+        // Static and local entries (STATIC in the map) simply go: Ager::removed does that too.
         let usable = self.plan.ports.get(&entry.port).is_some_and(|p| {
             let need = port_flags::FORWARDING | port_flags::UP;
             p.bridge == bridge && p.flags & need == need

@@ -26,10 +26,12 @@ use switch_ebpf::{maps, programs};
 /// The clsact filter priority of the TC fast path (ASCII "SW").
 const TC_PRIORITY: u16 = 0x5357;
 
-/// The maps, typed. Opened from a loaded object or from pins (for `status`).
+/// The maps, typed, opened from their pins (by the daemon after loading, and by `status`).
 pub struct Maps {
     /// MAC to port.
     pub fdb: BpfHashMap<MapData, FdbKey, FdbEntry>,
+    /// The same map for whole-map batch reads and compare-and-swap (xdpdbg's layer).
+    pub fdb_raw: xdpdbg::maps::OpenMap,
     /// Port configuration by ifindex.
     pub ports: Array<MapData, PortConfig>,
     /// Per-CPU counters by port slot.
@@ -45,7 +47,10 @@ impl Maps {
                 .with_context(|| format!("cannot open pinned map {}", path.display()))
                 .and_then(|m| aya::maps::Map::from_map_data(m).context("unexpected map type"))
         };
+        let fdb_pin = layout.map_pin(maps::FDB);
         Ok(Maps {
+            fdb_raw: xdpdbg::maps::open(&fdb_pin.to_string_lossy())
+                .with_context(|| format!("cannot open pinned map {}", fdb_pin.display()))?,
             fdb: open(maps::FDB)?.try_into()?,
             ports: open(maps::PORTS)?.try_into()?,
             counters: open(maps::COUNTERS)?.try_into()?,
@@ -66,9 +71,15 @@ impl Maps {
         self.ports.get(&ifindex, 0).unwrap_or_default()
     }
 
-    /// Every FDB entry in the fast path.
+    /// Every FDB entry in the fast path, read in batches (an empty list if the read fails).
     pub fn fdb_entries(&self) -> Vec<(FdbKey, FdbEntry)> {
-        self.fdb.iter().filter_map(Result::ok).collect()
+        let Ok(entries) = xdpdbg::maps::read::read_all(&self.fdb_raw) else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|(k, v)| Some((FdbKey::from_bytes(k)?, FdbEntry::from_bytes(v)?)))
+            .collect()
     }
 }
 
@@ -129,16 +140,10 @@ impl DataPlane {
             ebpf.take_map(name)
                 .with_context(|| format!("map {name} missing from the object"))
         };
-        let maps = Maps {
-            fdb: take(&mut ebpf, maps::FDB)?.try_into()?,
-            ports: take(&mut ebpf, maps::PORTS)?.try_into()?,
-            counters: take(&mut ebpf, maps::COUNTERS)?.try_into()?,
-        };
+        let maps = Maps::from_pins(layout)?;
         let tx_ports = take(&mut ebpf, maps::TX_PORTS)?.try_into()?;
         let tx_ports_raw = xdpdbg::sys::MapFd::from_pin(&layout.map_pin(maps::TX_PORTS))?;
-        let fdb_map_id = xdpdbg::sys::MapFd::from_pin(&layout.map_pin(maps::FDB))?
-            .info()?
-            .id;
+        let fdb_map_id = maps.fdb_raw.info.id;
         let mut plane = DataPlane {
             layout: layout.clone(),
             ebpf,
@@ -265,15 +270,17 @@ impl DataPlane {
             slot,
             pad: 0,
         };
+        // Every event re-applies the whole plan: only a changed port costs syscalls.
+        if self.maps.port(ifindex) == config {
+            return Ok(());
+        }
         use switch_ebpf::types::port_flags::{EGRESS, XDP_XMIT};
         if flags & (EGRESS | XDP_XMIT) == EGRESS | XDP_XMIT {
             self.tx_ports.set(ifindex, ifindex, None, 0)?;
         } else {
             self.clear_tx(ifindex);
         }
-        if self.maps.port(ifindex) != config {
-            self.maps.ports.set(ifindex, config, 0)?;
-        }
+        self.maps.ports.set(ifindex, config, 0)?;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use switch_ebpf::types::{FdbEntry, FdbKey, fdb_flags};
 
 /// What a resync changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResyncStats {
     /// Entries in the fast path afterwards.
     pub entries: usize,

@@ -6,8 +6,8 @@
 //! race-free ageing ([`ageing`]). Operators keep managing the bridge with any tool.
 //!
 //! Modules, in the order data flows: [`netlink`] reads the kernel's bridge state, [`plan`] turns
-//! it into what the fast path should be, [`dataplane`] makes the maps and attachments so,
-//! [`ageing`] keeps the bridge's FDB timers true to fast-path traffic, [`daemon`] ties them to
+//! it into what the fast path should be, [`dataplane`] makes the maps and attachments so, [`fdb`]
+//! mirrors the bridge's FDB, [`ageing`] keeps the bridge's FDB timers true to fast-path traffic, [`daemon`] ties them to
 //! events, [`status`] reports. [`namespace`] and [`layout`] say where a daemon lives.
 
 pub mod ageing;

@@ -47,20 +47,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The name used in pins and output.
+    /// The name used in output and options.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Xdp => "xdp",
             Mode::XdpGeneric => "xdp-generic",
             Mode::Tc => "tc",
         }
-    }
-
-    /// The mode named `name` (as [`Mode::name`] prints it).
-    pub fn from_name(name: &str) -> Option<Mode> {
-        [Mode::Xdp, Mode::XdpGeneric, Mode::Tc]
-            .into_iter()
-            .find(|m| m.name() == name)
     }
 }
 
@@ -188,8 +181,5 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown port mode")
         );
-        for m in [Mode::Xdp, Mode::XdpGeneric, Mode::Tc] {
-            assert_eq!(Mode::from_name(m.name()), Some(m));
-        }
     }
 }

@@ -2,7 +2,7 @@
 //! is doing (live, from the pinned maps).
 //!
 //! The daemon rewrites `status.json` (mode 0600, in a 0700 directory: root only) after every
-//! change and every tick. `status` reads it, checks that the daemon's pid is alive, and adds
+//! change and at least every second. `status` reads it, checks that the daemon's pid is alive, and adds
 //! counters and FDB sizes read from the pins, so it works after `kill -9` too: the fast path is
 //! still forwarding then, and the status says so.
 

@@ -20,6 +20,30 @@ const GHOST_MAC: &str = "02:1a:b0:00:00:99";
 const GHOST_IP: &str = "198.18.0.99";
 
 /// Makes h1 send its frames for [`GHOST_IP`] to [`GHOST_MAC`].
+/// Adds GHOST_MAC as a static entry on `port` and waits until the fast path's FDB holds it
+/// there, flagged static.
+fn add_static_ghost(d: &Daemon, lab: &netlab::Lab, port_name: &str) {
+    sw(
+        lab,
+        &[
+            "bridge", "fdb", "add", GHOST_MAC, "dev", port_name, "master", "static",
+        ],
+    );
+    let ifindex = port(&d.status(), port_name).unwrap().ifindex;
+    wait_until(
+        "the static entry is in the fast path's FDB",
+        WAIT,
+        || d.fdb_entry(GHOST_MAC) == Some((ifindex, fdb_flags::STATIC)),
+        || {
+            format!(
+                "entry: {:?}\ndaemon log:\n{}",
+                d.fdb_entry(GHOST_MAC),
+                d.log()
+            )
+        },
+    );
+}
+
 fn h1_knows_the_ghost(lab: &netlab::Lab) {
     run(
         lab,
@@ -374,25 +398,7 @@ fn a_static_fdb_entry_is_fast_pathed() {
 
     // Static on p2: in the fast path, and frames to it go to h2 only.
     let entries = d.status().bridges[0].fdb_entries;
-    sw(
-        &lab,
-        &[
-            "bridge", "fdb", "add", GHOST_MAC, "dev", "p2", "master", "static",
-        ],
-    );
-    let p2 = port(&d.status(), "p2").unwrap().ifindex;
-    wait_until(
-        "the static entry is in the fast path's FDB",
-        WAIT,
-        || d.fdb_entry(GHOST_MAC) == Some((p2, fdb_flags::STATIC)),
-        || {
-            format!(
-                "entry: {:?}\ndaemon log:\n{}",
-                d.fdb_entry(GHOST_MAC),
-                d.log()
-            )
-        },
-    );
+    add_static_ghost(&d, &lab, "p2");
     let now = d.status().bridges[0].fdb_entries;
     assert!(now > entries, "fdb_entries {entries} -> {now}");
     let (c, r2, r3) = (
@@ -582,19 +588,7 @@ fn hairpin_sends_frames_back_through_their_port() {
     let mut d = Daemon::start(&lab, &[]);
     d.wait_fast("h1", &addr(&lab, "h2"), "p1");
     // A MAC behind p1 itself: frames from h1 to it would have to leave by p1.
-    sw(
-        &lab,
-        &[
-            "bridge", "fdb", "add", GHOST_MAC, "dev", "p1", "master", "static",
-        ],
-    );
-    let p1 = port(&d.status(), "p1").unwrap().ifindex;
-    wait_until(
-        "the static entry is in the fast path's FDB",
-        WAIT,
-        || d.fdb_entry(GHOST_MAC).is_some_and(|e| e.0 == p1),
-        || format!("entry: {:?}", d.fdb_entry(GHOST_MAC)),
-    );
+    add_static_ghost(&d, &lab, "p1");
     h1_knows_the_ghost(&lab);
 
     // h1 sees only the lab's background multicast, not its frames.

@@ -81,8 +81,7 @@ static __always_inline enum verdict decide(void *data, void *data_end, __u32 ing
 					   __u32 egress_needs, __u32 *egress,
 					   struct port_counters **counted)
 {
-	if (ingress >= SWITCH_IFINDEX_MAX)
-		return PASS;
+	/* Array lookups past SWITCH_IFINDEX_MAX give NULL: big ifindexes need no check. */
 	struct port_config *in = bpf_map_lookup_elem(&ports, &ingress);
 	if (!in || !in->bridge)
 		return PASS;
@@ -126,8 +125,6 @@ static __always_inline enum verdict decide(void *data, void *data_end, __u32 ing
 		return pass(c, PASS_LOCAL);
 
 	__u32 out_index = dst->ifindex;
-	if (out_index >= SWITCH_IFINDEX_MAX)
-		return pass(c, PASS_EGRESS_STATE);
 	struct port_config *out = bpf_map_lookup_elem(&ports, &out_index);
 	if (!out || out->bridge != in->bridge)
 		return pass(c, PASS_EGRESS_STATE);

@@ -33,6 +33,23 @@ impl FdbKey {
             pad: [0; 2],
         }
     }
+
+    /// The key's bytes, as the map stores them.
+    pub fn to_bytes(&self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[..4].copy_from_slice(&self.bridge.to_ne_bytes());
+        b[4..10].copy_from_slice(&self.mac);
+        b
+    }
+
+    /// The key in map bytes; None unless exactly 12 bytes.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        let b: &[u8; 12] = b.try_into().ok()?;
+        Some(FdbKey::new(
+            u32::from_ne_bytes(b[..4].try_into().ok()?),
+            b[4..10].try_into().ok()?,
+        ))
+    }
 }
 
 /// `fdb` value: where a MAC lives and when the fast path last saw it as a source.
@@ -45,6 +62,18 @@ pub struct FdbEntry {
     pub flags: u32,
     /// CLOCK_MONOTONIC nanoseconds; `u64::MAX` while it is being aged out.
     pub last_seen_ns: u64,
+}
+
+impl FdbEntry {
+    /// The value in map bytes; None unless exactly 16 bytes.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        let b: &[u8; 16] = b.try_into().ok()?;
+        Some(FdbEntry {
+            ifindex: u32::from_ne_bytes(b[..4].try_into().ok()?),
+            flags: u32::from_ne_bytes(b[4..8].try_into().ok()?),
+            last_seen_ns: u64::from_ne_bytes(b[8..].try_into().ok()?),
+        })
+    }
 }
 
 /// Byte offset of [`FdbEntry::last_seen_ns`] in the value (for compare-and-swap).
