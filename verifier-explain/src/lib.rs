@@ -1,4 +1,4 @@
-//! Explains eBPF verifier rejections.
+//! Explains eBPF verifier rejections at source level.
 //!
 //! Today this crate loads an object's programs into the kernel with the verifier's full log and
 //! reports, per program, whether it was accepted, the verifier's statistics, and for a rejection
@@ -13,6 +13,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod catalogue;
 mod load;
 
-pub use load::{LoadError, LoadOutcome, Verdict, load_object};
+pub use load::{
+    AcceptedStats, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict, load_object,
+    load_object_as,
+};

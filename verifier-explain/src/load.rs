@@ -23,14 +23,46 @@ pub enum LoadError {
     },
 }
 
+/// Who loads the programs: the verifier's verdict depends on the loader's capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Privileges {
+    /// The calling process's capabilities (normally full root).
+    #[default]
+    Current,
+    /// CAP_BPF without CAP_PERFMON and CAP_SYS_ADMIN, as a service with the least privileges
+    /// would load it: the verifier then refuses, among others, reads of uninitialised stack.
+    BpfOnly,
+}
+
+/// Statistics of an accepted program, from the kernel's program info.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AcceptedStats {
+    /// Instructions the verifier processed (all paths), out of [`COMPLEXITY_LIMIT`].
+    pub verified_insns: u64,
+    /// The program's size after the verifier's rewrites, in instructions.
+    pub xlated_insns: u64,
+    /// The program's size as loaded, in instructions (8-byte slots).
+    pub loaded_insns: u64,
+}
+
+/// The verifier's limit on processed instructions (BPF_COMPLEXITY_LIMIT_INSNS).
+pub const COMPLEXITY_LIMIT: u64 = 1_000_000;
+
+impl std::fmt::Display for AcceptedStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} instructions verified", self.verified_insns)
+    }
+}
+
 /// What the verifier said about one program.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "verdict", rename_all = "lowercase")]
 pub enum Verdict {
     /// The program loaded.
     Accepted {
-        /// The verifier's statistics, e.g. `18 instructions verified`.
-        stats: String,
+        /// The verifier's statistics (displayed as `18 instructions verified`).
+        stats: AcceptedStats,
     },
     /// The verifier (or the kernel) refused it.
     Rejected {
@@ -53,6 +85,8 @@ pub enum Verdict {
 pub struct LoadOutcome {
     /// The program's name (its function name in the source).
     pub program: String,
+    /// The program type, as aya names it (e.g. `Xdp`, `SchedClassifier`).
+    pub program_type: String,
     /// What the verifier said.
     #[serde(flatten)]
     pub verdict: Verdict,
@@ -98,7 +132,37 @@ fn error_message(log: &str) -> String {
 /// Loads every program of the object (or only `only`) into the kernel, each with a verbose
 /// verifier log, and reports each outcome. Loaded programs are unloaded when this returns.
 pub fn load_object(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, LoadError> {
+    load_object_as(bytes, only, Privileges::Current)
+}
+
+/// [`load_object`], with the given privileges. [`Privileges::BpfOnly`] loads from a thread whose
+/// effective capabilities lack CAP_PERFMON and CAP_SYS_ADMIN (capabilities are per thread), so
+/// the rest of the process keeps its own.
+pub fn load_object_as(
+    bytes: &[u8],
+    only: Option<&str>,
+    privileges: Privileges,
+) -> Result<Vec<LoadOutcome>, LoadError> {
     preflight::require_capabilities(&[preflight::Capability::Bpf])?;
+    match privileges {
+        Privileges::Current => load_all(bytes, only),
+        Privileges::BpfOnly => std::thread::scope(|s| {
+            s.spawn(|| {
+                use caps::{CapSet, Capability};
+                for cap in [Capability::CAP_PERFMON, Capability::CAP_SYS_ADMIN] {
+                    caps::drop(None, CapSet::Effective, cap).map_err(|e| {
+                        LoadError::Object(format!("cannot drop {cap} for a bpf-only load: {e}"))
+                    })?;
+                }
+                load_all(bytes, only)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(LoadError::Object("the loading thread panicked".into())))
+        }),
+    }
+}
+
+fn load_all(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, LoadError> {
     let mut ebpf = EbpfLoader::new()
         .verifier_log_level(VerifierLogLevel::VERBOSE | VerifierLogLevel::STATS)
         .load(bytes)
@@ -116,7 +180,10 @@ pub fn load_object(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>,
     }
     let mut outcomes = Vec::new();
     for name in names {
-        let program = ebpf.program_mut(&name).expect("listed above");
+        let Some(program) = ebpf.program_mut(&name) else {
+            continue;
+        };
+        let program_type = format!("{:?}", program.prog_type());
         let result = match program {
             Program::Xdp(p) => Some(p.load()),
             Program::SchedClassifier(p) => Some(p.load()),
@@ -142,11 +209,10 @@ pub fn load_object(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>,
             Some(Ok(())) => {
                 let stats = program
                     .info()
-                    .map(|i| {
-                        format!(
-                            "{} instructions verified",
-                            i.verified_instruction_count().unwrap_or(0)
-                        )
+                    .map(|i| AcceptedStats {
+                        verified_insns: i.verified_instruction_count().unwrap_or(0).into(),
+                        xlated_insns: (i.size_translated().unwrap_or(0) / 8).into(),
+                        loaded_insns: 0,
                     })
                     .unwrap_or_default();
                 Verdict::Accepted { stats }
@@ -170,6 +236,7 @@ pub fn load_object(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>,
         };
         outcomes.push(LoadOutcome {
             program: name,
+            program_type,
             verdict,
         });
     }
