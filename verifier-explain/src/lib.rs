@@ -1,22 +1,42 @@
 //! Explains eBPF verifier rejections at source level.
 //!
-//! Today this crate loads an object's programs into the kernel with the verifier's full log and
-//! reports, per program, whether it was accepted, the verifier's statistics, and for a rejection
-//! the verifier's own error line and log. Source-level explanations (the line, the variables the
-//! registers hold, the cause and the fix) build on this.
+//! The verifier's log says which instruction it refused and what it knew about each register
+//! there. This crate maps that back to the program's source: the exact line (from the DWARF
+//! line table or BTF line info of that instruction), the source variables the registers and
+//! stack slots hold (from DWARF location lists, inlined functions and parameters included), what
+//! the verifier knew about them in words, the branches that led there, and a concrete fix with
+//! the program's own names. Every rejection gets a stable ID from the [`catalogue`].
 //!
 //! ```no_run
 //! let bytes = std::fs::read("prog.o")?;
-//! for outcome in verifier_explain::load_object(&bytes, None)? {
-//!     println!("{}: {:?}", outcome.program, outcome.verdict);
+//! let report = verifier_explain::explain_object(&bytes, &Default::default())?;
+//! for p in &report.programs {
+//!     if let Some(e) = &p.explanation {
+//!         println!("{}: {} at {:?}: {}", p.program, e.id, e.location.as_ref().map(|l| l.line), e.fix.summary);
+//!     }
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Modules, in data-flow order: [`load`](load_object) (the kernel load with a verbose log),
+//! [`log`] (the streaming log parser), [`debuginfo`] (ELF, DWARF, BTF line info, instruction
+//! layout), [`catalogue`] (error classes), [`explain`] (the explanation), [`report`] (a whole
+//! object), [`render`] (text for people).
 
 pub mod catalogue;
+pub mod debuginfo;
+pub mod explain;
 mod load;
+pub mod log;
+pub mod render;
+pub mod report;
 
+pub use explain::{Explanation, Source, explain};
 pub use load::{
     AcceptedStats, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict, load_object,
     load_object_as,
+};
+pub use report::{
+    Error, Options, ProgramReport, Report, VerdictKind, explain_load_error, explain_log,
+    explain_object,
 };

@@ -1,64 +1,95 @@
-//! `verifier-explain`: load an eBPF object and report what the verifier says about each program.
+//! `verifier-explain`: explain eBPF verifier rejections at source level.
 
 use anyhow::Context as _;
 use clap::Parser;
+use std::io::{BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use verifier_explain::{Verdict, load_object};
+use verifier_explain::{Options, Privileges, Report, explain_log, explain_object};
 
-/// Loads an eBPF object's programs with the verifier's full log and reports, per program, whether
-/// it was accepted, and for rejections the verifier's error.
+/// Loads an eBPF object's programs with the verifier's full log and explains each rejection at
+/// source level: the line, the variables the registers hold, the cause, the path and the fix.
 #[derive(Parser)]
 #[command(
     version,
-    after_help = "Examples:\n  verifier-explain prog.o\n  verifier-explain prog.o --prog xdp_main --json\n\n\
-Exit status: 0 all programs accepted, 1 a program was rejected, 2 usage or load error."
+    after_help = "Examples:\n  \
+verifier-explain prog.o                          load every program, explain rejections\n  \
+verifier-explain prog.o --prog xdp_main --json   one program, machine-readable\n  \
+bpftool -d prog load prog.o /sys/fs/bpf/p 2>&1 | verifier-explain prog.o --log -\n  \
+verifier-explain --log verifier.log              explain a log alone (no variable names)\n  \
+verifier-explain prog.o --bpf-only               load as a least-privilege service would\n\n\
+Exit status: 0 every program accepted, 1 a program was rejected, 2 usage or input error."
 )]
 struct Cli {
-    /// The eBPF object (ELF, compiled with -g)
-    object: PathBuf,
+    /// The eBPF object (ELF, compiled with clang -g for lines and variable names)
+    object: Option<PathBuf>,
     /// Only this program
     #[arg(long)]
     prog: Option<String>,
-    /// Print the full verifier log of rejected programs
+    /// Explain this captured log instead of loading (`-` reads stdin)
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Also print the verifier's whole log of rejected programs
     #[arg(long)]
-    log: bool,
-    /// Machine-readable output
+    print_log: bool,
+    /// Load with CAP_BPF only (CAP_PERFMON and CAP_SYS_ADMIN dropped), as a least-privilege service
+    #[arg(long)]
+    bpf_only: bool,
+    /// Machine-readable output (schema: docs/verifier-explain.md)
     #[arg(long)]
     json: bool,
 }
 
 fn run(cli: &Cli) -> anyhow::Result<bool> {
-    let bytes = std::fs::read(&cli.object)
-        .with_context(|| format!("cannot read {}", cli.object.display()))?;
-    let outcomes = load_object(&bytes, cli.prog.as_deref())
-        .with_context(|| format!("{}", cli.object.display()))?;
+    let object = cli
+        .object
+        .as_ref()
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    let report: Report = match (&cli.log, &object) {
+        (Some(path), object) => {
+            let program = cli.prog.as_deref();
+            if path.as_os_str() == "-" {
+                explain_log(std::io::stdin().lock(), object.as_deref(), program)
+            } else {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot open the log {}", path.display()))?;
+                explain_log(BufReader::new(file), object.as_deref(), program)
+            }
+            .context("cannot explain the log")?
+        }
+        (None, Some(bytes)) => {
+            let options = Options {
+                program: cli.prog.clone(),
+                privileges: if cli.bpf_only {
+                    Privileges::BpfOnly
+                } else {
+                    Privileges::Current
+                },
+            };
+            let name = cli.object.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            explain_object(bytes, &options).with_context(|| name)?
+        }
+        (None, None) => anyhow::bail!(
+            "give an object to load (verifier-explain prog.o) or a log (--log FILE); see --help"
+        ),
+    };
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&outcomes)?);
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
     } else {
-        for o in &outcomes {
-            match &o.verdict {
-                Verdict::Accepted { stats } => println!("{}: accepted ({stats})", o.program),
-                Verdict::Rejected {
-                    errno,
-                    message,
-                    log,
-                } => {
-                    println!("{}: rejected ({errno})", o.program);
-                    for line in message.lines() {
-                        println!("  verifier: {line}");
-                    }
-                    if cli.log {
-                        println!("{log}");
-                    }
+        let mut out = anstream::stdout().lock();
+        write!(out, "{}", verifier_explain::render::human(&report))?;
+        if cli.print_log {
+            for p in &report.programs {
+                if let Some(log) = &p.log {
+                    writeln!(out, "\n--- verifier log of {} ---\n{log}", p.program)?;
                 }
-                Verdict::Unsupported { reason } => println!("{}: not loaded: {reason}", o.program),
             }
         }
     }
-    Ok(outcomes
-        .iter()
-        .all(|o| !matches!(o.verdict, Verdict::Rejected { .. })))
+    Ok(!report.any_rejected())
 }
 
 fn main() -> ExitCode {
@@ -67,7 +98,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("verifier-explain: {e:#}");
+            let _ = writeln!(anstream::stderr(), "verifier-explain: {e:#}");
             ExitCode::from(2)
         }
     }

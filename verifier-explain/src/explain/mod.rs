@@ -1,0 +1,486 @@
+//! Turning a parsed verifier log (and, when there is one, the object's debug information) into
+//! an explanation: the line, the variables, the cause, the path and the fix.
+
+mod fix;
+mod hot;
+pub mod insn;
+mod knowledge;
+mod model;
+
+pub use model::{
+    Branch, Explanation, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot,
+    Variable,
+};
+
+use crate::catalogue::{self, Category, Context};
+use crate::debuginfo::{DebugInfo, InsnAddr, Layout, Place};
+use crate::log::{LogSummary, RegState};
+use insn::Use;
+use knowledge::Hints;
+
+/// The object a log came from: its debug information and the program's instruction layout.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The object's DWARF/BTF.
+    pub debug: &'a DebugInfo,
+    /// Where each instruction of the program came from.
+    pub layout: &'a Layout,
+}
+
+/// The most branches an explanation lists.
+const MAX_BRANCHES: usize = 8;
+
+/// Everything the explanation's parts look up.
+pub(crate) struct Facts<'a> {
+    pub summary: &'a LogSummary,
+    pub source: Option<Source<'a>>,
+    pub program_type: Option<&'a str>,
+    pub fault: Option<u32>,
+}
+
+impl Facts<'_> {
+    /// The ELF address of instruction `idx`.
+    pub fn addr(&self, idx: u32) -> Option<InsnAddr> {
+        self.source?.layout.address(idx)
+    }
+
+    /// The source line of instruction `idx`: (file, line, column), exact when the object is
+    /// known, else from the log's comments.
+    pub fn line_of(&self, idx: u32) -> Option<(String, u32, u32)> {
+        if let Some(src) = self.source {
+            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            return Some((loc.file.display().to_string(), loc.line, loc.column));
+        }
+        let (_, c) = self.summary.comments.range(..=idx).next_back()?;
+        Some((c.file.clone()?, c.line?, 0))
+    }
+
+    /// The text of a source line (from the file), or the log's comment for `idx`.
+    pub fn text_of(&self, idx: u32) -> Option<String> {
+        if let Some(src) = self.source {
+            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            return src
+                .debug
+                .source_line(&loc.file, loc.line)
+                .map(|l| l.trim().to_string());
+        }
+        let (_, c) = self.summary.comments.range(..=idx).next_back()?;
+        Some(c.text.trim().to_string())
+    }
+
+    /// The variables whose location is register `reg` at instruction `idx`.
+    pub fn var_in_reg(&self, idx: u32, reg: u8) -> Option<Variable> {
+        let src = self.source?;
+        let addr = src.layout.address(idx)?;
+        src.debug
+            .variables_at(addr)
+            .into_iter()
+            .find(|v| v.place == Place::Register(reg))
+            .map(variable)
+    }
+
+    /// The variable that lives in stack slot fp+`off` at instruction `idx`.
+    pub fn var_in_slot(&self, idx: u32, off: i64) -> Option<Variable> {
+        let src = self.source?;
+        let addr = src.layout.address(idx)?;
+        let vars = src.debug.variables_at(addr);
+        vars.iter()
+            .find(|v| v.place == Place::Stack(off))
+            .or_else(|| {
+                // A slot inside a larger variable (an array or struct on the stack).
+                vars.iter()
+                    .filter_map(|v| match v.place {
+                        Place::Stack(start) if start <= off && off - start < 64 => Some((start, v)),
+                        _ => None,
+                    })
+                    .max_by_key(|(start, _)| *start)
+                    .map(|(_, v)| v)
+            })
+            .cloned()
+            .map(variable)
+    }
+
+    /// Every variable declared in the scopes around instruction `idx`.
+    pub fn vars_in_scope(&self, idx: u32) -> Vec<crate::debuginfo::Variable> {
+        let Some(src) = self.source else {
+            return Vec::new();
+        };
+        src.layout
+            .address(idx)
+            .map(|a| src.debug.variables_in_scope(a))
+            .unwrap_or_default()
+    }
+
+    /// The state of register `reg` just before the faulting instruction.
+    pub fn reg(&self, reg: u8) -> Option<&RegState> {
+        self.summary.regs_before_error.iter().find(|r| r.reg == reg)
+    }
+
+    /// The path step (index into `summary.path`) that last wrote `reg` before the fault.
+    pub fn last_write(&self, reg: u8) -> Option<usize> {
+        let path = &self.summary.path;
+        let end = path.len().saturating_sub(1);
+        (0..end).rev().find(|&i| insn::destination(&path[i].text) == Some(reg))
+    }
+
+    /// `line N` (or `insn N`) for instruction `idx`.
+    pub fn where_(&self, idx: u32) -> String {
+        match self.line_of(idx) {
+            Some((_, line, _)) => format!("line {line}"),
+            None => format!("instruction {idx}"),
+        }
+    }
+
+    /// The value a program returns to let the packet (or event) go on unharmed.
+    pub fn pass_value(&self) -> &'static str {
+        match self.program_type.unwrap_or("") {
+            "Xdp" => "XDP_PASS",
+            "SchedClassifier" => "TC_ACT_OK",
+            "CgroupSkb" => "1",
+            _ => "0",
+        }
+    }
+
+    /// Whether a backward jump encloses instruction `idx` (it lies in a loop).
+    pub fn in_loop(&self, idx: u32) -> bool {
+        self.summary.insns.iter().any(|(&j, (_, text))| {
+            j >= idx && insn::jump_target(j, text).is_some_and(|t| t <= idx)
+        })
+    }
+}
+
+fn variable(v: crate::debuginfo::Variable) -> Variable {
+    Variable {
+        name: v.name,
+        type_name: v.type_name,
+        function: v.function,
+        parameter: v.parameter,
+        inlined: v.inlined,
+    }
+}
+
+/// Explains the rejection a log shows. `source` adds exact lines and variable names;
+/// `program_type` (aya's name, e.g. `Xdp`) makes the fix's return values right.
+pub fn explain(
+    summary: &LogSummary,
+    source: Option<Source<'_>>,
+    program_type: Option<&str>,
+) -> Explanation {
+    let error = summary.error.clone().unwrap_or_default();
+    let facts = Facts {
+        summary,
+        source,
+        program_type,
+        fault: error.idx,
+    };
+    let in_loop = error.idx.is_some_and(|i| facts.in_loop(i));
+    let mut class = catalogue::classify(
+        &error.message,
+        Context {
+            insn: error.text.as_deref(),
+            in_loop,
+        },
+    );
+    if class.id == "unknown" {
+        if let Some(d) = &summary.diagnostics {
+            if let Some(cat) = Category::from_name(&d.category) {
+                if let Some(c) = catalogue::CATALOGUE.iter().find(|c| c.category == cat) {
+                    class = catalogue::classify(
+                        &[d.title.clone()],
+                        Context {
+                            insn: error.text.as_deref(),
+                            in_loop,
+                        },
+                    );
+                    if class.id == "unknown" {
+                        let _ = c;
+                    }
+                }
+            }
+        }
+    }
+    let instruction = error.idx.map(|index| FaultInsn {
+        index,
+        text: error.text.clone().unwrap_or_default(),
+        function: source
+            .and_then(|s| s.layout.function_at(index))
+            .map(|f| f.name.clone()),
+    });
+    let location = error.idx.and_then(|i| location(&facts, i)).or_else(|| {
+        let d = summary.diagnostics.as_ref()?;
+        Some(SourceSpot {
+            file: d.file.clone()?,
+            line: d.line?,
+            column: d.column.unwrap_or(0),
+            function: d.function.clone(),
+            inlined_from: Vec::new(),
+            found_by: LineSource::KernelDiagnostics,
+            snippet: Vec::new(),
+        })
+    });
+    let operands = error
+        .idx
+        .map(|i| operands(&facts, i, error.text.as_deref().unwrap_or(""), &error.message))
+        .unwrap_or_default();
+    let (path, path_omitted) = branches(&facts);
+    let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
+        hot::lines(&facts)
+    } else {
+        Vec::new()
+    };
+    let mut explanation = Explanation {
+        id: class.id,
+        category: class.category,
+        title: class.title,
+        message: error.message.clone(),
+        instruction,
+        location,
+        operands,
+        cause: String::new(),
+        path,
+        path_omitted,
+        fix: Fix {
+            summary: String::new(),
+            line: None,
+            code: None,
+        },
+        hot_lines,
+        notes: Vec::new(),
+    };
+    let (cause, fix) = fix::cause_and_fix(&facts, &explanation);
+    explanation.cause = cause;
+    explanation.fix = fix;
+    explanation.notes = notes(&facts, &explanation);
+    explanation
+}
+
+fn location(facts: &Facts<'_>, idx: u32) -> Option<SourceSpot> {
+    if let Some(src) = facts.source {
+        let loc = src.debug.source_at(src.layout.address(idx)?)?;
+        let snippet = (loc.line.saturating_sub(2).max(1)..=loc.line + 2)
+            .filter_map(|l| {
+                Some(SnippetLine {
+                    line: l,
+                    text: src.debug.source_line(&loc.file, l)?,
+                    fault: l == loc.line,
+                })
+            })
+            .collect();
+        return Some(SourceSpot {
+            file: loc.file.display().to_string(),
+            line: loc.line,
+            column: loc.column,
+            function: Some(loc.function.clone()),
+            inlined_from: loc
+                .inlined
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} at {}:{}:{}",
+                        c.function,
+                        c.call_file.display(),
+                        c.call_line,
+                        c.call_column
+                    )
+                })
+                .collect(),
+            found_by: if src.debug.has_dwarf() {
+                LineSource::Dwarf
+            } else {
+                LineSource::Btf
+            },
+            snippet,
+        });
+    }
+    let (_, c) = facts.summary.comments.range(..=idx).next_back()?;
+    Some(SourceSpot {
+        file: c.file.clone().unwrap_or_default(),
+        line: c.line.unwrap_or(0),
+        column: 0,
+        function: None,
+        inlined_from: Vec::new(),
+        found_by: LineSource::LogComment,
+        snippet: vec![SnippetLine {
+            line: c.line.unwrap_or(0),
+            text: c.text.clone(),
+            fault: true,
+        }],
+    })
+}
+
+/// Registers named in the verifier's message (`R1 ...`, `R2(id=...)`).
+fn message_registers(message: &[String]) -> Vec<u8> {
+    let mut regs = Vec::new();
+    for line in message {
+        let b = line.as_bytes();
+        for i in 0..b.len() {
+            let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+            if b[i] == b'R' && word_start {
+                let digits: String = line[i + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let Ok(n) = digits.parse::<u8>() {
+                    if n <= 10 && !regs.contains(&n) {
+                        regs.push(n);
+                    }
+                }
+            }
+        }
+    }
+    regs
+}
+
+fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<Operand> {
+    let mut uses = insn::uses(text);
+    let mentioned = message_registers(message);
+    if insn::is_call(text) {
+        // Arguments: every initialised r1-r5 (the helper's prototype decides how many it reads).
+        for r in 1..=5u8 {
+            if facts.reg(r).is_some() || mentioned.contains(&r) {
+                uses.push(Use::Reg(r));
+            }
+        }
+    }
+    for r in &mentioned {
+        if *r != 10 && !uses.contains(&Use::Reg(*r)) {
+            uses.insert(0, Use::Reg(*r));
+        }
+    }
+    let hints = Hints {
+        null_source: null_source(facts),
+        data_end: None,
+    };
+    uses.into_iter()
+        .map(|u| match u {
+            Use::Reg(r) => {
+                let state = facts.reg(r);
+                let variable = facts.var_in_reg(idx, r);
+                let origin = if variable.is_none() {
+                    facts.last_write(r).map(|i| {
+                        let step = &facts.summary.path[i];
+                        let at = facts.where_(step.idx);
+                        let src = facts
+                            .text_of(step.idx)
+                            .map_or(String::new(), |t| format!(" (`{t}`)"));
+                        format!("computed by `{}` at {at}{src}", step.text)
+                    })
+                } else {
+                    None
+                };
+                Operand {
+                    operand: format!("r{r}"),
+                    variable,
+                    state: state.map(|s| s.text.clone()),
+                    meaning: knowledge::describe(state, &hints),
+                    origin,
+                }
+            }
+            Use::Slot(off) => {
+                let slot = facts
+                    .summary
+                    .slots_before_error
+                    .iter()
+                    .find(|s| s.off == off);
+                let meaning = match slot {
+                    None => "stack bytes never written on this path".to_string(),
+                    Some(s) if s.text.chars().all(|c| c == '?') => {
+                        "stack bytes never written on this path".to_string()
+                    }
+                    Some(s) => match &s.spilled {
+                        Some(r) => format!("a saved register: {}", knowledge::describe(Some(r), &hints)),
+                        None => format!("stack bytes `{}` (m: written data, 0: zero, ?: never written)", s.text),
+                    },
+                };
+                Operand {
+                    operand: format!("fp{off}"),
+                    variable: facts.var_in_slot(idx, off),
+                    state: slot.map(|s| s.text.clone()),
+                    meaning,
+                    origin: None,
+                }
+            }
+        })
+        .collect()
+}
+
+/// `the lookup at line 31` for the call that produced a possibly-NULL value on the path.
+fn null_source(facts: &Facts<'_>) -> Option<String> {
+    let path = &facts.summary.path;
+    let step = path
+        .iter()
+        .rev()
+        .find(|s| insn::is_call(&s.text) && s.regs.iter().any(|r| r.reg == 0 && r.or_null))?;
+    let what = match insn::helper_name(&step.text) {
+        Some("bpf_map_lookup_elem") => "the lookup".to_string(),
+        Some(h) => format!("the call to {h}"),
+        None => "the call".to_string(),
+    };
+    Some(format!("{what} at {}", facts.where_(step.idx)))
+}
+
+fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
+    let path = &facts.summary.path;
+    let mut all: Vec<Branch> = Vec::new();
+    for (i, step) in path.iter().enumerate() {
+        if !insn::is_conditional(&step.text) {
+            continue;
+        }
+        let Some(next) = path.get(i + 1) else {
+            continue;
+        };
+        let taken = next.idx != step.idx + 1;
+        all.push(Branch {
+            index: step.idx,
+            text: step.text.clone(),
+            line: facts.line_of(step.idx).map(|(_, l, _)| l),
+            condition: facts.text_of(step.idx),
+            taken,
+        });
+    }
+    let omitted = all.len().saturating_sub(MAX_BRANCHES);
+    (all.split_off(omitted), omitted)
+}
+
+fn notes(facts: &Facts<'_>, e: &Explanation) -> Vec<String> {
+    let mut notes = Vec::new();
+    let s = facts.summary;
+    if facts.source.is_none() {
+        notes.push(
+            "explained from the log alone: the line comes from the log's last `;` comment, which \
+             can name the wrong line, and registers are not named as variables; pass the object \
+             (compiled with -g) for exact lines and variable names"
+                .into(),
+        );
+    } else if facts.source.is_some_and(|s| !s.debug.has_dwarf()) {
+        notes.push(
+            "the object has no DWARF: lines come from BTF line info and registers cannot be named \
+             as variables; compile with `clang -g -O2 -target bpf`"
+                .into(),
+        );
+    }
+    if s.truncated {
+        notes.push(
+            "the log is truncated: the path and register states may be incomplete (a larger log \
+             buffer, or `bpftool -d prog load`, gives the whole log)"
+                .into(),
+        );
+    }
+    if s.error.is_none() {
+        notes.push("the log shows no error: the verifier may have accepted the program".into());
+    }
+    if e.id == "uninitialized-stack-read" {
+        notes.push(
+            "this depends on privileges: loaders with CAP_PERFMON or CAP_SYS_ADMIN may read \
+             uninitialised stack, so the same object loads as root but not as a least-privilege \
+             service"
+                .into(),
+        );
+    }
+    if let Some(d) = &s.diagnostics {
+        if !d.suggestion.is_empty() {
+            notes.push(format!("the kernel suggests: {}", d.suggestion.join(" ")));
+        }
+    }
+    notes
+}

@@ -1,0 +1,181 @@
+//! The human-readable report: the verdict, the source snippet with the faulting line, the
+//! variables, the cause, the path and the fix. Styles are ANSI escapes; print through
+//! `anstream`, which strips them when the output is not a color terminal or NO_COLOR is set.
+
+use crate::explain::Explanation;
+use crate::report::{ProgramReport, Report, VerdictKind};
+use anstyle::{AnsiColor, Style};
+use std::fmt::Write as _;
+
+const BAD: Style = AnsiColor::Red.on_default().bold();
+const GOOD: Style = AnsiColor::Green.on_default().bold();
+const HEAD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const VAR: Style = AnsiColor::Cyan.on_default().bold();
+const CODE: Style = AnsiColor::Yellow.on_default();
+
+fn s(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Renders the whole report.
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    for (i, p) in report.programs.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        program(&mut out, p);
+    }
+    out
+}
+
+fn program(out: &mut String, p: &ProgramReport) {
+    match p.verdict {
+        VerdictKind::Accepted => {
+            let _ = writeln!(out, "{}: {}", s(HEAD, &p.program), s(GOOD, "accepted"));
+        }
+        VerdictKind::NotLoaded => {
+            let _ = writeln!(
+                out,
+                "{}: not loaded: {}",
+                s(HEAD, &p.program),
+                p.reason.as_deref().unwrap_or("")
+            );
+            return;
+        }
+        VerdictKind::Rejected => {
+            let _ = writeln!(
+                out,
+                "{}: {}{}",
+                s(HEAD, &p.program),
+                s(BAD, "rejected"),
+                p.errno.as_deref().map_or(String::new(), |e| format!(" ({e})"))
+            );
+        }
+    }
+    if let Some(e) = &p.explanation {
+        explanation(out, e);
+    }
+    if !p.limits.is_empty() {
+        let parts: Vec<String> = p
+            .limits
+            .iter()
+            .map(|l| format!("{} {} of {} ({:.1}%)", l.name, l.used, l.limit, l.percent))
+            .collect();
+        let states = match (p.stats.peak_states, p.stats.total_states) {
+            (Some(peak), Some(total)) => format!("; states: peak {peak}, total {total}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {} {}{states}", s(DIM, "limits:"), parts.join(", "));
+    }
+}
+
+/// Renders one explanation (indented by two spaces).
+pub fn explanation(out: &mut String, e: &Explanation) {
+    let _ = writeln!(
+        out,
+        "  {} [{}] {}",
+        s(BAD, &format!("error {}", e.id)),
+        e.category.name(),
+        e.title
+    );
+    for m in &e.message {
+        let _ = writeln!(out, "  {} {m}", s(DIM, "verifier:"));
+    }
+    if let Some(loc) = &e.location {
+        let insn = e
+            .instruction
+            .as_ref()
+            .map_or(String::new(), |i| format!(", instruction {}: {}", i.index, i.text));
+        let func = loc.function.as_deref().map_or(String::new(), |f| format!(" in {f}()"));
+        let _ = writeln!(
+            out,
+            "\n  {} {}:{}:{}{func}{insn}",
+            s(HEAD, "at"),
+            loc.file,
+            loc.line,
+            loc.column
+        );
+        for call in &loc.inlined_from {
+            let _ = writeln!(out, "     inlined: {call}");
+        }
+        for l in &loc.snippet {
+            let marker = if l.fault { s(BAD, ">") } else { " ".into() };
+            let text = if l.fault { s(HEAD, &l.text) } else { l.text.clone() };
+            let _ = writeln!(out, "  {marker} {:>5} | {text}", l.line);
+            if l.fault && loc.column > 0 {
+                let pad: String = l
+                    .text
+                    .chars()
+                    .take(loc.column.saturating_sub(1) as usize)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(out, "          | {pad}{}", s(BAD, "^"));
+            }
+        }
+    } else if let Some(i) = &e.instruction {
+        let _ = writeln!(out, "\n  {} instruction {}: {}", s(HEAD, "at"), i.index, i.text);
+    }
+    if !e.operands.is_empty() {
+        let _ = writeln!(out, "\n  {}", s(HEAD, "values"));
+        for o in &e.operands {
+            let who = match &o.variable {
+                Some(v) => {
+                    let ty = v.type_name.as_deref().map_or(String::new(), |t| format!(" ({t})"));
+                    let kind = if v.parameter { ", parameter" } else { "" };
+                    let inl = if v.inlined { format!(", inlined {}", v.function) } else { String::new() };
+                    format!("{}{ty}{kind}{inl}", s(VAR, &v.name))
+                }
+                None => s(DIM, "no variable"),
+            };
+            let _ = writeln!(out, "    {:<5} {who}: {}", o.operand, o.meaning);
+            if let Some(origin) = &o.origin {
+                let _ = writeln!(out, "          {origin}");
+            }
+            if let Some(state) = &o.state {
+                let _ = writeln!(out, "          {}", s(DIM, &format!("verifier: {state}")));
+            }
+        }
+    }
+    let _ = writeln!(out, "\n  {} {}", s(HEAD, "why:"), e.cause);
+    if !e.path.is_empty() {
+        let more = if e.path_omitted > 0 {
+            format!(" ({} earlier branches not shown)", e.path_omitted)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "\n  {}{more}", s(HEAD, "path taken"));
+        for b in &e.path {
+            let line = b.line.map_or("     ".into(), |l| format!("{l:>5}"));
+            let cond = b.condition.as_deref().unwrap_or(&b.text);
+            let dir = if b.taken { "jumped" } else { "fell through" };
+            let _ = writeln!(out, "    {line} | {cond}  {}", s(DIM, &format!("-> {dir} (insn {})", b.index)));
+        }
+    }
+    if !e.hot_lines.is_empty() {
+        let _ = writeln!(out, "\n  {}", s(HEAD, "where the verifier spent its budget"));
+        for h in &e.hot_lines {
+            let bar = "#".repeat(((h.percent / 5.0).ceil() as usize).min(20));
+            let lp = if h.in_loop { " (loop)" } else { "" };
+            let _ = writeln!(
+                out,
+                "    {:>5} {:>5.1}% {:<20} {}{lp}",
+                h.line,
+                h.percent,
+                bar,
+                h.text.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let at = e.fix.line.map_or(String::new(), |l| format!(" (line {l})"));
+    let _ = writeln!(out, "\n  {}{at} {}", s(GOOD, "fix:"), e.fix.summary);
+    if let Some(code) = &e.fix.code {
+        for l in code.lines() {
+            let _ = writeln!(out, "      {}", s(CODE, l));
+        }
+    }
+    for n in &e.notes {
+        let _ = writeln!(out, "  {} {n}", s(DIM, "note:"));
+    }
+}

@@ -1,0 +1,453 @@
+//! Whole-object reports: every program's verdict, statistics, limits and explanation, as the
+//! CLI prints them and `--json` serialises them (schema in `docs/verifier-explain.md`).
+
+use crate::debuginfo::{DebugInfo, DebugInfoError, Layout};
+use crate::explain::{self, Explanation, Source};
+use crate::load::{self, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict};
+use crate::log::LogSummary;
+use serde::Serialize;
+
+/// The version of the JSON schema; bumped only on incompatible changes (fields are only added).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The BPF stack limit of a call chain, in bytes.
+pub const STACK_LIMIT: u64 = 512;
+
+/// Why an explanation could not be produced at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Loading the object failed before any program reached the verifier.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The object's ELF or debug information is unusable.
+    #[error(transparent)]
+    DebugInfo(#[from] DebugInfoError),
+    /// Reading the log failed.
+    #[error("cannot read the log: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A report on an object (or a log).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// One entry per program.
+    pub programs: Vec<ProgramReport>,
+}
+
+impl Report {
+    /// Whether any program was rejected.
+    pub fn any_rejected(&self) -> bool {
+        self.programs.iter().any(|p| p.verdict == VerdictKind::Rejected)
+    }
+}
+
+/// What happened to a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictKind {
+    /// The verifier accepted it.
+    Accepted,
+    /// The verifier or the loader refused it.
+    Rejected,
+    /// This tool could not load it (it needs an attach target).
+    NotLoaded,
+}
+
+/// One program's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramReport {
+    /// The program's name.
+    pub program: String,
+    /// Its type as aya names it, when loaded.
+    pub program_type: Option<String>,
+    /// The verdict.
+    pub verdict: VerdictKind,
+    /// The load's error (`Permission denied (os error 13)`), for rejections.
+    pub errno: Option<String>,
+    /// The verifier's statistics, as far as known.
+    pub stats: ProgramStats,
+    /// How close the program is to each verifier limit.
+    pub limits: Vec<Limit>,
+    /// For rejections: the explanation.
+    pub explanation: Option<Explanation>,
+    /// Why it was not loaded, for [`VerdictKind::NotLoaded`].
+    pub reason: Option<String>,
+    /// The verifier's whole log (not serialised; `--log` prints it).
+    #[serde(skip)]
+    pub log: Option<String>,
+}
+
+/// The verifier's statistics.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProgramStats {
+    /// Instructions processed, over all paths.
+    pub processed_insns: Option<u64>,
+    /// Verifier states kept at once (peak) and in total.
+    pub peak_states: Option<u64>,
+    /// Total states created.
+    pub total_states: Option<u64>,
+    /// Most states on one instruction.
+    pub max_states_per_insn: Option<u64>,
+    /// Stack depth per function, in bytes, as the verifier printed it.
+    pub stack_depth: Vec<u64>,
+    /// Stack depth per function estimated from the instructions, when the log has none.
+    pub stack_depth_estimated: Vec<u64>,
+    /// The program's size, in instructions.
+    pub insns: Option<u64>,
+    /// Verification time, microseconds.
+    pub verification_time_usec: Option<u64>,
+}
+
+/// A verifier limit and how much of it the program uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limit {
+    /// What is limited.
+    pub name: &'static str,
+    /// How much the program uses.
+    pub used: u64,
+    /// The limit.
+    pub limit: u64,
+    /// used / limit, in percent.
+    pub percent: f64,
+}
+
+fn limit(name: &'static str, used: u64, limit: u64) -> Limit {
+    Limit {
+        name,
+        used,
+        limit,
+        percent: used as f64 * 100.0 / limit as f64,
+    }
+}
+
+/// Options for [`explain_object`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only this program.
+    pub program: Option<String>,
+    /// Who loads: the verdict may depend on it.
+    pub privileges: Privileges,
+}
+
+/// Loads the object's programs into the kernel with the verifier's full log and explains every
+/// rejection at source level.
+pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error> {
+    let debug = DebugInfo::parse(object)?;
+    let outcomes = match load::load_object_as(object, options.program.as_deref(), options.privileges) {
+        Ok(o) => o,
+        Err(LoadError::Object(message)) => {
+            // The loader refused the object before the verifier saw it (a map or CO-RE
+            // relocation, say): that too is explained.
+            let program = options
+                .program
+                .clone()
+                .unwrap_or_else(|| debug.programs().join(", "));
+            return Ok(loader_rejection(program, message));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let programs = outcomes
+        .into_iter()
+        .map(|o| program_report(o, &debug))
+        .collect();
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        programs,
+    })
+}
+
+fn loader_rejection(program: String, message: String) -> Report {
+    let summary = LogSummary {
+        error: Some(crate::log::ErrorSite {
+            message: vec![message.clone()],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut explanation = explain::explain(&summary, None, None);
+    explanation.notes.retain(|n| !n.starts_with("explained from the log alone"));
+    explanation
+        .notes
+        .push("the loader refused the object before the verifier ran".into());
+    Report {
+        schema_version: SCHEMA_VERSION,
+        programs: vec![ProgramReport {
+            program,
+            program_type: None,
+            verdict: VerdictKind::Rejected,
+            errno: Some(message),
+            stats: ProgramStats::default(),
+            limits: Vec::new(),
+            explanation: Some(explanation),
+            reason: None,
+            log: None,
+        }],
+    }
+}
+
+fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
+    let layout = debug.layout(&o.program).ok();
+    let estimated = layout
+        .as_ref()
+        .map(|l| estimate_stack(debug, l))
+        .unwrap_or_default();
+    match o.verdict {
+        Verdict::Accepted { stats } => {
+            let insns = layout.as_ref().map(|l| u64::from(l.len()));
+            let mut limits = vec![limit("processed instructions", stats.verified_insns, COMPLEXITY_LIMIT)];
+            if let Some(n) = insns {
+                limits.push(limit("program size (instructions)", n, COMPLEXITY_LIMIT));
+            }
+            if let Some(&deepest) = estimated.iter().max() {
+                limits.push(limit("stack of one function (bytes, estimated)", deepest, STACK_LIMIT));
+            }
+            ProgramReport {
+                program: o.program,
+                program_type: Some(o.program_type),
+                verdict: VerdictKind::Accepted,
+                errno: None,
+                stats: ProgramStats {
+                    processed_insns: Some(stats.verified_insns),
+                    stack_depth_estimated: estimated,
+                    insns,
+                    ..Default::default()
+                },
+                limits,
+                explanation: None,
+                reason: None,
+                log: None,
+            }
+        }
+        Verdict::Rejected { errno, log, message } => {
+            let mut summary = LogSummary::parse_str(&log);
+            if summary.error.is_none() {
+                // No verifier log (an error before verification): explain the loader's words.
+                summary.error = Some(crate::log::ErrorSite {
+                    message: message.lines().map(str::to_string).collect(),
+                    ..Default::default()
+                });
+            }
+            let source = layout.as_ref().map(|layout| Source { debug, layout });
+            let explanation = explain::explain(&summary, source, Some(&o.program_type));
+            let stats = stats_of(&summary, layout.as_ref(), estimated);
+            ProgramReport {
+                program: o.program,
+                program_type: Some(o.program_type),
+                verdict: VerdictKind::Rejected,
+                errno: Some(errno),
+                limits: limits_of(&stats),
+                stats,
+                explanation: Some(explanation),
+                reason: None,
+                log: Some(log),
+            }
+        }
+        Verdict::Unsupported { reason } => ProgramReport {
+            program: o.program,
+            program_type: Some(o.program_type),
+            verdict: VerdictKind::NotLoaded,
+            errno: None,
+            stats: ProgramStats::default(),
+            limits: Vec::new(),
+            explanation: None,
+            reason: Some(reason),
+            log: None,
+        },
+    }
+}
+
+fn stats_of(summary: &LogSummary, layout: Option<&Layout>, estimated: Vec<u64>) -> ProgramStats {
+    let s = &summary.stats;
+    ProgramStats {
+        processed_insns: s.processed,
+        peak_states: s.peak_states,
+        total_states: s.total_states,
+        max_states_per_insn: s.max_states_per_insn,
+        stack_depth: s.stack_depth.clone(),
+        stack_depth_estimated: if s.stack_depth.is_empty() { estimated } else { Vec::new() },
+        insns: layout.map(|l| u64::from(l.len())),
+        verification_time_usec: s.verification_time_usec,
+    }
+}
+
+fn limits_of(stats: &ProgramStats) -> Vec<Limit> {
+    let mut limits = Vec::new();
+    if let Some(p) = stats.processed_insns {
+        limits.push(limit("processed instructions", p, COMPLEXITY_LIMIT));
+    }
+    if let Some(&deepest) = stats.stack_depth.iter().max() {
+        limits.push(limit("stack of one function (bytes)", deepest, STACK_LIMIT));
+    }
+    limits
+}
+
+/// Per function, the deepest stack byte its instructions touch (a frame-pointer based load or
+/// store, or an address `r10 - N` taken), rounded up to 8 as the verifier does.
+fn estimate_stack(debug: &DebugInfo, layout: &Layout) -> Vec<u64> {
+    layout
+        .functions
+        .iter()
+        .map(|f| {
+            let mut deepest = 0i64;
+            let mut copy_of_fp: Option<u8> = None;
+            for i in f.start..f.start.saturating_add(f.len) {
+                let Some(b) = layout.address(i).and_then(|a| debug.instruction(a)) else {
+                    continue;
+                };
+                let (code, dst, src) = (b[0], b[1] & 0xf, b[1] >> 4);
+                let off = i64::from(i16::from_le_bytes([b[2], b[3]]));
+                let imm = i64::from(i32::from_le_bytes([b[4], b[5], b[6], b[7]]));
+                match code & 7 {
+                    // LDX reads through src; ST and STX write through dst.
+                    1 if src == 10 => deepest = deepest.min(off),
+                    2 | 3 if dst == 10 => deepest = deepest.min(off),
+                    7 => {
+                        if code == 0xbf && src == 10 {
+                            copy_of_fp = Some(dst);
+                        } else if code == 0x07 && copy_of_fp == Some(dst) {
+                            deepest = deepest.min(imm);
+                            copy_of_fp = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            (deepest.unsigned_abs() + 7) / 8 * 8
+        })
+        .collect()
+}
+
+/// Explains a log captured elsewhere (bpftool -d, libbpf, aya, cilium/ebpf). With the object,
+/// lines are exact and registers are named as variables; `program` picks the program the log
+/// belongs to (by default the one whose instructions match the log best).
+pub fn explain_log<R: std::io::BufRead>(
+    log: R,
+    object: Option<&[u8]>,
+    program: Option<&str>,
+) -> Result<Report, Error> {
+    let summary = LogSummary::parse(log)?;
+    let debug = object.map(DebugInfo::parse).transpose()?;
+    let mut notes = Vec::new();
+    let (name, layout) = match &debug {
+        None => (program.unwrap_or("(from the log)").to_string(), None),
+        Some(d) => {
+            let (name, layout, matched) = pick_program(d, &summary, program)?;
+            if matched < 0.9 {
+                notes.push(format!(
+                    "only {:.0}% of the log's instructions match program `{name}` in the object: \
+                     the log may come from another build, so lines and names may be wrong",
+                    matched * 100.0
+                ));
+            }
+            (name, Some(layout))
+        }
+    };
+    let source = match (&debug, &layout) {
+        (Some(debug), Some(layout)) => Some(Source { debug, layout }),
+        _ => None,
+    };
+    let program_type = debug
+        .as_ref()
+        .and_then(|d| d.program_type(&name))
+        .map(str::to_string);
+    let report = if summary.error.is_some() {
+        let mut explanation = explain::explain(&summary, source, program_type.as_deref());
+        explanation.notes.extend(notes);
+        let estimated = match (&debug, &layout) {
+            (Some(d), Some(l)) => estimate_stack(d, l),
+            _ => Vec::new(),
+        };
+        let stats = stats_of(&summary, layout.as_ref(), estimated);
+        ProgramReport {
+            program: name,
+            program_type,
+            verdict: VerdictKind::Rejected,
+            errno: None,
+            limits: limits_of(&stats),
+            stats,
+            explanation: Some(explanation),
+            reason: None,
+            log: None,
+        }
+    } else {
+        let stats = stats_of(&summary, layout.as_ref(), Vec::new());
+        ProgramReport {
+            program: name,
+            program_type,
+            verdict: VerdictKind::Accepted,
+            errno: None,
+            limits: limits_of(&stats),
+            stats,
+            explanation: None,
+            reason: None,
+            log: None,
+        }
+    };
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        programs: vec![report],
+    })
+}
+
+/// The program whose instructions match the log's, with the share of matching opcodes.
+fn pick_program(
+    debug: &DebugInfo,
+    summary: &LogSummary,
+    wanted: Option<&str>,
+) -> Result<(String, Layout, f64), Error> {
+    let names = match wanted {
+        Some(w) => vec![w.to_string()],
+        None => debug.programs(),
+    };
+    let mut best: Option<(String, Layout, f64)> = None;
+    for name in names {
+        let layout = debug.layout(&name)?;
+        let (mut seen, mut same) = (0u32, 0u32);
+        for (&idx, (opcode, _)) in &summary.insns {
+            seen += 1;
+            let elf = layout.address(idx).and_then(|a| debug.instruction(a));
+            if elf.is_some_and(|b| b[0] == *opcode) {
+                same += 1;
+            }
+        }
+        let score = if seen == 0 { 0.0 } else { f64::from(same) / f64::from(seen) };
+        if best.as_ref().is_none_or(|b| score > b.2) {
+            best = Some((name, layout, score));
+        }
+    }
+    best.ok_or(Error::DebugInfo(DebugInfoError::NoPrograms))
+}
+
+/// Turns an aya load error into an explanation, for aya users:
+///
+/// ```no_run
+/// # let bytes: &[u8] = &[];
+/// # let mut ebpf = aya::Ebpf::load(bytes)?;
+/// let prog: &mut aya::programs::Xdp = ebpf.program_mut("xdp_main").unwrap().try_into()?;
+/// if let Err(e) = prog.load() {
+///     if let Some(x) = verifier_explain::explain_load_error(bytes, "xdp_main", &e) {
+///         eprintln!("{}: line {:?}: {}", x.id, x.location.map(|l| l.line), x.fix.summary);
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn explain_load_error(
+    object: &[u8],
+    program: &str,
+    error: &aya::programs::ProgramError,
+) -> Option<Explanation> {
+    let aya::programs::ProgramError::LoadError { verifier_log, .. } = error else {
+        return None;
+    };
+    let summary = LogSummary::parse_str(&verifier_log.to_string());
+    let debug = DebugInfo::parse(object).ok();
+    let layout = debug.as_ref().and_then(|d| d.layout(program).ok());
+    let source = match (&debug, &layout) {
+        (Some(debug), Some(layout)) => Some(Source { debug, layout }),
+        _ => None,
+    };
+    let program_type = debug.as_ref().and_then(|d| d.program_type(program));
+    Some(explain::explain(&summary, source, program_type))
+}
