@@ -14,5 +14,6 @@
 //! ```
 
 mod load;
+pub mod log;
 
 pub use load::{LoadError, LoadOutcome, Verdict, load_object};
