@@ -13,6 +13,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod debuginfo;
 mod load;
 
 pub use load::{LoadError, LoadOutcome, Verdict, load_object};
