@@ -67,7 +67,11 @@ fn run(cli: &Cli) -> anyhow::Result<bool> {
                     Privileges::Current
                 },
             };
-            let name = cli.object.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            let name = cli
+                .object
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             explain_object(bytes, &options).with_context(|| name)?
         }
         (None, None) => anyhow::bail!(

@@ -50,7 +50,9 @@ fn program(out: &mut String, p: &ProgramReport) {
                 "{}: {}{}",
                 s(HEAD, &p.program),
                 s(BAD, "rejected"),
-                p.errno.as_deref().map_or(String::new(), |e| format!(" ({e})"))
+                p.errno
+                    .as_deref()
+                    .map_or(String::new(), |e| format!(" ({e})"))
             );
         }
     }
@@ -84,11 +86,13 @@ pub fn explanation(out: &mut String, e: &Explanation) {
         let _ = writeln!(out, "  {} {m}", s(DIM, "verifier:"));
     }
     if let Some(loc) = &e.location {
-        let insn = e
-            .instruction
-            .as_ref()
-            .map_or(String::new(), |i| format!(", instruction {}: {}", i.index, i.text));
-        let func = loc.function.as_deref().map_or(String::new(), |f| format!(" in {f}()"));
+        let insn = e.instruction.as_ref().map_or(String::new(), |i| {
+            format!(", instruction {}: {}", i.index, i.text)
+        });
+        let func = loc
+            .function
+            .as_deref()
+            .map_or(String::new(), |f| format!(" in {f}()"));
         let _ = writeln!(
             out,
             "\n  {} {}:{}:{}{func}{insn}",
@@ -102,7 +106,11 @@ pub fn explanation(out: &mut String, e: &Explanation) {
         }
         for l in &loc.snippet {
             let marker = if l.fault { s(BAD, ">") } else { " ".into() };
-            let text = if l.fault { s(HEAD, &l.text) } else { l.text.clone() };
+            let text = if l.fault {
+                s(HEAD, &l.text)
+            } else {
+                l.text.clone()
+            };
             let _ = writeln!(out, "  {marker} {:>5} | {text}", l.line);
             if l.fault && loc.column > 0 {
                 let pad: String = l
@@ -115,16 +123,29 @@ pub fn explanation(out: &mut String, e: &Explanation) {
             }
         }
     } else if let Some(i) = &e.instruction {
-        let _ = writeln!(out, "\n  {} instruction {}: {}", s(HEAD, "at"), i.index, i.text);
+        let _ = writeln!(
+            out,
+            "\n  {} instruction {}: {}",
+            s(HEAD, "at"),
+            i.index,
+            i.text
+        );
     }
     if !e.operands.is_empty() {
         let _ = writeln!(out, "\n  {}", s(HEAD, "values"));
         for o in &e.operands {
             let who = match &o.variable {
                 Some(v) => {
-                    let ty = v.type_name.as_deref().map_or(String::new(), |t| format!(" ({t})"));
+                    let ty = v
+                        .type_name
+                        .as_deref()
+                        .map_or(String::new(), |t| format!(" ({t})"));
                     let kind = if v.parameter { ", parameter" } else { "" };
-                    let inl = if v.inlined { format!(", inlined {}", v.function) } else { String::new() };
+                    let inl = if v.inlined {
+                        format!(", inlined {}", v.function)
+                    } else {
+                        String::new()
+                    };
                     format!("{}{ty}{kind}{inl}", s(VAR, &v.name))
                 }
                 None => s(DIM, "no variable"),
@@ -150,11 +171,19 @@ pub fn explanation(out: &mut String, e: &Explanation) {
             let line = b.line.map_or("     ".into(), |l| format!("{l:>5}"));
             let cond = b.condition.as_deref().unwrap_or(&b.text);
             let dir = if b.taken { "jumped" } else { "fell through" };
-            let _ = writeln!(out, "    {line} | {cond}  {}", s(DIM, &format!("-> {dir} (insn {})", b.index)));
+            let _ = writeln!(
+                out,
+                "    {line} | {cond}  {}",
+                s(DIM, &format!("-> {dir} (insn {})", b.index))
+            );
         }
     }
     if !e.hot_lines.is_empty() {
-        let _ = writeln!(out, "\n  {}", s(HEAD, "where the verifier spent its budget"));
+        let _ = writeln!(
+            out,
+            "\n  {}",
+            s(HEAD, "where the verifier spent its budget")
+        );
         for h in &e.hot_lines {
             let bar = "#".repeat(((h.percent / 5.0).ceil() as usize).min(20));
             let lp = if h.in_loop { " (loop)" } else { "" };

@@ -39,7 +39,9 @@ pub struct Report {
 impl Report {
     /// Whether any program was rejected.
     pub fn any_rejected(&self) -> bool {
-        self.programs.iter().any(|p| p.verdict == VerdictKind::Rejected)
+        self.programs
+            .iter()
+            .any(|p| p.verdict == VerdictKind::Rejected)
     }
 }
 
@@ -135,19 +137,20 @@ pub struct Options {
 /// rejection at source level.
 pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error> {
     let debug = DebugInfo::parse(object)?;
-    let outcomes = match load::load_object_as(object, options.program.as_deref(), options.privileges) {
-        Ok(o) => o,
-        Err(LoadError::Object(message)) => {
-            // The loader refused the object before the verifier saw it (a map or CO-RE
-            // relocation, say): that too is explained.
-            let program = options
-                .program
-                .clone()
-                .unwrap_or_else(|| debug.programs().join(", "));
-            return Ok(loader_rejection(program, message));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let outcomes =
+        match load::load_object_as(object, options.program.as_deref(), options.privileges) {
+            Ok(o) => o,
+            Err(LoadError::Object(message)) => {
+                // The loader refused the object before the verifier saw it (a map or CO-RE
+                // relocation, say): that too is explained.
+                let program = options
+                    .program
+                    .clone()
+                    .unwrap_or_else(|| debug.programs().join(", "));
+                return Ok(loader_rejection(program, message));
+            }
+            Err(e) => return Err(e.into()),
+        };
     let programs = outcomes
         .into_iter()
         .map(|o| program_report(o, &debug))
@@ -167,7 +170,9 @@ fn loader_rejection(program: String, message: String) -> Report {
         ..Default::default()
     };
     let mut explanation = explain::explain(&summary, None, None);
-    explanation.notes.retain(|n| !n.starts_with("explained from the log alone"));
+    explanation
+        .notes
+        .retain(|n| !n.starts_with("explained from the log alone"));
     explanation
         .notes
         .push("the loader refused the object before the verifier ran".into());
@@ -196,12 +201,20 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
     match o.verdict {
         Verdict::Accepted { stats } => {
             let insns = layout.as_ref().map(|l| u64::from(l.len()));
-            let mut limits = vec![limit("processed instructions", stats.verified_insns, COMPLEXITY_LIMIT)];
+            let mut limits = vec![limit(
+                "processed instructions",
+                stats.verified_insns,
+                COMPLEXITY_LIMIT,
+            )];
             if let Some(n) = insns {
                 limits.push(limit("program size (instructions)", n, COMPLEXITY_LIMIT));
             }
             if let Some(&deepest) = estimated.iter().max() {
-                limits.push(limit("stack of one function (bytes, estimated)", deepest, STACK_LIMIT));
+                limits.push(limit(
+                    "stack of one function (bytes, estimated)",
+                    deepest,
+                    STACK_LIMIT,
+                ));
             }
             ProgramReport {
                 program: o.program,
@@ -220,7 +233,11 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
                 log: None,
             }
         }
-        Verdict::Rejected { errno, log, message } => {
+        Verdict::Rejected {
+            errno,
+            log,
+            message,
+        } => {
             let mut summary = LogSummary::parse_str(&log);
             if summary.error.is_none() {
                 // No verifier log (an error before verification): explain the loader's words.
@@ -266,7 +283,11 @@ fn stats_of(summary: &LogSummary, layout: Option<&Layout>, estimated: Vec<u64>) 
         total_states: s.total_states,
         max_states_per_insn: s.max_states_per_insn,
         stack_depth: s.stack_depth.clone(),
-        stack_depth_estimated: if s.stack_depth.is_empty() { estimated } else { Vec::new() },
+        stack_depth_estimated: if s.stack_depth.is_empty() {
+            estimated
+        } else {
+            Vec::new()
+        },
         insns: layout.map(|l| u64::from(l.len())),
         verification_time_usec: s.verification_time_usec,
     }
@@ -348,9 +369,9 @@ pub fn explain_log<R: std::io::BufRead>(
         (Some(debug), Some(layout)) => Some(Source { debug, layout }),
         _ => None,
     };
-    let program_type = debug
+    let program_type = layout
         .as_ref()
-        .and_then(|d| d.program_type(&name))
+        .and_then(program_type_of)
         .map(str::to_string);
     let report = if summary.error.is_some() {
         let mut explanation = explain::explain(&summary, source, program_type.as_deref());
@@ -391,6 +412,27 @@ pub fn explain_log<R: std::io::BufRead>(
     })
 }
 
+/// The program type (aya's name) that a program's ELF section gives it.
+fn program_type_of(layout: &Layout) -> Option<&'static str> {
+    let section = layout.functions.first()?.section_name.as_str();
+    let kind = section.split('/').next().unwrap_or(section);
+    Some(match kind {
+        "xdp" | "xdp.frags" => "Xdp",
+        "tc" | "classifier" | "tcx" | "tc.ingress" | "tc.egress" => "SchedClassifier",
+        "socket" => "SocketFilter",
+        "cgroup_skb" => "CgroupSkb",
+        "kprobe" | "kretprobe" => "KProbe",
+        "tracepoint" | "tp" => "TracePoint",
+        "raw_tp" | "raw_tracepoint" => "RawTracePoint",
+        "perf_event" => "PerfEvent",
+        "sockops" => "SockOps",
+        "sk_skb" => "SkSkb",
+        "sk_msg" => "SkMsg",
+        "cgroup" if section.starts_with("cgroup/sysctl") => "CgroupSysctl",
+        _ => return None,
+    })
+}
+
 /// The program whose instructions match the log's, with the share of matching opcodes.
 fn pick_program(
     debug: &DebugInfo,
@@ -412,7 +454,11 @@ fn pick_program(
                 same += 1;
             }
         }
-        let score = if seen == 0 { 0.0 } else { f64::from(same) / f64::from(seen) };
+        let score = if seen == 0 {
+            0.0
+        } else {
+            f64::from(same) / f64::from(seen)
+        };
         if best.as_ref().is_none_or(|b| score > b.2) {
             best = Some((name, layout, score));
         }
@@ -448,6 +494,6 @@ pub fn explain_load_error(
         (Some(debug), Some(layout)) => Some(Source { debug, layout }),
         _ => None,
     };
-    let program_type = debug.as_ref().and_then(|d| d.program_type(program));
+    let program_type = layout.as_ref().and_then(program_type_of);
     Some(explain::explain(&summary, source, program_type))
 }

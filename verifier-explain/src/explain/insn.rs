@@ -149,9 +149,15 @@ mod tests {
     #[test]
     fn operands_of_common_instructions() {
         assert_eq!(uses("r0 = *(u8 *)(r2 +12)"), vec![Use::Reg(2)]);
-        assert_eq!(uses("*(u32 *)(r10 -4) = r1"), vec![Use::Reg(1), Use::Slot(-4)]);
+        assert_eq!(
+            uses("*(u32 *)(r10 -4) = r1"),
+            vec![Use::Reg(1), Use::Slot(-4)]
+        );
         assert_eq!(uses("r1 += r2"), vec![Use::Reg(1), Use::Reg(2)]);
-        assert_eq!(uses("if r3 > r2 goto pc+29"), vec![Use::Reg(3), Use::Reg(2)]);
+        assert_eq!(
+            uses("if r3 > r2 goto pc+29"),
+            vec![Use::Reg(3), Use::Reg(2)]
+        );
         assert_eq!(uses("exit"), vec![Use::Reg(0)]);
         assert_eq!(uses("r2 = r10"), vec![]);
         assert_eq!(uses("r1 = r10"), vec![]);
@@ -161,7 +167,10 @@ mod tests {
         assert_eq!(access_size("r0 = *(u16 *)(r2 +12)"), Some(2));
         assert_eq!(jump_target(5, "if r3 > r2 goto pc+29"), Some(35));
         assert_eq!(jump_target(9, "goto pc-5"), Some(5));
-        assert_eq!(helper_name("call bpf_map_lookup_elem#1"), Some("bpf_map_lookup_elem"));
+        assert_eq!(
+            helper_name("call bpf_map_lookup_elem#1"),
+            Some("bpf_map_lookup_elem")
+        );
         assert_eq!(destination("r1 += 14"), Some(1));
         assert_eq!(destination("if r1 == 0x0 goto pc+2"), None);
         assert_eq!(plain_destination("w0 = 1"), Some(0));

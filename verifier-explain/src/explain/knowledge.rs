@@ -31,7 +31,9 @@ pub fn scalar(reg: &RegState) -> String {
     if let Some(v) = reg.value {
         return format!("the number {}", number(v));
     }
-    let lo = reg.smin.or_else(|| reg.umin.and_then(|u| i64::try_from(u).ok()));
+    let lo = reg
+        .smin
+        .or_else(|| reg.umin.and_then(|u| i64::try_from(u).ok()));
     let hi = reg
         .umax
         .filter(|&u| u < u64::MAX)
@@ -40,10 +42,9 @@ pub fn scalar(reg: &RegState) -> String {
     match (lo.filter(|&l| l > i64::MIN), hi) {
         (Some(l), Some(h)) => format!("a number between {} and {}", number(l), number(h)),
         (None, Some(h)) => format!("a number of at most {} (with no lower bound)", number(h)),
-        (Some(l), None) if l >= 0 => format!(
-            "a number of at least {} with no upper bound",
-            number(l)
-        ),
+        (Some(l), None) if l >= 0 => {
+            format!("a number of at least {} with no upper bound", number(l))
+        }
         _ => "a number the verifier knows nothing about (no bounds)".into(),
     }
 }
@@ -130,18 +131,32 @@ mod tests {
     fn packets_and_nulls_in_words() {
         let h = Hints::default();
         let d = describe(Some(&reg("pkt(off=14,r=0)")), &h);
-        assert!(d.contains("14 bytes into the packet") && d.contains("no bytes are proven"), "{d}");
+        assert!(
+            d.contains("14 bytes into the packet") && d.contains("no bytes are proven"),
+            "{d}"
+        );
         let d = describe(Some(&reg("pkt(off=14,r=34)")), &h);
         assert!(d.contains("first 34 bytes") && d.contains("20 more"), "{d}");
         let h = Hints {
             null_source: Some("the lookup at line 31".into()),
             data_end: None,
         };
-        let d = describe(Some(&reg("map_value_or_null(id=1,map=counters,ks=4,vs=16)")), &h);
-        assert!(d.starts_with("may be NULL: the lookup at line 31 can fail"), "{d}");
+        let d = describe(
+            Some(&reg("map_value_or_null(id=1,map=counters,ks=4,vs=16)")),
+            &h,
+        );
+        assert!(
+            d.starts_with("may be NULL: the lookup at line 31 can fail"),
+            "{d}"
+        );
         assert!(d.contains("`counters`"), "{d}");
         assert!(describe(None, &h).starts_with("nothing"));
-        let d = describe(Some(&reg("scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))")), &h);
+        let d = describe(
+            Some(&reg(
+                "scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))",
+            )),
+            &h,
+        );
         assert_eq!(d, "a number between 0 and 255");
     }
 }

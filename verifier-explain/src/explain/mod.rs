@@ -13,7 +13,7 @@ pub use model::{
 };
 
 use crate::catalogue::{self, Category, Context};
-use crate::debuginfo::{DebugInfo, InsnAddr, Layout, Place};
+use crate::debuginfo::{DebugInfo, Layout, Place};
 use crate::log::{LogSummary, RegState};
 use insn::Use;
 use knowledge::Hints;
@@ -39,11 +39,6 @@ pub(crate) struct Facts<'a> {
 }
 
 impl Facts<'_> {
-    /// The ELF address of instruction `idx`.
-    pub fn addr(&self, idx: u32) -> Option<InsnAddr> {
-        self.source?.layout.address(idx)
-    }
-
     /// The source line of instruction `idx`: (file, line, column), exact when the object is
     /// known, else from the log's comments.
     pub fn line_of(&self, idx: u32) -> Option<(String, u32, u32)> {
@@ -120,7 +115,9 @@ impl Facts<'_> {
     pub fn last_write(&self, reg: u8) -> Option<usize> {
         let path = &self.summary.path;
         let end = path.len().saturating_sub(1);
-        (0..end).rev().find(|&i| insn::destination(&path[i].text) == Some(reg))
+        (0..end)
+            .rev()
+            .find(|&i| insn::destination(&path[i].text) == Some(reg))
     }
 
     /// `line N` (or `insn N`) for instruction `idx`.
@@ -143,9 +140,10 @@ impl Facts<'_> {
 
     /// Whether a backward jump encloses instruction `idx` (it lies in a loop).
     pub fn in_loop(&self, idx: u32) -> bool {
-        self.summary.insns.iter().any(|(&j, (_, text))| {
-            j >= idx && insn::jump_target(j, text).is_some_and(|t| t <= idx)
-        })
+        self.summary
+            .insns
+            .iter()
+            .any(|(&j, (_, text))| j >= idx && insn::jump_target(j, text).is_some_and(|t| t <= idx))
     }
 }
 
@@ -220,7 +218,14 @@ pub fn explain(
     });
     let operands = error
         .idx
-        .map(|i| operands(&facts, i, error.text.as_deref().unwrap_or(""), &error.message))
+        .map(|i| {
+            operands(
+                &facts,
+                i,
+                error.text.as_deref().unwrap_or(""),
+                &error.message,
+            )
+        })
         .unwrap_or_default();
     let (path, path_omitted) = branches(&facts);
     let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
@@ -388,8 +393,13 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                         "stack bytes never written on this path".to_string()
                     }
                     Some(s) => match &s.spilled {
-                        Some(r) => format!("a saved register: {}", knowledge::describe(Some(r), &hints)),
-                        None => format!("stack bytes `{}` (m: written data, 0: zero, ?: never written)", s.text),
+                        Some(r) => {
+                            format!("a saved register: {}", knowledge::describe(Some(r), &hints))
+                        }
+                        None => format!(
+                            "stack bytes `{}` (m: written data, 0: zero, ?: never written)",
+                            s.text
+                        ),
                     },
                 };
                 Operand {

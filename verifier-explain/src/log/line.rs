@@ -32,7 +32,11 @@ pub(crate) enum Line<'a> {
     /// `Live regs before insn:`
     LiveRegsHeader,
     /// A row of that table: `      0: .1........ (61) r1 = *(u32 *)(r1 +0)`.
-    LiveRegsRow { idx: u32, opcode: u8, text: &'a [u8] },
+    LiveRegsRow {
+        idx: u32,
+        opcode: u8,
+        text: &'a [u8],
+    },
     /// `caller:`
     Caller,
     /// `callee:`
@@ -233,9 +237,10 @@ pub(crate) fn classify(line: &[u8]) -> Line<'_> {
         ),
         b'S' if line.starts_with(b"SCC ") => Line::Noise,
         b'L' if line.starts_with(b"Live regs before insn:") => Line::LiveRegsHeader,
-        b'V' if line.starts_with(b"Verification failed:") => {
-            Line::DiagStart(trim(line.get(b"Verification failed:".len()..).unwrap_or_default()))
-        }
+        b'V' if line.starts_with(b"Verification failed:") => Line::DiagStart(trim(
+            line.get(b"Verification failed:".len()..)
+                .unwrap_or_default(),
+        )),
         _ if trim(line).is_empty() => Line::Blank,
         _ => Line::Other(line),
     }
@@ -390,7 +395,10 @@ mod tests {
         assert_eq!(i.text, b"if r3 > r2 goto pc+12");
         assert_eq!(i.delta, Some(&b"R2=pkt_end() R3=pkt(off=14,r=14)"[..]));
         let bare = insn("14: (71) r1 = *(u8 *)(r1 +23)");
-        assert_eq!((bare.idx, bare.text, bare.delta), (14, &b"r1 = *(u8 *)(r1 +23)"[..], None));
+        assert_eq!(
+            (bare.idx, bare.text, bare.delta),
+            (14, &b"r1 = *(u8 *)(r1 +23)"[..], None)
+        );
         assert_eq!(insn("18: (95) exit").opcode, 0x95);
         let lvl1 = insn("10: (16) if w2 == 0x8 goto pc+3 14: R0=2 R1=pkt(r=14) R10=fp0");
         assert_eq!(lvl1.text, b"if w2 == 0x8 goto pc+3");
@@ -404,27 +412,51 @@ mod tests {
     fn state_and_branch_lines() {
         assert_eq!(
             classify(b"0: R1=ctx() R10=fp0"),
-            Line::State { idx: 0, text: b"R1=ctx() R10=fp0" }
+            Line::State {
+                idx: 0,
+                text: b"R1=ctx() R10=fp0"
+            }
         );
         assert_eq!(
             classify(b"9: frame1: R1=1 R10=fp0"),
-            Line::State { idx: 9, text: b"frame1: R1=1 R10=fp0" }
+            Line::State {
+                idx: 9,
+                text: b"frame1: R1=1 R10=fp0"
+            }
         );
         assert_eq!(classify(b"9: safe"), Line::Safe { idx: 9 });
         assert_eq!(
             classify(b"from 12 to 18: R0=1 R10=fp0"),
-            Line::From { from: 12, to: 18, state: Some(b"R0=1 R10=fp0") }
+            Line::From {
+                from: 12,
+                to: 18,
+                state: Some(b"R0=1 R10=fp0")
+            }
         );
         assert_eq!(
             classify(b"from 31 to 40: safe"),
-            Line::From { from: 31, to: 40, state: None }
+            Line::From {
+                from: 31,
+                to: 40,
+                state: None
+            }
         );
         assert_eq!(
             classify(b"from 5 to 7 (speculative execution): R1=1"),
-            Line::From { from: 5, to: 7, state: Some(b"R1=1") }
+            Line::From {
+                from: 5,
+                to: 7,
+                state: Some(b"R1=1")
+            }
         );
-        assert_eq!(classify(b" frame1: R1=1"), Line::IndentedState(b"frame1: R1=1"));
-        assert_eq!(classify(b" R0_w=inv0 R10=fp0"), Line::IndentedState(b"R0_w=inv0 R10=fp0"));
+        assert_eq!(
+            classify(b" frame1: R1=1"),
+            Line::IndentedState(b"frame1: R1=1")
+        );
+        assert_eq!(
+            classify(b" R0_w=inv0 R10=fp0"),
+            Line::IndentedState(b"R0_w=inv0 R10=fp0")
+        );
     }
 
     #[test]
@@ -447,15 +479,26 @@ mod tests {
         assert_eq!(classify(b"func#1 @9"), Line::Func);
         assert_eq!(classify(b"caller:"), Line::Caller);
         assert_eq!(classify(b"to caller at 9:"), Line::ToCaller);
-        assert_eq!(classify(b"verification time 54 usec"), Line::VerificationTime(Some(54)));
+        assert_eq!(
+            classify(b"verification time 54 usec"),
+            Line::VerificationTime(Some(54))
+        );
         assert_eq!(classify(b"stack depth 0+8"), Line::StackDepth(b"0+8"));
         assert_eq!(
             classify(b"      1: .12....... (71) r1 = *(u8 *)(r1 +13)"),
-            Line::LiveRegsRow { idx: 1, opcode: 0x71, text: b"r1 = *(u8 *)(r1 +13)" }
+            Line::LiveRegsRow {
+                idx: 1,
+                opcode: 0x71,
+                text: b"r1 = *(u8 *)(r1 +13)"
+            }
         );
         assert_eq!(
             classify(b"  1   2: .12....... (27) r1 *= 3"),
-            Line::LiveRegsRow { idx: 2, opcode: 0x27, text: b"r1 *= 3" }
+            Line::LiveRegsRow {
+                idx: 2,
+                opcode: 0x27,
+                text: b"r1 *= 3"
+            }
         );
         assert_eq!(
             classify(b"Verification failed: Memory Safety: bad"),
@@ -493,7 +536,10 @@ mod tests {
 
     #[test]
     fn overflowing_numbers_are_not_instructions() {
-        assert!(matches!(classify(b"99999999999: (07) r1 += 1"), Line::Other(_)));
+        assert!(matches!(
+            classify(b"99999999999: (07) r1 += 1"),
+            Line::Other(_)
+        ));
         assert!(matches!(classify(b"1: (zz) r1 += 1"), Line::Other(_)));
     }
 }

@@ -114,7 +114,8 @@ impl PathBuilder {
     fn append(&mut self, bytes: &[u8]) -> (u64, u32) {
         let start = self.base + self.arena.len() as u64;
         let len = bytes.len().min(u32::MAX as usize);
-        self.arena.extend_from_slice(bytes.get(..len).unwrap_or_default());
+        self.arena
+            .extend_from_slice(bytes.get(..len).unwrap_or_default());
         (start, len as u32)
     }
 
@@ -136,7 +137,8 @@ impl PathBuilder {
             return;
         }
         if i >= self.counts.len() {
-            self.counts.resize((i + 1).next_power_of_two().min(COUNT_CAP), 0);
+            self.counts
+                .resize((i + 1).next_power_of_two().min(COUNT_CAP), 0);
         }
         if let Some(c) = self.counts.get_mut(i) {
             *c = c.saturating_add(1);
@@ -287,7 +289,8 @@ impl PathBuilder {
         }
         self.events.truncate(pos + 1);
         if let Some(last) = self.events.last() {
-            let end = (last.text + u64::from(last.text_len)).max(last.delta + u64::from(last.delta_len));
+            let end =
+                (last.text + u64::from(last.text_len)).max(last.delta + u64::from(last.delta_len));
             let keep = end.saturating_sub(self.base);
             if let Ok(keep) = usize::try_from(keep) {
                 self.arena.truncate(keep);
@@ -358,7 +361,9 @@ impl PathBuilder {
             })
             .collect();
 
-        let last = positions.last().and_then(|&p| Some((p, self.events.get(p)?)));
+        let last = positions
+            .last()
+            .and_then(|&p| Some((p, self.events.get(p)?)));
         let (frame, end) = match last {
             Some((p, e)) if fault == Some(e.idx) => (e.frame, p),
             _ => (current_frame, self.events.len()),
@@ -417,7 +422,13 @@ mod tests {
     use super::*;
 
     fn insn(p: &mut PathBuilder, idx: u32, opcode: u8, delta: &str) {
-        p.insn(idx, opcode, 0, format!("insn {idx}").as_bytes(), delta.as_bytes());
+        p.insn(
+            idx,
+            opcode,
+            0,
+            format!("insn {idx}").as_bytes(),
+            delta.as_bytes(),
+        );
     }
 
     fn idxs(r: &Reconstructed) -> Vec<u32> {
@@ -480,7 +491,10 @@ mod tests {
         p.state(1, 0, b"R0_w=inv0 R10=fp0", false);
         insn(&mut p, 1, 0x95, "");
         let r = p.finish(None, 0);
-        assert_eq!(r.steps[0].regs.first().map(|r| r.type_name.as_str()), Some("scalar"));
+        assert_eq!(
+            r.steps[0].regs.first().map(|r| r.type_name.as_str()),
+            Some("scalar")
+        );
         assert!(r.steps[1].regs.is_empty());
     }
 
@@ -502,7 +516,13 @@ mod tests {
     fn calls_clobber_r1_to_r5_and_frames_are_separate() {
         let mut p = PathBuilder::new(DEFAULT_BUDGET);
         p.state(0, 0, b"R1=ctx() R6=ctx() R10=fp0", true);
-        p.insn(1, 0x85, 0, b"call bpf_map_lookup_elem#1", b"R0=map_value_or_null(id=1)");
+        p.insn(
+            1,
+            0x85,
+            0,
+            b"call bpf_map_lookup_elem#1",
+            b"R0=map_value_or_null(id=1)",
+        );
         p.insn(2, 0x85, 0, b"call pc+5", b"");
         p.state(8, 1, b"frame1: R1=3 R10=fp0", true);
         p.insn(8, 0x07, 1, b"r1 += 1", b"frame1: R1=4");

@@ -128,7 +128,8 @@ pub(crate) fn frame_of(text: &[u8]) -> u32 {
     if digits == 0 || rest.get(digits) != Some(&b':') {
         return 0;
     }
-    rest.get(..digits).map_or(0, |d| parse_dec_u32(d).unwrap_or(0))
+    rest.get(..digits)
+        .map_or(0, |d| parse_dec_u32(d).unwrap_or(0))
 }
 
 fn trim_ascii_start(b: &[u8]) -> &[u8] {
@@ -454,11 +455,15 @@ mod tests {
         let keys: Vec<&str> = r.attrs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            ["smin", "smin32", "smax", "umax", "smax32", "umax32", "var_off"]
+            [
+                "smin", "smin32", "smax", "umax", "smax32", "umax32", "var_off"
+            ]
         );
         assert!(r.attrs.contains(&("umax32".into(), "255".into())));
         assert!(r.attrs.contains(&("var_off".into(), "(0x0; 0xff)".into())));
-        let neg = reg("R0=scalar(smin=0,smax=umax=0xffffffff,smin32=-256,smax32=254,var_off=(0x0; 0xffffffff))");
+        let neg = reg(
+            "R0=scalar(smin=0,smax=umax=0xffffffff,smin32=-256,smax32=254,var_off=(0x0; 0xffffffff))",
+        );
         assert!(neg.attrs.contains(&("smin32".into(), "-256".into())));
         assert_eq!(neg.umax, Some(0xffff_ffff));
     }
@@ -467,7 +472,10 @@ mod tests {
     fn constants_and_precision() {
         let r = reg("R3=40");
         assert_eq!((r.type_name.as_str(), r.value), ("scalar", Some(40)));
-        assert_eq!((r.smin, r.umax, r.var_off), (Some(40), Some(40), Some((40, 0))));
+        assert_eq!(
+            (r.smin, r.umax, r.var_off),
+            (Some(40), Some(40), Some((40, 0)))
+        );
         let p = reg("R2=P8186");
         assert!(p.precise);
         assert_eq!(p.value, Some(8186));
@@ -540,7 +548,8 @@ mod tests {
         let other = reg("R2=fp[0]-24");
         assert_eq!((other.type_name.as_str(), other.off), ("fp", Some(-24)));
         assert!(other.attrs.contains(&("frameno".into(), "0".into())));
-        let var = reg("R3=fp[0](off=-300,smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))");
+        let var =
+            reg("R3=fp[0](off=-300,smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))");
         assert_eq!(var.off, Some(-300));
         assert_eq!(var.smax, Some(255));
         assert_eq!(var.value, None);
@@ -552,7 +561,10 @@ mod tests {
         assert_eq!(st.regs.len(), 1);
         assert_eq!(st.slots.len(), 3);
         let s = &st.slots[0];
-        assert_eq!((s.off, s.text.as_str(), s.spilled.is_none()), (-8, "mmmm????", true));
+        assert_eq!(
+            (s.off, s.text.as_str(), s.spilled.is_none()),
+            (-8, "mmmm????", true)
+        );
         let spill = st.slots[1].spilled.as_ref().expect("a spilled ctx");
         assert_eq!((spill.type_name.as_str(), spill.reg), ("ctx", SPILLED));
         let old = &st.slots[2];
@@ -565,7 +577,10 @@ mod tests {
             "zeroed bytes are slot types"
         );
         assert_eq!(
-            parse_state("fp-8=0").slots[0].spilled.as_ref().and_then(|r| r.value),
+            parse_state("fp-8=0").slots[0]
+                .spilled
+                .as_ref()
+                .and_then(|r| r.value),
             Some(0)
         );
     }
@@ -583,9 +598,27 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         for s in [
-            "", "=", "R=", "R1=", "R1=(", "R1=P", "R1=fp", "R1=fp[", "R1=scalar(smin=", "fp=",
-            "fp-=1", "R999=1", "R1=inv(", "R1=x(var_off=(1;", "R1=0x", "R1=-", "frame:",
-            "R1=scalar(,,=,==)", "R1=fp[0", "R1=fp[]-", "R255=1",
+            "",
+            "=",
+            "R=",
+            "R1=",
+            "R1=(",
+            "R1=P",
+            "R1=fp",
+            "R1=fp[",
+            "R1=scalar(smin=",
+            "fp=",
+            "fp-=1",
+            "R999=1",
+            "R1=inv(",
+            "R1=x(var_off=(1;",
+            "R1=0x",
+            "R1=-",
+            "frame:",
+            "R1=scalar(,,=,==)",
+            "R1=fp[0",
+            "R1=fp[]-",
+            "R255=1",
         ] {
             let _ = parse_state(s);
         }

@@ -608,7 +608,10 @@ processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
             .collect();
         assert_eq!(regs, [(1, "pkt"), (10, "fp")]);
         assert_eq!(s.comments.get(&1).and_then(|c| c.line), Some(15));
-        assert_eq!(s.comments.get(&0).map(|c| c.text.as_str()), Some("void *data = (void *)(long)ctx->data;"));
+        assert_eq!(
+            s.comments.get(&0).map(|c| c.text.as_str()),
+            Some("void *data = (void *)(long)ctx->data;")
+        );
         assert_eq!(s.stats.processed, Some(2));
         assert_eq!(s.stats.limit, Some(1_000_000));
         assert_eq!(s.stats.stack_depth, [0]);
@@ -679,9 +682,20 @@ processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
             &mut st,
         );
         assert_eq!(st.processed, Some(1_000_001));
-        assert_eq!((st.max_states_per_insn, st.total_states, st.peak_states, st.mark_read), (Some(4), Some(14287), Some(14287), Some(0)));
+        assert_eq!(
+            (
+                st.max_states_per_insn,
+                st.total_states,
+                st.peak_states,
+                st.mark_read
+            ),
+            (Some(4), Some(14287), Some(14287), Some(0))
+        );
         let mut old = Stats::default();
-        parse_processed("processed 12 insns (limit 131072), stack depth 0+8", &mut old);
+        parse_processed(
+            "processed 12 insns (limit 131072), stack depth 0+8",
+            &mut old,
+        );
         assert_eq!((old.processed, old.limit), (Some(12), Some(131_072)));
         assert_eq!(old.stack_depth, [0, 8]);
     }
