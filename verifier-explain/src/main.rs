@@ -101,6 +101,13 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            // The reader went away (`| head`): not an error of ours.
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let _ = writeln!(anstream::stderr(), "verifier-explain: {e:#}");
             ExitCode::from(2)

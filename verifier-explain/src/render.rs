@@ -93,13 +93,17 @@ pub fn explanation(out: &mut String, e: &Explanation) {
             .function
             .as_deref()
             .map_or(String::new(), |f| format!(" in {f}()"));
+        let col = if loc.column > 0 {
+            format!(":{}", loc.column)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "\n  {} {}:{}:{}{func}{insn}",
+            "\n  {} {}:{}{col}{func}{insn}",
             s(HEAD, "at"),
             loc.file,
-            loc.line,
-            loc.column
+            loc.line
         );
         for call in &loc.inlined_from {
             let _ = writeln!(out, "     inlined: {call}");

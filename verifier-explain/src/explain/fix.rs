@@ -108,6 +108,13 @@ pub(crate) fn cause_and_fix(facts: &Facts<'_>, e: &Explanation) -> (String, Fix)
             let need = (off - reg_off + size).max(1);
             let ptr = code_name(op, "ptr");
             let end = data_end(facts, facts.fault);
+            let code = if facts.is_rust() {
+                format!(
+                    "if {ptr} as usize + {need} > ctx.data_end() {{\n    return xdp_action::{pass};\n}}"
+                )
+            } else {
+                format!("if ((void *){ptr} + {need} > {end})\n\treturn {pass};")
+            };
             let access = if e.id == "packet-helper-out-of-bounds" {
                 format!("the helper call reads or writes {size} bytes there")
             } else {
@@ -126,7 +133,7 @@ pub(crate) fn cause_and_fix(facts: &Facts<'_>, e: &Explanation) -> (String, Fix)
                          leave when the packet is shorter."
                     ),
                     line,
-                    Some(format!("if ((void *){ptr} + {need} > {end})\n\treturn {pass};")),
+                    Some(code),
                 ),
             )
         }

@@ -46,7 +46,7 @@ impl Facts<'_> {
             let loc = src.debug.source_at(src.layout.address(idx)?)?;
             return Some((loc.file.display().to_string(), loc.line, loc.column));
         }
-        let (_, c) = self.summary.comments.range(..=idx).next_back()?;
+        let c = self.comment_before(idx)?;
         Some((c.file.clone()?, c.line?, 0))
     }
 
@@ -59,8 +59,26 @@ impl Facts<'_> {
                 .source_line(&loc.file, loc.line)
                 .map(|l| l.trim().to_string());
         }
-        let (_, c) = self.summary.comments.range(..=idx).next_back()?;
+        let c = self.comment_before(idx)?;
         Some(c.text.trim().to_string())
+    }
+
+    /// The log's last source comment at or before `idx` that names a real line (`@ f.c:0`
+    /// comments carry no line).
+    pub fn comment_before(&self, idx: u32) -> Option<&crate::log::SourceComment> {
+        self.summary
+            .comments
+            .range(..=idx)
+            .rev()
+            .map(|(_, c)| c)
+            .find(|c| c.line.is_some_and(|l| l > 0))
+    }
+
+    /// Whether the program's source is Rust (fixes are then written in Rust).
+    pub fn is_rust(&self) -> bool {
+        self.fault
+            .and_then(|i| self.line_of(i))
+            .is_some_and(|(file, _, _)| file.ends_with(".rs"))
     }
 
     /// The variables whose location is register `reg` at instruction `idx`.
@@ -297,7 +315,7 @@ fn location(facts: &Facts<'_>, idx: u32) -> Option<SourceSpot> {
             snippet,
         });
     }
-    let (_, c) = facts.summary.comments.range(..=idx).next_back()?;
+    let c = facts.comment_before(idx)?;
     Some(SourceSpot {
         file: c.file.clone().unwrap_or_default(),
         line: c.line.unwrap_or(0),
