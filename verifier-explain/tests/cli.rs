@@ -1,0 +1,297 @@
+//! The `verifier-explain` command as users run it: exit codes, human and JSON output, logs from
+//! files and stdin, the log alone, bad input, Rust objects, and the library entry for aya users.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+fn require_root() {
+    preflight::require_capabilities(&[preflight::Capability::Bpf])
+        .expect("these tests load programs: run them as root (CAP_BPF)");
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verifier-explain"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn object_file(name: &str) -> tempfile::NamedTempFile {
+    let f = fixtures::get(name).unwrap_or_else(|| panic!("no fixture {name}"));
+    let mut file = tempfile::Builder::new().suffix(".o").tempfile().unwrap();
+    file.write_all(f.object).unwrap();
+    file
+}
+
+fn path(f: &tempfile::NamedTempFile) -> &str {
+    f.path().to_str().unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
+}
+
+/// The verifier log of a rejected fixture, as `--print-log` prints it.
+fn captured_log(name: &str) -> String {
+    let obj = object_file(name);
+    let out = run(&[path(&obj), "--print-log"], None);
+    let all = String::from_utf8_lossy(&out.stdout).to_string();
+    let start = all.find("--- verifier log of").expect("the log is printed");
+    let log = &all[start..];
+    log[log.find('\n').unwrap() + 1..].to_string()
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    let o = run(&["--help"], None);
+    assert!(o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("Examples:") && t.contains("--log -") && t.contains("Exit status"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_rejection_is_explained_with_line_variables_and_fix() {
+    require_root();
+    let obj = object_file("map_lookup_no_null_check");
+    let o = run(&[path(&obj)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("error null-dereference [Register Type Safety]"),
+        "{t}"
+    );
+    assert!(t.contains("map_lookup_no_null_check.bpf.c:20:"), "{t}");
+    assert!(
+        t.contains("*count += 1;"),
+        "the snippet shows the line: {t}"
+    );
+    assert!(t.contains("r0    count"), "r0 is named as `count`: {t}");
+    assert!(t.contains("the lookup at line 17 can fail"), "{t}");
+    assert!(t.contains("if (!count)"), "the fix uses the name: {t}");
+    assert!(!t.contains('\u{1b}'), "no color with NO_COLOR: {t:?}");
+}
+
+#[test]
+fn json_follows_the_documented_schema() {
+    require_root();
+    let obj = object_file("packet_no_bounds_check");
+    let o = run(&[path(&obj), "--json"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["schema_version"], 1);
+    let p = &v["programs"][0];
+    assert_eq!(p["verdict"], "rejected");
+    assert_eq!(p["program_type"], "Xdp");
+    let e = &p["explanation"];
+    assert_eq!(e["id"], "packet-out-of-bounds");
+    assert_eq!(e["category"], "Memory Safety");
+    assert_eq!(e["location"]["line"], 15);
+    assert_eq!(e["location"]["found_by"], "dwarf");
+    assert_eq!(e["operands"][0]["operand"], "r1");
+    assert_eq!(e["operands"][0]["variable"]["name"], "eth");
+    assert_eq!(e["operands"][0]["variable"]["type"], "struct ethhdr *");
+    assert!(
+        e["fix"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("(void *)eth + 13 >"),
+        "{e}"
+    );
+    assert!(p["limits"][0]["limit"] == 1_000_000);
+}
+
+#[test]
+fn an_accepted_object_reports_its_stats_and_limits() {
+    require_root();
+    let obj = object_file("xdp_count");
+    let o = run(&[path(&obj), "--json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json(&o);
+    let p = &v["programs"][0];
+    assert_eq!(p["verdict"], "accepted");
+    assert!(p["stats"]["processed_insns"].as_u64().unwrap() > 0);
+    assert!(p["stats"]["insns"].as_u64().unwrap() > 0);
+    let names: Vec<&str> = p["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"processed instructions"), "{names:?}");
+    let o = run(&[path(&obj)], None);
+    assert!(
+        text(&o).contains("accepted") && text(&o).contains("limits:"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_captured_log_with_the_object_names_variables_from_stdin() {
+    require_root();
+    let log = captured_log("map_lookup_no_null_check");
+    let obj = object_file("map_lookup_no_null_check");
+    let o = run(&[path(&obj), "--log", "-", "--json"], Some(log.as_bytes()));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v = json(&o);
+    let e = &v["programs"][0]["explanation"];
+    assert_eq!(
+        v["programs"][0]["program"], "map_lookup_no_null_check",
+        "found by matching instructions"
+    );
+    assert_eq!(e["id"], "null-dereference");
+    assert_eq!(e["operands"][0]["variable"]["name"], "count");
+    assert_eq!(e["location"]["found_by"], "dwarf");
+}
+
+#[test]
+fn the_log_alone_says_what_is_lost() {
+    require_root();
+    let log = captured_log("packet_no_bounds_check");
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(log.as_bytes()).unwrap();
+    let o = run(&["--log", path(&file)], None);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("error packet-out-of-bounds"), "{t}");
+    assert!(
+        t.contains("packet_no_bounds_check.bpf.c:15"),
+        "line from the log's comment: {t}"
+    );
+    assert!(t.contains("explained from the log alone"), "{t}");
+    assert!(t.contains("no variable"), "{t}");
+}
+
+#[test]
+fn a_truncated_log_is_explained_as_far_as_it_goes() {
+    require_root();
+    let log = captured_log("map_lookup_no_null_check");
+    // Keep the tail only, cut in the middle of an instruction line, as a rotated kernel log
+    // buffer would.
+    let at = log.find("\n3: (").expect("instruction 3 is in the log");
+    let cut = &log[at - 5..];
+    let o = run(&["--log", "-"], Some(cut.as_bytes()));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("null-dereference"), "{t}");
+    assert!(t.contains("truncated"), "{t}");
+    // Nothing at all: no error in the log, reported as such, no panic.
+    let o = run(&["--log", "-"], Some(b"garbage\n\x00\xff\n0: (\n"));
+    assert!(o.status.code().is_some(), "{}", text(&o));
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_2() {
+    let mut not_elf = tempfile::NamedTempFile::new().unwrap();
+    not_elf.write_all(b"hello, not an object").unwrap();
+    let o = run(&[path(&not_elf)], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("not an ELF"), "{}", text(&o));
+    let o = run(&["/nonexistent/prog.o"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("cannot read /nonexistent/prog.o"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&[], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("give an object"), "{}", text(&o));
+    let host = run(&["/bin/true"], None);
+    assert_eq!(host.status.code(), Some(2));
+    assert!(text(&host).contains("not for BPF"), "{}", text(&host));
+}
+
+#[test]
+fn an_unknown_program_lists_the_real_ones() {
+    require_root();
+    let obj = object_file("packet_no_bounds_check");
+    let o = run(&[path(&obj), "--prog", "nope"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("packet_no_bounds_check"), "{}", text(&o));
+}
+
+#[test]
+fn a_rust_object_from_aya_ebpf_is_explained() {
+    require_root();
+    let obj = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/rust/packet_no_bounds_check/packet_no_bounds_check.bpf.o"
+    );
+    let o = run(&[obj, "--json"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v = json(&o);
+    let e = &v["programs"][0]["explanation"];
+    assert_eq!(e["id"], "packet-out-of-bounds");
+    assert!(
+        e["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("src/main.rs")
+    );
+    assert_eq!(e["location"]["line"], 29);
+    assert_eq!(e["operands"][0]["variable"]["name"], "eth");
+    assert!(
+        e["fix"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("eth as usize + 14 > ctx.data_end()"),
+        "{e}"
+    );
+    let ok = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/rust/packet_bounds_checked/packet_bounds_checked.bpf.o"
+    );
+    let o = run(&[ok], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn aya_users_turn_a_load_error_into_an_explanation() {
+    require_root();
+    let f = fixtures::get("map_lookup_no_null_check").unwrap();
+    let mut ebpf = aya::EbpfLoader::new()
+        .verifier_log_level(aya::VerifierLogLevel::VERBOSE)
+        .load(f.object)
+        .unwrap();
+    let prog: &mut aya::programs::Xdp = ebpf
+        .program_mut("map_lookup_no_null_check")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let err = prog.load().expect_err("the fixture is rejected");
+    let e = verifier_explain::explain_load_error(f.object, "map_lookup_no_null_check", &err)
+        .expect("a verifier rejection");
+    assert_eq!(e.id, "null-dereference");
+    assert_eq!(e.location.as_ref().map(|l| l.line), Some(20));
+    assert_eq!(
+        e.operands[0].variable.as_ref().map(|v| v.name.as_str()),
+        Some("count")
+    );
+}
