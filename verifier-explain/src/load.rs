@@ -145,7 +145,7 @@ pub fn load_object_as(
 ) -> Result<Vec<LoadOutcome>, LoadError> {
     preflight::require_capabilities(&[preflight::Capability::Bpf])?;
     match privileges {
-        Privileges::Current => load_all(bytes, only),
+        Privileges::Current => load_in_passes(bytes, only),
         Privileges::BpfOnly => std::thread::scope(|s| {
             s.spawn(|| {
                 use caps::{CapSet, Capability};
@@ -154,7 +154,7 @@ pub fn load_object_as(
                         LoadError::Object(format!("cannot drop {cap} for a bpf-only load: {e}"))
                     })?;
                 }
-                load_all(bytes, only)
+                load_in_passes(bytes, only)
             })
             .join()
             .unwrap_or_else(|_| Err(LoadError::Object("the loading thread panicked".into())))
@@ -162,9 +162,43 @@ pub fn load_object_as(
     }
 }
 
-fn load_all(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, LoadError> {
+/// Whether a verifier message is a complexity rejection, whose level-2 log would be huge.
+fn is_complexity(message: &str) -> bool {
+    message.contains("BPF program is too large") || message.contains("too many states")
+}
+
+/// Loads in two passes. The first has only statistics in the log, which costs the verifier
+/// nothing; every rejected program is then loaded again alone for its verbose log: level 2
+/// (every instruction with its state) in general, but level 1 (instructions, states at branches)
+/// for complexity rejections, whose level-2 log takes the verifier minutes to write (aya retries
+/// with a growing buffer, up to 16 MiB, re-verifying each time).
+fn load_in_passes(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, LoadError> {
+    let mut outcomes = load_all(bytes, only, VerifierLogLevel::STATS)?;
+    for outcome in &mut outcomes {
+        let Verdict::Rejected { message, .. } = &outcome.verdict else {
+            continue;
+        };
+        let level = if is_complexity(message) {
+            VerifierLogLevel::DEBUG | VerifierLogLevel::STATS
+        } else {
+            VerifierLogLevel::VERBOSE | VerifierLogLevel::STATS
+        };
+        if let Some(again) = load_all(bytes, Some(&outcome.program), level)?.pop() {
+            if matches!(again.verdict, Verdict::Rejected { .. }) {
+                *outcome = again;
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+fn load_all(
+    bytes: &[u8],
+    only: Option<&str>,
+    level: VerifierLogLevel,
+) -> Result<Vec<LoadOutcome>, LoadError> {
     let mut ebpf = EbpfLoader::new()
-        .verifier_log_level(VerifierLogLevel::VERBOSE | VerifierLogLevel::STATS)
+        .verifier_log_level(level)
         .load(bytes)
         .map_err(|e| LoadError::Object(e.to_string()))?;
     let mut names: Vec<String> = ebpf.programs().map(|(n, _)| n.to_string()).collect();

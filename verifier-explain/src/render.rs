@@ -144,7 +144,13 @@ pub fn explanation(out: &mut String, e: &Explanation) {
                         .type_name
                         .as_deref()
                         .map_or(String::new(), |t| format!(" ({t})"));
-                    let kind = if v.parameter { ", parameter" } else { "" };
+                    let kind = match (v.parameter, v.inferred) {
+                        (true, _) => ", parameter",
+                        (false, true) => {
+                            ", declared on the line that computed it (no DWARF location)"
+                        }
+                        _ => "",
+                    };
                     let inl = if v.inlined {
                         format!(", inlined {}", v.function)
                     } else {
@@ -175,10 +181,15 @@ pub fn explanation(out: &mut String, e: &Explanation) {
             let line = b.line.map_or("     ".into(), |l| format!("{l:>5}"));
             let cond = b.condition.as_deref().unwrap_or(&b.text);
             let dir = if b.taken { "jumped" } else { "fell through" };
+            let times = if b.times > 1 {
+                format!(", {} times in a row", b.times)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
                 "    {line} | {cond}  {}",
-                s(DIM, &format!("-> {dir} (insn {})", b.index))
+                s(DIM, &format!("-> {dir} (insn {}{times})", b.index))
             );
         }
     }

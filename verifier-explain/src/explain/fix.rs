@@ -188,19 +188,27 @@ pub(crate) fn cause_and_fix(facts: &Facts<'_>, e: &Explanation) -> (String, Fix)
             )
         }
         "unbounded-pointer-arithmetic" | "negative-pointer-offset" => {
-            let scalar = operand_with_state(e, |s| s.starts_with("scalar") || s.starts_with("inv"))
-                .or(op);
+            let scalar =
+                operand_with_state(e, |s| s.starts_with("scalar") || s.starts_with("inv"));
             let idx = scalar
                 .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()))
                 .or_else(|| index_variable(facts, e))
                 .unwrap_or_else(|| "off".into());
             let negative = e.id == "negative-pointer-offset";
-            (
-                format!(
+            let cause = match scalar {
+                Some(s) => format!(
                     "`{idx}` is {} and is added to a pointer, so the verifier cannot tell where \
                      the result points.",
-                    scalar.map_or("a number without bounds".to_string(), |o| o.meaning.clone())
+                    s.meaning
                 ),
+                None => format!(
+                    "{what} {meaning}: the offset computed from `{idx}` may be {}, so the access \
+                     may land outside the object.",
+                    if negative { "negative" } else { "unbounded" }
+                ),
+            };
+            (
+                cause,
                 fix(
                     if negative {
                         format!("Make `{idx}` unsigned (or check `{idx} >= 0`) and bound it from above before using it as an offset.")
@@ -467,11 +475,19 @@ fn index_variable(facts: &Facts<'_>, e: &Explanation) -> Option<String> {
     let _ = e;
     for step in path.iter().rev().skip(1) {
         let t = step.text.trim();
-        if let Some((lhs, rhs)) = t.split_once(" += ") {
+        let split = t.split_once(" += ").or_else(|| t.split_once(" -= "));
+        if let Some((lhs, rhs)) = split {
             let dst = insn::registers(lhs);
             let src = insn::registers(rhs);
             if let (Some(_), Some(&r)) = (dst.first(), src.first()) {
                 if let Some(v) = facts.var_in_reg(step.idx, r) {
+                    return Some(v.name);
+                }
+                let pos = path
+                    .iter()
+                    .rposition(|s| std::ptr::eq(s, step))
+                    .unwrap_or(0);
+                if let Some((v, _)) = facts.trace(r, pos) {
                     return Some(v.name);
                 }
             }

@@ -21,6 +21,8 @@ pub(crate) fn lines(facts: &Facts<'_>) -> Vec<HotLine> {
         }
         let Ok(idx) = u32::try_from(idx) else { break };
         let key = match facts.line_of(idx) {
+            // Line 0: code the compiler made up; it is counted in the total only.
+            Some((_, 0, _)) => continue,
             Some((file, line, _)) => (file, line),
             None => ("insn".to_string(), idx),
         };

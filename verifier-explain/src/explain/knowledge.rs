@@ -106,6 +106,14 @@ pub fn describe(reg: Option<&RegState>, hints: &Hints) -> String {
         }
         other => format!("a value of type {other}"),
     };
+    let variable = reg.var_off.is_some_and(|(_, mask)| mask != 0);
+    if variable && !matches!(base, "scalar" | "inv") {
+        let range = match (reg.smin, reg.smax) {
+            (Some(lo), Some(hi)) => format!(" between {} and {}", number(lo), number(hi)),
+            _ => String::new(),
+        };
+        text.push_str(&format!(", plus a variable offset{range}"));
+    }
     if reg.or_null {
         let from = hints
             .null_source

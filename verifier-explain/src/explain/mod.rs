@@ -131,11 +131,62 @@ impl Facts<'_> {
 
     /// The path step (index into `summary.path`) that last wrote `reg` before the fault.
     pub fn last_write(&self, reg: u8) -> Option<usize> {
+        self.write_before(reg, self.summary.path.len().saturating_sub(1))
+    }
+
+    /// The path step before position `end` that last wrote `reg`.
+    pub fn write_before(&self, reg: u8, end: usize) -> Option<usize> {
         let path = &self.summary.path;
-        let end = path.len().saturating_sub(1);
-        (0..end)
-            .rev()
-            .find(|&i| insn::destination(&path[i].text) == Some(reg))
+        (0..end.min(path.len())).rev().find(|&i| {
+            insn::destination(&path[i].text) == Some(reg)
+                || (reg == 0 && insn::is_call(&path[i].text))
+        })
+    }
+
+    /// The source variable a register's value came from, following copies (`r2 = r0`) back
+    /// along the path: compilers often keep a copy in a register the variable's location list
+    /// does not name. Returns the variable and where it was computed.
+    pub fn trace(&self, reg: u8, before: usize) -> Option<(Variable, u32)> {
+        let path = &self.summary.path;
+        let (mut reg, mut end) = (reg, before);
+        for _ in 0..8 {
+            let i = self.write_before(reg, end)?;
+            let after = path.get(i + 1)?;
+            if let Some(v) = self.var_in_reg(after.idx, reg) {
+                return Some((v, path[i].idx));
+            }
+            let text = path[i].text.trim();
+            let (lhs, rhs) = text.split_once(" = ")?;
+            let (dst, src) = (insn::registers(lhs), insn::registers(rhs));
+            if dst.len() != 1 || src.len() != 1 || rhs.contains('(') {
+                return self
+                    .declared_on_line_of(path[i].idx)
+                    .map(|v| (v, path[i].idx));
+            }
+            if let Some(v) = self.var_in_reg(path[i].idx, src[0]) {
+                return Some((v, path[i].idx));
+            }
+            reg = src[0];
+            end = i;
+        }
+        None
+    }
+
+    /// A variable without a location that is declared on the source line of instruction `idx`
+    /// (`int hop = 64 - iph->ttl;` computes `hop` even when DWARF lost it).
+    pub fn declared_on_line_of(&self, idx: u32) -> Option<Variable> {
+        let (file, line, _) = self.line_of(idx)?;
+        let fault = self.fault?;
+        let v = self.vars_in_scope(fault).into_iter().find(|v| {
+            v.decl_line == Some(line)
+                && v.decl_file
+                    .as_ref()
+                    .is_none_or(|f| f.display().to_string() == file)
+                && matches!(v.place, Place::OptimizedOut | Place::Unknown(_))
+        })?;
+        let mut v = variable(v);
+        v.inferred = true;
+        Some(v)
     }
 
     /// `line N` (or `insn N`) for instruction `idx`.
@@ -172,6 +223,7 @@ fn variable(v: crate::debuginfo::Variable) -> Variable {
         function: v.function,
         parameter: v.parameter,
         inlined: v.inlined,
+        inferred: false,
     }
 }
 
@@ -234,18 +286,23 @@ pub fn explain(
             snippet: Vec::new(),
         })
     });
-    let operands = error
-        .idx
-        .map(|i| {
-            operands(
-                &facts,
-                i,
-                error.text.as_deref().unwrap_or(""),
-                &error.message,
-            )
-        })
-        .unwrap_or_default();
-    let (path, path_omitted) = branches(&facts);
+    // A complexity rejection stops wherever the budget ran out: that instruction's operands and
+    // path say nothing about the cause; the hot lines do.
+    let complexity = class.id == "complexity-limit";
+    let operands = match error.idx {
+        Some(i) if !complexity => operands(
+            &facts,
+            i,
+            error.text.as_deref().unwrap_or(""),
+            &error.message,
+        ),
+        _ => Vec::new(),
+    };
+    let (path, path_omitted) = if complexity {
+        (Vec::new(), 0)
+    } else {
+        branches(&facts)
+    };
     let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
         hot::lines(&facts)
     } else {
@@ -378,8 +435,23 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
         .map(|u| match u {
             Use::Reg(r) => {
                 let state = facts.reg(r);
-                let variable = facts.var_in_reg(idx, r);
-                let origin = if variable.is_none() {
+                let mut variable = facts.var_in_reg(idx, r);
+                let mut traced = None;
+                if variable.is_none() {
+                    if let Some((v, at)) =
+                        facts.trace(r, facts.summary.path.len().saturating_sub(1))
+                    {
+                        traced = Some(format!(
+                            "a copy of `{}`'s value from {}",
+                            v.name,
+                            facts.where_(at)
+                        ));
+                        variable = Some(v);
+                    }
+                }
+                let origin = if traced.is_some() {
+                    traced
+                } else if variable.is_none() {
                     facts.last_write(r).map(|i| {
                         let step = &facts.summary.path[i];
                         let at = facts.where_(step.idx);
@@ -458,12 +530,19 @@ fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
             continue;
         };
         let taken = next.idx != step.idx + 1;
+        if let Some(last) = all.last_mut() {
+            if last.index == step.idx && last.taken == taken {
+                last.times += 1;
+                continue;
+            }
+        }
         all.push(Branch {
             index: step.idx,
             text: step.text.clone(),
             line: facts.line_of(step.idx).map(|(_, l, _)| l),
             condition: facts.text_of(step.idx),
             taken,
+            times: 1,
         });
     }
     let omitted = all.len().saturating_sub(MAX_BRANCHES);

@@ -119,6 +119,9 @@ pub struct Variable {
     pub parameter: bool,
     /// It belongs to an inlined function.
     pub inlined: bool,
+    /// The variable has no DWARF location here (the compiler folded it away); it is named
+    /// because it is declared on the source line that computed the value.
+    pub inferred: bool,
 }
 
 /// A conditional branch on the failing path.
@@ -134,6 +137,8 @@ pub struct Branch {
     pub condition: Option<String>,
     /// Whether the jump was taken (false: fell through).
     pub taken: bool,
+    /// How many times in a row the path went this way here (loop iterations), at least 1.
+    pub times: u32,
 }
 
 /// A concrete fix.
