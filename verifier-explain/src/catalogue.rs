@@ -450,6 +450,7 @@ pub fn classify(message: &[String], ctx: Context<'_>) -> &'static ErrorClass {
         "btf-relocation-failed"
     } else if has("map") && (has("not found") || has("unknown symbol") || has("section not found"))
         || has("SectionNotFound")
+        || has("not found in the symbols table")
     {
         "unknown-map"
     } else {

@@ -160,7 +160,16 @@ pub fn explanation(out: &mut String, e: &Explanation) {
                 }
                 None => s(DIM, "no variable"),
             };
-            let _ = writeln!(out, "    {:<5} {who}: {}", o.operand, o.meaning);
+            let also = if o.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also {})", o.aliases.join(", "))
+            };
+            let arg = o
+                .argument
+                .as_deref()
+                .map_or(String::new(), |a| format!(" [argument `{a}`]"));
+            let _ = writeln!(out, "    {:<5} {who}{also}{arg}: {}", o.operand, o.meaning);
             if let Some(origin) = &o.origin {
                 let _ = writeln!(out, "          {origin}");
             }

@@ -147,7 +147,7 @@ pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error>
                     .program
                     .clone()
                     .unwrap_or_else(|| debug.programs().join(", "));
-                return Ok(loader_rejection(program, message));
+                return Ok(loader_rejection(program, message, object, &debug));
             }
             Err(e) => return Err(e.into()),
         };
@@ -161,7 +161,47 @@ pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error>
     })
 }
 
-fn loader_rejection(program: String, message: String) -> Report {
+/// The source line of the first instruction that refers to symbol `name` (through a relocation),
+/// with a snippet: where a missing map or function is used.
+fn symbol_use(object: &[u8], debug: &DebugInfo, name: &str) -> Option<explain::SourceSpot> {
+    use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
+    let elf = object::File::parse(object).ok()?;
+    for section in elf.sections() {
+        for (offset, reloc) in section.relocations() {
+            let object::RelocationTarget::Symbol(sym) = reloc.target() else {
+                continue;
+            };
+            let Ok(sym) = elf.symbol_by_index(sym) else {
+                continue;
+            };
+            if sym.name().ok() != Some(name) {
+                continue;
+            }
+            let addr = crate::debuginfo::InsnAddr {
+                section: section.index().0,
+                offset,
+            };
+            let loc = debug.source_at(addr)?;
+            let text = debug.source_line(&loc.file, loc.line).unwrap_or_default();
+            return Some(explain::SourceSpot {
+                file: loc.file.display().to_string(),
+                line: loc.line,
+                column: loc.column,
+                function: Some(loc.function),
+                inlined_from: Vec::new(),
+                found_by: explain::LineSource::Dwarf,
+                snippet: vec![explain::SnippetLine {
+                    line: loc.line,
+                    text,
+                    fault: true,
+                }],
+            });
+        }
+    }
+    None
+}
+
+fn loader_rejection(program: String, message: String, object: &[u8], debug: &DebugInfo) -> Report {
     let summary = LogSummary {
         error: Some(crate::log::ErrorSite {
             message: vec![message.clone()],
@@ -173,6 +213,19 @@ fn loader_rejection(program: String, message: String) -> Report {
     explanation
         .notes
         .retain(|n| !n.starts_with("explained from the log alone"));
+    // aya names the missing symbol: `symbol with name X not found`.
+    if let Some(name) = message
+        .split("symbol with name ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+    {
+        explanation.location = symbol_use(object, debug, name);
+        explanation.fix.line = explanation.location.as_ref().map(|l| l.line);
+        explanation.cause = format!(
+            "the code uses `{name}`, which the object does not define: it is declared (extern?) \
+             but no map of that name is in the object's maps sections."
+        );
+    }
     explanation
         .notes
         .push("the loader refused the object before the verifier ran".into());

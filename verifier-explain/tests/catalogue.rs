@@ -77,7 +77,15 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
         let named: Vec<&str> = e
             .operands
             .iter()
-            .filter_map(|o| o.variable.as_ref().map(|v| v.name.as_str()))
+            .flat_map(|o| {
+                o.variable
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .chain(o.aliases.iter().map(String::as_str))
+                    .chain(o.computed_from.iter().map(String::as_str))
+                    .chain(o.points_to.as_deref())
+                    .chain(o.argument.as_deref())
+            })
             .collect();
         for n in f.names {
             if !named.contains(n) {

@@ -35,9 +35,10 @@ fn word_after<'a>(message: &'a [String], key: &str) -> Option<&'a str> {
 
 /// How to refer to an operand in prose: its variable, else its register.
 fn name(op: &Operand) -> String {
-    match &op.variable {
-        Some(v) => format!("`{}`", v.name),
-        None => format!("{} (no variable holds it)", op.operand),
+    match (&op.variable, &op.argument) {
+        (Some(v), _) => format!("`{}`", v.name),
+        (None, Some(a)) => format!("`{a}` ({})", op.operand),
+        (None, None) => format!("{} (no variable holds it)", op.operand),
     }
 }
 
@@ -227,9 +228,9 @@ pub(crate) fn cause_and_fix(facts: &Facts<'_>, e: &Explanation) -> (String, Fix)
         "uninitialized-stack-read" => {
             let slot = e.operands.iter().find(|o| o.operand.starts_with("fp"));
             let var = slot
-                .or(op)
                 .and_then(|o| o.variable.as_ref())
-                .map(|v| v.name.clone());
+                .map(|v| v.name.clone())
+                .or_else(|| e.operands.iter().find_map(|o| o.points_to.clone()));
             let what = var.clone().map_or("the stack buffer".to_string(), |v| format!("`{v}`"));
             (
                 format!("{what} is read (directly or by a helper) before all of its bytes were written."),

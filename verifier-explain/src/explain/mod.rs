@@ -81,6 +81,26 @@ impl Facts<'_> {
             .is_some_and(|(file, _, _)| file.ends_with(".rs"))
     }
 
+    /// Every other variable that also lives in register `reg` at instruction `idx`.
+    pub fn aliases_in_reg(&self, idx: u32, reg: u8) -> Vec<String> {
+        let Some(src) = self.source else {
+            return Vec::new();
+        };
+        let Some(addr) = src.layout.address(idx) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = src
+            .debug
+            .variables_at(addr)
+            .into_iter()
+            .filter(|v| v.place == Place::Register(reg))
+            .map(|v| v.name)
+            .skip(1)
+            .collect();
+        names.dedup();
+        names
+    }
+
     /// The variables whose location is register `reg` at instruction `idx`.
     pub fn var_in_reg(&self, idx: u32, reg: u8) -> Option<Variable> {
         let src = self.source?;
@@ -156,8 +176,16 @@ impl Facts<'_> {
                 return Some((v, path[i].idx));
             }
             let text = path[i].text.trim();
-            let (lhs, rhs) = text.split_once(" = ")?;
+            let Some((lhs, rhs)) = text.split_once(" = ") else {
+                return self
+                    .declared_on_line_of(path[i].idx)
+                    .map(|v| (v, path[i].idx));
+            };
             let (dst, src) = (insn::registers(lhs), insn::registers(rhs));
+            if src.is_empty() || insn::is_call(text) {
+                // A constant (a map address, a number) or a call's result: nothing to follow.
+                return None;
+            }
             if dst.len() != 1 || src.len() != 1 || rhs.contains('(') {
                 return self
                     .declared_on_line_of(path[i].idx)
@@ -182,11 +210,35 @@ impl Facts<'_> {
                 && v.decl_file
                     .as_ref()
                     .is_none_or(|f| f.display().to_string() == file)
-                && matches!(v.place, Place::OptimizedOut | Place::Unknown(_))
         })?;
         let mut v = variable(v);
         v.inferred = true;
         Some(v)
+    }
+
+    /// The variables whose values the instruction at path position `i` combined (`r3 += r1`:
+    /// the pointer and the index; `r1 = *(u32 *)(r0 +0)`: the pointer read through).
+    pub fn inputs(&self, i: usize) -> Vec<String> {
+        let Some(step) = self.summary.path.get(i) else {
+            return Vec::new();
+        };
+        let text = step.text.trim();
+        let regs: Vec<u8> = match text.split_once(" = ") {
+            Some((_, rhs)) => insn::registers(rhs),
+            None => insn::registers(text),
+        };
+        let mut names = Vec::new();
+        for r in regs.into_iter().filter(|&r| r != 10) {
+            let found = self
+                .var_in_reg(step.idx, r)
+                .or_else(|| self.trace(r, i).map(|(v, _)| v));
+            if let Some(v) = found {
+                if !names.contains(&v.name) {
+                    names.push(v.name);
+                }
+            }
+        }
+        names
     }
 
     /// `line N` (or `insn N`) for instruction `idx`.
@@ -234,7 +286,11 @@ pub fn explain(
     source: Option<Source<'_>>,
     program_type: Option<&str>,
 ) -> Explanation {
-    let error = summary.error.clone().unwrap_or_default();
+    let mut error = summary.error.clone().unwrap_or_default();
+    if let Some(call) = call_chain_site(summary, &error.message) {
+        error.idx = Some(call);
+        error.text = summary.insns.get(&call).map(|(_, t)| t.clone());
+    }
     let facts = Facts {
         summary,
         source,
@@ -334,9 +390,39 @@ pub fn explain(
     explanation
 }
 
+/// For errors about a chain of calls (too deep, too much stack), which the verifier reports
+/// after the fact: the call that makes the chain. The deepest call on the path for the depth
+/// limit; the main function's first subprogram call for the stack limits.
+fn call_chain_site(summary: &LogSummary, message: &[String]) -> Option<u32> {
+    let text = message.join("\n");
+    let is_local_call = |t: &str| t.trim_start().starts_with("call pc");
+    if text.contains("frames is too deep") {
+        return summary
+            .path
+            .iter()
+            .rev()
+            .find(|s| is_local_call(&s.text))
+            .map(|s| s.idx);
+    }
+    if text.contains("combined stack size") || text.contains("tail_calls are not allowed") {
+        return summary
+            .insns
+            .iter()
+            .find(|(_, (_, t))| is_local_call(t))
+            .map(|(&i, _)| i);
+    }
+    None
+}
+
 fn location(facts: &Facts<'_>, idx: u32) -> Option<SourceSpot> {
     if let Some(src) = facts.source {
-        let loc = src.debug.source_at(src.layout.address(idx)?)?;
+        let start = src.layout.function_at(idx).map_or(0, |f| f.start);
+        // Line 0 marks code the compiler made up (a relocated or merged instruction): the
+        // nearest earlier instruction of the same function with a line says where it belongs.
+        let loc = (start..=idx)
+            .rev()
+            .filter_map(|i| src.debug.source_at(src.layout.address(i)?))
+            .find(|l| l.line > 0)?;
         let snippet = (loc.line.saturating_sub(2).max(1)..=loc.line + 2)
             .filter_map(|l| {
                 Some(SnippetLine {
@@ -431,6 +517,9 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
         null_source: null_source(facts),
         data_end: None,
     };
+    let call_args = insn::helper_name(text)
+        .and_then(|h| source_call_args(&facts.text_of(idx)?, h))
+        .unwrap_or_default();
     uses.into_iter()
         .map(|u| match u {
             Use::Reg(r) => {
@@ -449,25 +538,53 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                         variable = Some(v);
                     }
                 }
+                let mut computed_from = Vec::new();
                 let origin = if traced.is_some() {
                     traced
                 } else if variable.is_none() {
                     facts.last_write(r).map(|i| {
                         let step = &facts.summary.path[i];
+                        computed_from = facts.inputs(i);
                         let at = facts.where_(step.idx);
                         let src = facts
                             .text_of(step.idx)
                             .map_or(String::new(), |t| format!(" (`{t}`)"));
-                        format!("computed by `{}` at {at}{src}", step.text)
+                        let from = if computed_from.is_empty() {
+                            String::new()
+                        } else {
+                            let names: Vec<String> =
+                                computed_from.iter().map(|n| format!("`{n}`")).collect();
+                            format!(" from {}", names.join(" and "))
+                        };
+                        format!("computed by `{}`{from} at {at}{src}", step.text)
                     })
                 } else {
                     None
                 };
+                let points_to = state
+                    .filter(|s| s.type_name == "fp")
+                    .and_then(|s| facts.var_in_slot(idx, s.off.unwrap_or(0)))
+                    .map(|v| v.name);
+                let mut aliases = facts.aliases_in_reg(idx, r);
+                aliases.retain(|a| variable.as_ref().is_none_or(|v| &v.name != a));
                 Operand {
                     operand: format!("r{r}"),
+                    aliases,
+                    computed_from,
+                    points_to: points_to.clone(),
+                    argument: (1..=5)
+                        .contains(&r)
+                        .then(|| call_args.get(usize::from(r) - 1).cloned())
+                        .flatten(),
                     variable,
+                    meaning: match &points_to {
+                        Some(v) => format!(
+                            "points to `{v}` on the stack (fp{})",
+                            state.and_then(|s| s.off).unwrap_or(0)
+                        ),
+                        None => knowledge::describe(state, &hints),
+                    },
                     state: state.map(|s| s.text.clone()),
-                    meaning: knowledge::describe(state, &hints),
                     origin,
                 }
             }
@@ -494,6 +611,10 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                 };
                 Operand {
                     operand: format!("fp{off}"),
+                    aliases: Vec::new(),
+                    computed_from: Vec::new(),
+                    points_to: None,
+                    argument: None,
                     variable: facts.var_in_slot(idx, off),
                     state: slot.map(|s| s.text.clone()),
                     meaning,
@@ -502,6 +623,31 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
             }
         })
         .collect()
+}
+
+/// The arguments of the call to `helper` as written on a source line, split at top-level commas.
+fn source_call_args(line: &str, helper: &str) -> Option<Vec<String>> {
+    let start = line.find(&format!("{helper}("))? + helper.len() + 1;
+    let mut depth = 0usize;
+    let mut args = vec![String::new()];
+    for c in line[start..].chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                return Some(args.into_iter().map(|a| a.trim().to_string()).collect());
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = args.last_mut() {
+            last.push(c);
+        }
+    }
+    None
 }
 
 /// `the lookup at line 31` for the call that produced a possibly-NULL value on the path.

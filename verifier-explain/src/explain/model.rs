@@ -97,6 +97,16 @@ pub struct Operand {
     pub operand: String,
     /// The source variable that holds it at the faulting instruction.
     pub variable: Option<Variable>,
+    /// Other variables that hold the same register there (`data` and `eth = data`).
+    pub aliases: Vec<String>,
+    /// Where no variable holds it: the variables it was computed from (`h` and `i` for
+    /// `&h->bucket[i]`).
+    pub computed_from: Vec<String>,
+    /// For a pointer to the stack: the variable it points to (`&key`).
+    pub points_to: Option<String>,
+    /// For a helper's argument register (r1-r5 at a call): the argument as written in the
+    /// source (`map` in `bpf_map_lookup_elem(map, key)`).
+    pub argument: Option<String>,
     /// The verifier's state of it, as printed (`pkt(off=14,r=0)`).
     pub state: Option<String>,
     /// That state in words.
