@@ -508,7 +508,7 @@ fn pick_program(
             }
         }
         let score = if seen == 0 {
-            0.0
+            1.0 // a log without instructions (an error before the walk) matches any program
         } else {
             f64::from(same) / f64::from(seen)
         };

@@ -295,3 +295,36 @@ fn aya_users_turn_a_load_error_into_an_explanation() {
         Some("count")
     );
 }
+
+#[test]
+fn an_old_kernels_back_edge_is_explained_at_the_loop() {
+    // Kernels before 5.3 refuse every backward jump in check_cfg, before any instruction is
+    // walked. This kernel accepts the fixture's bounded loop, so the log is the one a 5.x kernel
+    // prints, with the object's real backward jump.
+    let f = fixtures::get("back_edge").expect("the back_edge fixture");
+    let debug = verifier_explain::debuginfo::DebugInfo::parse(f.object).unwrap();
+    let layout = debug.layout("back_edge").unwrap();
+    let (from, to) = (0..layout.len())
+        .find_map(|i| {
+            let b = debug.instruction(layout.address(i)?)?;
+            let off = i16::from_le_bytes([b[2], b[3]]);
+            let is_jump = b[0] & 7 == 5 || b[0] & 7 == 6;
+            (is_jump && off < 0 && b[0] != 0x85)
+                .then(|| (i, (i64::from(i) + i64::from(off) + 1) as u32))
+        })
+        .expect("the fixture has a loop");
+    let log = format!(
+        "back-edge from insn {from} to {to}\nprocessed 0 insns (limit 131072), stack depth 0\n"
+    );
+    let obj = object_file("back_edge");
+    let o = run(&[path(&obj), "--log", "-", "--json"], Some(log.as_bytes()));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v = json(&o);
+    let e = &v["programs"][0]["explanation"];
+    assert_eq!(e["id"], "back-edge");
+    assert_eq!(e["location"]["line"], f.fault_line.expect("marked"), "{e}");
+    assert!(
+        e["fix"]["summary"].as_str().unwrap().contains("bpf_loop"),
+        "{e}"
+    );
+}

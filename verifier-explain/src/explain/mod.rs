@@ -287,16 +287,37 @@ pub fn explain(
     program_type: Option<&str>,
 ) -> Explanation {
     let mut error = summary.error.clone().unwrap_or_default();
+    // Errors found before the walk name their instruction. A back-edge (`back-edge from insn 47
+    // to 17`) is shown at its target, the loop's head.
+    let named = error.message.iter().find_map(|m| {
+        let rest = m.split("from insn ").nth(1)?;
+        let rest = rest.split(" to ").nth(1).unwrap_or(rest);
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    if let Some(idx) = named {
+        if error.idx.is_none() || error.message.iter().any(|m| m.contains("back-edge")) {
+            error.idx = Some(idx);
+            error.text = summary.insns.get(&idx).map(|(_, t)| t.clone());
+        }
+    }
     if let Some(call) = call_chain_site(summary, &error.message) {
         error.idx = Some(call);
         error.text = summary.insns.get(&call).map(|(_, t)| t.clone());
     }
-    let facts = Facts {
+    let mut facts = Facts {
         summary,
         source,
         program_type,
         fault: error.idx,
     };
+    if let Some(head) = loop_head(&facts, &error.message) {
+        facts.fault = Some(head);
+        error.idx = Some(head);
+        error.text = summary.insns.get(&head).map(|(_, t)| t.clone());
+    }
     let in_loop = error.idx.is_some_and(|i| facts.in_loop(i));
     let mut class = catalogue::classify(
         &error.message,
@@ -388,6 +409,25 @@ pub fn explain(
     explanation.fix = fix;
     explanation.notes = notes(&facts, &explanation);
     explanation
+}
+
+/// For a back-edge (`back-edge from insn 47 to 17`): the instruction with the loop's first
+/// source line among those the backward jump spans, where the loop statement is.
+fn loop_head(facts: &Facts<'_>, message: &[String]) -> Option<u32> {
+    let m = message
+        .iter()
+        .find(|m| m.contains("back-edge from insn "))?;
+    let rest = m.split("back-edge from insn ").nth(1)?;
+    let mut nums = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse::<u32>().ok());
+    let (from, to) = (nums.next()?, nums.next()?);
+    (to.min(from)..=to.max(from))
+        .filter_map(|i| Some((facts.line_of(i)?.1, i)))
+        .filter(|(line, _)| *line > 0)
+        .min()
+        .map(|(_, i)| i)
 }
 
 /// For errors about a chain of calls (too deep, too much stack), which the verifier reports
