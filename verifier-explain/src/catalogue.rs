@@ -414,7 +414,7 @@ pub fn classify(message: &[String], ctx: Context<'_>) -> &'static ErrorClass {
     } else if has("type=") && has("expected=") {
         "wrong-argument-type"
     } else if has("!read_ok") {
-        if at_exit || has("R0 !read_ok") && at_exit {
+        if at_exit {
             "r0-not-set"
         } else {
             "uninitialized-register"

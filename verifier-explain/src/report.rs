@@ -388,7 +388,7 @@ fn estimate_stack(debug: &DebugInfo, layout: &Layout) -> Vec<u64> {
                     _ => {}
                 }
             }
-            (deepest.unsigned_abs() + 7) / 8 * 8
+            deepest.unsigned_abs().div_ceil(8) * 8
         })
         .collect()
 }

@@ -13,11 +13,10 @@ fn field(message: &[String], key: &str) -> Option<i64> {
             let end = rest
                 .find(|c: char| !(c.is_ascii_digit() || c == '-'))
                 .unwrap_or(rest.len());
-            if boundary {
-                if let Ok(v) = rest[..end].parse() {
+            if boundary
+                && let Ok(v) = rest[..end].parse() {
                     return Some(v);
                 }
-            }
             from = at + key.len();
         }
         None
@@ -49,7 +48,7 @@ fn code_name(op: Option<&Operand>, placeholder: &str) -> String {
 }
 
 /// The operand for register `rN` named first in the message, else the first register operand.
-fn main_operand<'e>(e: &'e Explanation) -> Option<&'e Operand> {
+fn main_operand(e: &Explanation) -> Option<&Operand> {
     let named = e.message.iter().find_map(|l| {
         let rest = l.split_once('R')?.1;
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -60,7 +59,7 @@ fn main_operand<'e>(e: &'e Explanation) -> Option<&'e Operand> {
         .or_else(|| e.operands.iter().find(|o| o.operand.starts_with('r')))
 }
 
-fn operand_with_state<'e>(e: &'e Explanation, pred: impl Fn(&str) -> bool) -> Option<&'e Operand> {
+fn operand_with_state(e: &Explanation, pred: impl Fn(&str) -> bool) -> Option<&Operand> {
     e.operands
         .iter()
         .find(|o| o.state.as_deref().is_some_and(&pred))

@@ -24,13 +24,11 @@ pub fn registers(text: &str) -> Vec<u8> {
                 .count();
             let end = i + 1 + digits;
             let ends_word = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-            if digits > 0 && digits <= 2 && ends_word {
-                if let Ok(n) = text[i + 1..end].parse::<u8>() {
-                    if n <= 10 && !regs.contains(&n) {
+            if digits > 0 && digits <= 2 && ends_word
+                && let Ok(n) = text[i + 1..end].parse::<u8>()
+                    && n <= 10 && !regs.contains(&n) {
                         regs.push(n);
                     }
-                }
-            }
             i = end.max(i + 1);
         } else {
             i += 1;
@@ -113,7 +111,7 @@ pub fn jump_target(idx: u32, text: &str) -> Option<u32> {
         .trim_start_matches('+')
         .parse()
         .ok()?;
-    u32::try_from(i64::from(idx) + off + 1).ok()
+    u32::try_from(i64::from(idx).checked_add(off)?.checked_add(1)?).ok()
 }
 
 /// What the instruction uses: registers read (not a plain destination), and the stack slot of a

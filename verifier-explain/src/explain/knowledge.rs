@@ -132,7 +132,7 @@ mod tests {
     use super::*;
 
     fn reg(text: &str) -> RegState {
-        crate::log::RegState::parse(1, text).expect("valid state")
+        crate::log::RegState::parse(&format!("R1={text}"), 0).expect("valid state")
     }
 
     #[test]

@@ -232,11 +232,10 @@ impl Facts<'_> {
             let found = self
                 .var_in_reg(step.idx, r)
                 .or_else(|| self.trace(r, i).map(|(v, _)| v));
-            if let Some(v) = found {
-                if !names.contains(&v.name) {
+            if let Some(v) = found
+                && !names.contains(&v.name) {
                     names.push(v.name);
                 }
-            }
         }
         names
     }
@@ -297,12 +296,11 @@ pub fn explain(
             .parse::<u32>()
             .ok()
     });
-    if let Some(idx) = named {
-        if error.idx.is_none() || error.message.iter().any(|m| m.contains("back-edge")) {
+    if let Some(idx) = named
+        && (error.idx.is_none() || error.message.iter().any(|m| m.contains("back-edge"))) {
             error.idx = Some(idx);
             error.text = summary.insns.get(&idx).map(|(_, t)| t.clone());
         }
-    }
     if let Some(call) = call_chain_site(summary, &error.message) {
         error.idx = Some(call);
         error.text = summary.insns.get(&call).map(|(_, t)| t.clone());
@@ -326,10 +324,10 @@ pub fn explain(
             in_loop,
         },
     );
-    if class.id == "unknown" {
-        if let Some(d) = &summary.diagnostics {
-            if let Some(cat) = Category::from_name(&d.category) {
-                if let Some(c) = catalogue::CATALOGUE.iter().find(|c| c.category == cat) {
+    if class.id == "unknown"
+        && let Some(d) = &summary.diagnostics
+            && let Some(cat) = Category::from_name(&d.category)
+                && let Some(c) = catalogue::CATALOGUE.iter().find(|c| c.category == cat) {
                     class = catalogue::classify(
                         &[d.title.clone()],
                         Context {
@@ -341,9 +339,6 @@ pub fn explain(
                         let _ = c;
                     }
                 }
-            }
-        }
-    }
     let instruction = error.idx.map(|index| FaultInsn {
         index,
         text: error.text.clone().unwrap_or_default(),
@@ -526,11 +521,10 @@ fn message_registers(message: &[String]) -> Vec<u8> {
                     .chars()
                     .take_while(char::is_ascii_digit)
                     .collect();
-                if let Ok(n) = digits.parse::<u8>() {
-                    if n <= 10 && !regs.contains(&n) {
+                if let Ok(n) = digits.parse::<u8>()
+                    && n <= 10 && !regs.contains(&n) {
                         regs.push(n);
                     }
-                }
             }
         }
     }
@@ -566,8 +560,8 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                 let state = facts.reg(r);
                 let mut variable = facts.var_in_reg(idx, r);
                 let mut traced = None;
-                if variable.is_none() {
-                    if let Some((v, at)) =
+                if variable.is_none()
+                    && let Some((v, at)) =
                         facts.trace(r, facts.summary.path.len().saturating_sub(1))
                     {
                         traced = Some(format!(
@@ -577,7 +571,6 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                         ));
                         variable = Some(v);
                     }
-                }
                 let mut computed_from = Vec::new();
                 let origin = if traced.is_some() {
                     traced
@@ -716,12 +709,11 @@ fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
             continue;
         };
         let taken = next.idx != step.idx + 1;
-        if let Some(last) = all.last_mut() {
-            if last.index == step.idx && last.taken == taken {
+        if let Some(last) = all.last_mut()
+            && last.index == step.idx && last.taken == taken {
                 last.times += 1;
                 continue;
             }
-        }
         all.push(Branch {
             index: step.idx,
             text: step.text.clone(),
@@ -770,10 +762,9 @@ fn notes(facts: &Facts<'_>, e: &Explanation) -> Vec<String> {
                 .into(),
         );
     }
-    if let Some(d) = &s.diagnostics {
-        if !d.suggestion.is_empty() {
+    if let Some(d) = &s.diagnostics
+        && !d.suggestion.is_empty() {
             notes.push(format!("the kernel suggests: {}", d.suggestion.join(" ")));
         }
-    }
     notes
 }

@@ -175,8 +175,8 @@ impl PathBuilder {
     /// instruction's state (older kernels print it on its own line); otherwise it stands alone.
     /// A `full` one is complete for its frame and also stands alone.
     pub(crate) fn state(&mut self, idx: u32, frame: u32, text: &[u8], full: bool) {
-        if let Some(last) = self.events.last() {
-            if !full && last.kind == Kind::Insn && last.delta_len == 0 && last.frame == frame {
+        if let Some(last) = self.events.last()
+            && !full && last.kind == Kind::Insn && last.delta_len == 0 && last.frame == frame {
                 let (d, dl) = self.append(text);
                 if let Some(last) = self.events.last_mut() {
                     last.delta = d;
@@ -185,7 +185,6 @@ impl PathBuilder {
                 self.enforce_budget();
                 return;
             }
-        }
         let (t, tl) = self.append(text);
         self.events.push(Event {
             kind: Kind::State,
@@ -205,11 +204,10 @@ impl PathBuilder {
     /// Marks the last instruction's own state complete (a level-1 jump that carries the taken
     /// branch's whole state).
     pub(crate) fn insn_state_is_full(&mut self) {
-        if let Some(last) = self.events.last_mut() {
-            if last.kind == Kind::Insn {
+        if let Some(last) = self.events.last_mut()
+            && last.kind == Kind::Insn {
                 last.full = true;
             }
-        }
     }
 
     fn is_open_insn(e: &Event, idx: u32) -> bool {

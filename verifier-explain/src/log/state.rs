@@ -306,12 +306,11 @@ impl RegState {
             st.type_name = name.to_string();
         }
         // `fp[0]`: a pointer into another frame's stack.
-        if let Some(inner) = rest.strip_prefix('[') {
-            if let Some((n, after)) = inner.split_once(']') {
+        if let Some(inner) = rest.strip_prefix('[')
+            && let Some((n, after)) = inner.split_once(']') {
                 st.attrs.push(("frameno".into(), n.to_string()));
                 rest = after;
             }
-        }
         // `fp-24`, `fp[0]-24`, `inv-1`.
         if rest.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             let end = rest
@@ -334,13 +333,11 @@ impl RegState {
             st.parse_attrs(inner);
         }
         st.or_null = st.type_name.ends_with("_or_null") || st.type_name.contains("ptr_or_null_");
-        if st.type_name == "scalar" && st.value.is_none() {
-            if let (Some(a), Some(b)) = (st.smin, st.smax) {
-                if a == b {
+        if st.type_name == "scalar" && st.value.is_none()
+            && let (Some(a), Some(b)) = (st.smin, st.smax)
+                && a == b {
                     st.value = Some(a);
                 }
-            }
-        }
         st
     }
 
@@ -384,11 +381,10 @@ impl RegState {
             "off" => self.off = parse_i64(value),
             "r" => self.range = parse_i64(value),
             "imm" => {
-                if self.type_name == "scalar" {
-                    if let Some(v) = parse_i64(value) {
+                if self.type_name == "scalar"
+                    && let Some(v) = parse_i64(value) {
                         self.set_constant(v);
                     }
-                }
             }
             "smin" | "smin_value" => self.smin = parse_i64(value),
             "smax" | "smax_value" => self.smax = parse_i64(value),

@@ -529,11 +529,10 @@ impl Accumulator {
         } else {
             None
         };
-        if message.is_empty() {
-            if let Some(d) = diagnostics.as_ref() {
+        if message.is_empty()
+            && let Some(d) = diagnostics.as_ref() {
                 message.push(format!("{}: {}", d.category, d.title));
             }
-        }
         let message_lines = message.len() as u64;
         let error = has_error.then(|| ErrorSite {
             idx,
