@@ -143,22 +143,24 @@ impl App {
         } else {
             self.refresh();
         }
+        self.refresh_history();
     }
 
-    /// Recomputes what depends on the position: the state and the register's history.
+    /// Recomputes what depends on the position: the state before the path step.
     fn refresh(&mut self) {
-        let (Some(p), Some(v)) = (self.program(), self.view()) else {
-            self.snapshot = None;
-            self.changes.clear();
-            return;
-        };
-        let snapshot = v.path_pos.and_then(|k| replay::before(p, k));
-        let changes = if self.show_history {
-            replay::history(p, self.reg)
-        } else {
-            Vec::new()
+        let snapshot = match (self.program(), self.view()) {
+            (Some(p), Some(v)) => v.path_pos.and_then(|k| replay::before(p, k)),
+            _ => None,
         };
         self.snapshot = snapshot;
+    }
+
+    /// Recomputes what depends on the program and the register: its history.
+    fn refresh_history(&mut self) {
+        let changes = match self.program() {
+            Some(p) if self.show_history => replay::history(p, self.reg),
+            _ => Vec::new(),
+        };
         self.changes = changes;
     }
 
@@ -273,14 +275,14 @@ impl App {
     /// Shows or hides the register history.
     pub fn toggle_history(&mut self) {
         self.show_history = !self.show_history;
-        self.refresh();
+        self.refresh_history();
     }
 
     /// Follows register `reg` in the history (and shows it).
     pub fn pick_register(&mut self, reg: u8) {
         self.reg = reg.min(10);
         self.show_history = true;
-        self.refresh();
+        self.refresh_history();
     }
 
     /// Shows the next (`forward`) or previous program.
