@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use verifier_explain::debuginfo::{DebugInfo, Layout, Place, Variable};
-use verifier_explain::explain::insn;
 use verifier_explain::log::{LogSummary, PrintedState, parse_state};
 use verifier_explain::{Explanation, Options, Privileges, Report, VerdictKind};
 
@@ -565,12 +564,17 @@ fn listing(p: &mut Program) {
     p.rows = rows;
 }
 
-/// Where a jump at `idx` goes, for the listing (`→ 8`).
+/// Where a jump at `idx` goes, for the listing (`→ 8`): `goto pc+N` jumps to idx + N + 1.
 pub fn jump_note(idx: u32, text: &str) -> Option<String> {
-    if !(text.contains("goto") || insn::is_conditional(text)) {
-        return None;
-    }
-    insn::jump_target(idx, text).map(|t| format!("→ {t}"))
+    let (_, rest) = text.split_once("goto pc")?;
+    let off: i64 = rest
+        .split_whitespace()
+        .next()?
+        .trim_start_matches('+')
+        .parse()
+        .ok()?;
+    let target = i64::from(idx).checked_add(off)?.checked_add(1)?;
+    u32::try_from(target).ok().map(|t| format!("→ {t}"))
 }
 
 #[cfg(test)]
@@ -598,6 +602,22 @@ mod tests {
         assert_eq!(s.branches.len(), 1, "only the wanted pair");
         let last = &s.branches[&(6, 8)];
         assert_eq!(last.regs[0].value, Some(2), "the last one printed");
+    }
+
+    #[test]
+    fn jump_notes() {
+        assert_eq!(
+            jump_note(6, "if w1 == 0x608 goto pc+1").as_deref(),
+            Some("→ 8")
+        );
+        assert_eq!(
+            jump_note(19, "if r1 == 0x0 goto pc-16").as_deref(),
+            Some("→ 4")
+        );
+        assert_eq!(jump_note(9, "goto pc+1").as_deref(), Some("→ 11"));
+        assert_eq!(jump_note(0, "goto pc-5"), None);
+        assert_eq!(jump_note(1, "goto pc+9223372036854775807"), None);
+        assert_eq!(jump_note(1, "r1 = r2"), None);
     }
 
     #[test]

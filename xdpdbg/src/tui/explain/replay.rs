@@ -92,7 +92,7 @@ impl Machine {
                 let mut callee = FrameState::default();
                 for r in 1..=5u8 {
                     if let Some(mut v) = self.reg(f, r).cloned() {
-                        v.frame = f + 1;
+                        v.frame = f.saturating_add(1);
                         callee.regs.insert(r, v);
                     }
                 }
@@ -100,14 +100,14 @@ impl Machine {
                     10,
                     RegState {
                         reg: 10,
-                        frame: f + 1,
+                        frame: f.saturating_add(1),
                         type_name: "fp".into(),
                         off: Some(0),
                         text: "fp0".into(),
                         ..RegState::default()
                     },
                 );
-                self.frames.insert(f + 1, callee);
+                self.frames.insert(f.saturating_add(1), callee);
             }
         }
         let printed = PrintedState {

@@ -59,7 +59,7 @@ pub fn register(reg: Option<&RegState>) -> String {
             let proven = match reg.range {
                 Some(r) if r > 0 => format!(
                     "the first {r} bytes are proven in bounds ({} more from here)",
-                    (r - off).max(0)
+                    r.saturating_sub(off).max(0)
                 ),
                 _ => "no bytes are proven in bounds yet".into(),
             };
