@@ -5,7 +5,8 @@
 //! syscall programs, test runs); [`typed`] decodes and encodes map keys and values with BTF;
 //! [`maps`] opens, reads, lists, snapshots, diffs and watches maps; [`cas`] makes
 //! compare-and-swap and conditional deletes atomic against eBPF writers; [`tui`] is the map
-//! browser; [`output`] decides how results are shown (color only on a terminal, or JSON).
+//! browser, [`tui::explain`] the explorer of verifier rejections; [`output`] decides how
+//! results are shown (color only on a terminal, or JSON).
 
 pub mod cas;
 pub mod maps;

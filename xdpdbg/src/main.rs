@@ -12,7 +12,7 @@ use std::process::ExitCode;
 #[command(
     name = "xdpdbg",
     version,
-    after_help = "Examples:\n  xdpdbg doctor\n  xdpdbg lab up --hosts 3\n  xdpdbg lab exec h1 -- ping -c 3 h2\n  xdpdbg lab down --all\n  xdpdbg map list\n  xdpdbg map dump counts --json\n\n\
+    after_help = "Examples:\n  xdpdbg doctor\n  xdpdbg lab up --hosts 3\n  xdpdbg lab exec h1 -- ping -c 3 h2\n  xdpdbg lab down --all\n  xdpdbg map list\n  xdpdbg map dump counts --json\n  xdpdbg explain prog.o\n\n\
 Exit status: 0 success, 1 failure (or a failed check), 2 usage error;\n\
 `lab exec` exits with the command's own status."
 )]
@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Check this machine: kernel features, capabilities, bpffs, tools
     Doctor(cmd::doctor::Args),
+    /// Explore a verifier rejection at source level: instructions, source, registers as variables
+    Explain(cmd::explain::Args),
     /// Build, use and remove network labs (hosts around a Linux bridge, in namespaces)
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Doctor(args) => cmd::doctor::run(&args),
+        Command::Explain(args) => cmd::explain::run(&args),
         Command::Lab(command) => cmd::lab::run(command),
         Command::Map(MapArgs { command: Some(c) }) => cmd::map::run(c),
         Command::Map(MapArgs { command: None }) => cmd::map::browse(),

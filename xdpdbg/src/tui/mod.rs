@@ -16,6 +16,7 @@
 mod data;
 mod draw;
 mod events;
+pub mod explain;
 mod state;
 
 use std::io::{IsTerminal, Write as _};
