@@ -324,21 +324,24 @@ pub fn explain(
             in_loop,
         },
     );
+    // A message this tool does not know: the kernel's structured diagnostics (7.3+) may say more.
+    let diag_category = summary
+        .diagnostics
+        .as_ref()
+        .and_then(|d| Category::from_name(&d.category));
     if class.id == "unknown"
         && let Some(d) = &summary.diagnostics
-            && let Some(cat) = Category::from_name(&d.category)
-                && let Some(c) = catalogue::CATALOGUE.iter().find(|c| c.category == cat) {
-                    class = catalogue::classify(
-                        &[d.title.clone()],
-                        Context {
-                            insn: error.text.as_deref(),
-                            in_loop,
-                        },
-                    );
-                    if class.id == "unknown" {
-                        let _ = c;
-                    }
-                }
+    {
+        let mut words = vec![d.title.clone()];
+        words.extend(d.reason.iter().cloned());
+        class = catalogue::classify(
+            &words,
+            Context {
+                insn: error.text.as_deref(),
+                in_loop,
+            },
+        );
+    }
     let instruction = error.idx.map(|index| FaultInsn {
         index,
         text: error.text.clone().unwrap_or_default(),
@@ -382,7 +385,10 @@ pub fn explain(
     };
     let mut explanation = Explanation {
         id: class.id,
-        category: class.category,
+        category: match diag_category {
+            Some(c) if class.id == "unknown" => c,
+            _ => class.category,
+        },
         title: class.title,
         message: error.message.clone(),
         instruction,
