@@ -184,9 +184,10 @@ fn load_in_passes(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, 
             VerifierLogLevel::VERBOSE | VerifierLogLevel::STATS
         };
         if let Some(again) = load_all(bytes, Some(&outcome.program), level)?.pop()
-            && matches!(again.verdict, Verdict::Rejected { .. }) {
-                *outcome = again;
-            }
+            && matches!(again.verdict, Verdict::Rejected { .. })
+        {
+            *outcome = again;
+        }
     }
     Ok(outcomes)
 }

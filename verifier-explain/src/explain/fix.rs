@@ -13,10 +13,9 @@ fn field(message: &[String], key: &str) -> Option<i64> {
             let end = rest
                 .find(|c: char| !(c.is_ascii_digit() || c == '-'))
                 .unwrap_or(rest.len());
-            if boundary
-                && let Ok(v) = rest[..end].parse() {
-                    return Some(v);
-                }
+            if boundary && let Ok(v) = rest[..end].parse() {
+                return Some(v);
+            }
             from = at + key.len();
         }
         None

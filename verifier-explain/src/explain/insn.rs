@@ -24,11 +24,15 @@ pub fn registers(text: &str) -> Vec<u8> {
                 .count();
             let end = i + 1 + digits;
             let ends_word = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-            if digits > 0 && digits <= 2 && ends_word
+            if digits > 0
+                && digits <= 2
+                && ends_word
                 && let Ok(n) = text[i + 1..end].parse::<u8>()
-                    && n <= 10 && !regs.contains(&n) {
-                        regs.push(n);
-                    }
+                && n <= 10
+                && !regs.contains(&n)
+            {
+                regs.push(n);
+            }
             i = end.max(i + 1);
         } else {
             i += 1;

@@ -233,9 +233,10 @@ impl Facts<'_> {
                 .var_in_reg(step.idx, r)
                 .or_else(|| self.trace(r, i).map(|(v, _)| v));
             if let Some(v) = found
-                && !names.contains(&v.name) {
-                    names.push(v.name);
-                }
+                && !names.contains(&v.name)
+            {
+                names.push(v.name);
+            }
         }
         names
     }
@@ -297,10 +298,11 @@ pub fn explain(
             .ok()
     });
     if let Some(idx) = named
-        && (error.idx.is_none() || error.message.iter().any(|m| m.contains("back-edge"))) {
-            error.idx = Some(idx);
-            error.text = summary.insns.get(&idx).map(|(_, t)| t.clone());
-        }
+        && (error.idx.is_none() || error.message.iter().any(|m| m.contains("back-edge")))
+    {
+        error.idx = Some(idx);
+        error.text = summary.insns.get(&idx).map(|(_, t)| t.clone());
+    }
     if let Some(call) = call_chain_site(summary, &error.message) {
         error.idx = Some(call);
         error.text = summary.insns.get(&call).map(|(_, t)| t.clone());
@@ -528,9 +530,11 @@ fn message_registers(message: &[String]) -> Vec<u8> {
                     .take_while(char::is_ascii_digit)
                     .collect();
                 if let Ok(n) = digits.parse::<u8>()
-                    && n <= 10 && !regs.contains(&n) {
-                        regs.push(n);
-                    }
+                    && n <= 10
+                    && !regs.contains(&n)
+                {
+                    regs.push(n);
+                }
             }
         }
     }
@@ -569,14 +573,14 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                 if variable.is_none()
                     && let Some((v, at)) =
                         facts.trace(r, facts.summary.path.len().saturating_sub(1))
-                    {
-                        traced = Some(format!(
-                            "a copy of `{}`'s value from {}",
-                            v.name,
-                            facts.where_(at)
-                        ));
-                        variable = Some(v);
-                    }
+                {
+                    traced = Some(format!(
+                        "a copy of `{}`'s value from {}",
+                        v.name,
+                        facts.where_(at)
+                    ));
+                    variable = Some(v);
+                }
                 let mut computed_from = Vec::new();
                 let origin = if traced.is_some() {
                     traced
@@ -716,10 +720,12 @@ fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
         };
         let taken = next.idx != step.idx + 1;
         if let Some(last) = all.last_mut()
-            && last.index == step.idx && last.taken == taken {
-                last.times += 1;
-                continue;
-            }
+            && last.index == step.idx
+            && last.taken == taken
+        {
+            last.times += 1;
+            continue;
+        }
         all.push(Branch {
             index: step.idx,
             text: step.text.clone(),
@@ -769,8 +775,9 @@ fn notes(facts: &Facts<'_>, e: &Explanation) -> Vec<String> {
         );
     }
     if let Some(d) = &s.diagnostics
-        && !d.suggestion.is_empty() {
-            notes.push(format!("the kernel suggests: {}", d.suggestion.join(" ")));
-        }
+        && !d.suggestion.is_empty()
+    {
+        notes.push(format!("the kernel suggests: {}", d.suggestion.join(" ")));
+    }
     notes
 }

@@ -171,14 +171,16 @@ impl DiagnosticsBuilder {
             Section::Suggestion => push(&mut d.suggestion, text.trim()),
             Section::At => {
                 let t = text.trim();
-                if d.function.is_none() && d.file.is_none()
-                    && let Some((function, file, line, column)) = parse_location(t) {
-                        d.function = Some(capped(&function)).filter(|f| !f.is_empty());
-                        d.file = Some(capped(&file)).filter(|f| !f.is_empty());
-                        d.line = line;
-                        d.column = column;
-                        return;
-                    }
+                if d.function.is_none()
+                    && d.file.is_none()
+                    && let Some((function, file, line, column)) = parse_location(t)
+                {
+                    d.function = Some(capped(&function)).filter(|f| !f.is_empty());
+                    d.file = Some(capped(&file)).filter(|f| !f.is_empty());
+                    d.line = line;
+                    d.column = column;
+                    return;
+                }
                 if t.eq_ignore_ascii_case("instructions:") || t.eq_ignore_ascii_case("source:") {
                     return;
                 }

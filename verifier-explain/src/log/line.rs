@@ -271,11 +271,13 @@ fn classify_numbered(line: &[u8]) -> Line<'_> {
             delta,
             branch: None,
         };
-        if delta.is_none() && is_jump_class(opcode)
-            && let Some((text, to, state)) = split_branch_state(insn.text) {
-                insn.text = text;
-                insn.branch = Some((to, state));
-            }
+        if delta.is_none()
+            && is_jump_class(opcode)
+            && let Some((text, to, state)) = split_branch_state(insn.text)
+        {
+            insn.text = text;
+            insn.branch = Some((to, state));
+        }
         return Line::Insn(insn);
     }
     let body = trim(rest);

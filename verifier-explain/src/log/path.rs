@@ -176,15 +176,19 @@ impl PathBuilder {
     /// A `full` one is complete for its frame and also stands alone.
     pub(crate) fn state(&mut self, idx: u32, frame: u32, text: &[u8], full: bool) {
         if let Some(last) = self.events.last()
-            && !full && last.kind == Kind::Insn && last.delta_len == 0 && last.frame == frame {
-                let (d, dl) = self.append(text);
-                if let Some(last) = self.events.last_mut() {
-                    last.delta = d;
-                    last.delta_len = dl;
-                }
-                self.enforce_budget();
-                return;
+            && !full
+            && last.kind == Kind::Insn
+            && last.delta_len == 0
+            && last.frame == frame
+        {
+            let (d, dl) = self.append(text);
+            if let Some(last) = self.events.last_mut() {
+                last.delta = d;
+                last.delta_len = dl;
             }
+            self.enforce_budget();
+            return;
+        }
         let (t, tl) = self.append(text);
         self.events.push(Event {
             kind: Kind::State,
@@ -205,9 +209,10 @@ impl PathBuilder {
     /// branch's whole state).
     pub(crate) fn insn_state_is_full(&mut self) {
         if let Some(last) = self.events.last_mut()
-            && last.kind == Kind::Insn {
-                last.full = true;
-            }
+            && last.kind == Kind::Insn
+        {
+            last.full = true;
+        }
     }
 
     fn is_open_insn(e: &Event, idx: u32) -> bool {

@@ -307,10 +307,11 @@ impl RegState {
         }
         // `fp[0]`: a pointer into another frame's stack.
         if let Some(inner) = rest.strip_prefix('[')
-            && let Some((n, after)) = inner.split_once(']') {
-                st.attrs.push(("frameno".into(), n.to_string()));
-                rest = after;
-            }
+            && let Some((n, after)) = inner.split_once(']')
+        {
+            st.attrs.push(("frameno".into(), n.to_string()));
+            rest = after;
+        }
         // `fp-24`, `fp[0]-24`, `inv-1`.
         if rest.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             let end = rest
@@ -333,11 +334,13 @@ impl RegState {
             st.parse_attrs(inner);
         }
         st.or_null = st.type_name.ends_with("_or_null") || st.type_name.contains("ptr_or_null_");
-        if st.type_name == "scalar" && st.value.is_none()
+        if st.type_name == "scalar"
+            && st.value.is_none()
             && let (Some(a), Some(b)) = (st.smin, st.smax)
-                && a == b {
-                    st.value = Some(a);
-                }
+            && a == b
+        {
+            st.value = Some(a);
+        }
         st
     }
 
@@ -382,9 +385,10 @@ impl RegState {
             "r" => self.range = parse_i64(value),
             "imm" => {
                 if self.type_name == "scalar"
-                    && let Some(v) = parse_i64(value) {
-                        self.set_constant(v);
-                    }
+                    && let Some(v) = parse_i64(value)
+                {
+                    self.set_constant(v);
+                }
             }
             "smin" | "smin_value" => self.smin = parse_i64(value),
             "smax" | "smax_value" => self.smax = parse_i64(value),

@@ -530,9 +530,10 @@ impl Accumulator {
             None
         };
         if message.is_empty()
-            && let Some(d) = diagnostics.as_ref() {
-                message.push(format!("{}: {}", d.category, d.title));
-            }
+            && let Some(d) = diagnostics.as_ref()
+        {
+            message.push(format!("{}: {}", d.category, d.title));
+        }
         let message_lines = message.len() as u64;
         let error = has_error.then(|| ErrorSite {
             idx,
