@@ -554,6 +554,23 @@ mod tests {
     }
 
     #[test]
+    fn the_docs_describe_every_class() {
+        let doc = include_str!("../../docs/verifier-errors.md");
+        for c in CATALOGUE {
+            assert!(
+                doc.contains(&format!("\n## {}\n", c.id)),
+                "docs/verifier-errors.md lacks {}",
+                c.id
+            );
+            assert!(
+                doc.contains(&format!("| {} | {} |", c.category.name(), c.title)),
+                "{}",
+                c.id
+            );
+        }
+    }
+
+    #[test]
     fn categories_round_trip_by_name() {
         for c in ALL_CATEGORIES {
             assert_eq!(Category::from_name(c.name()), Some(c));
