@@ -87,7 +87,9 @@ fn push(lines: &mut Vec<String>, line: &str) {
 
 /// Whether a window line shows an instruction: `14: (71) ...`, possibly after a marker.
 fn is_insn_line(line: &str) -> bool {
-    let t = line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '>' | '*' | '-' | '|' | '^'));
+    let t = line.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '>' | '*' | '-' | '|' | '^')
+    });
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     digits > 0
         && t.get(digits..)
@@ -105,7 +107,11 @@ fn parse_location(text: &str) -> Option<(String, String, Option<u32>, Option<u32
         (Some(file), Some(line)) if line.parse::<u32>().is_ok() => {
             (file, line.parse().ok(), last.parse().ok())
         }
-        (Some(a), Some(b)) => (loc.trim().get(..a.len() + 1 + b.len()).unwrap_or(a), last.parse().ok(), None),
+        (Some(a), Some(b)) => (
+            loc.trim().get(..a.len() + 1 + b.len()).unwrap_or(a),
+            last.parse().ok(),
+            None,
+        ),
         (None, Some(file)) => (file, last.parse().ok(), None),
         _ => (last, None, None),
     };
@@ -165,14 +171,15 @@ impl DiagnosticsBuilder {
             Section::Suggestion => push(&mut d.suggestion, text.trim()),
             Section::At => {
                 let t = text.trim();
-                if d.function.is_none() && d.file.is_none() {
-                    if let Some((function, file, line, column)) = parse_location(t) {
-                        d.function = Some(capped(&function)).filter(|f| !f.is_empty());
-                        d.file = Some(capped(&file)).filter(|f| !f.is_empty());
-                        d.line = line;
-                        d.column = column;
-                        return;
-                    }
+                if d.function.is_none()
+                    && d.file.is_none()
+                    && let Some((function, file, line, column)) = parse_location(t)
+                {
+                    d.function = Some(capped(&function)).filter(|f| !f.is_empty());
+                    d.file = Some(capped(&file)).filter(|f| !f.is_empty());
+                    d.line = line;
+                    d.column = column;
+                    return;
                 }
                 if t.eq_ignore_ascii_case("instructions:") || t.eq_ignore_ascii_case("source:") {
                     return;
@@ -260,7 +267,10 @@ processed 18 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_sta
         )
         .expect("a block");
         assert_eq!(d.reason, ["too many states"]);
-        assert_eq!((d.file.as_deref(), d.line, d.column), (Some("a.c"), Some(3), None));
+        assert_eq!(
+            (d.file.as_deref(), d.line, d.column),
+            (Some("a.c"), Some(3), None)
+        );
         assert_eq!(d.suggestion, ["split it"]);
         assert!(Diagnostics::parse("no block here").is_none());
     }
@@ -271,7 +281,10 @@ processed 18 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_sta
             parse_location("f @ dir/a.c:3:7"),
             Some(("f".into(), "dir/a.c".into(), Some(3), Some(7)))
         );
-        assert_eq!(parse_location("f @ a.c"), Some(("f".into(), "a.c".into(), None, None)));
+        assert_eq!(
+            parse_location("f @ a.c"),
+            Some(("f".into(), "a.c".into(), None, None))
+        );
         assert_eq!(parse_location("no location"), None);
     }
 }

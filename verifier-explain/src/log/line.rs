@@ -32,7 +32,11 @@ pub(crate) enum Line<'a> {
     /// `Live regs before insn:`
     LiveRegsHeader,
     /// A row of that table: `      0: .1........ (61) r1 = *(u32 *)(r1 +0)`.
-    LiveRegsRow { idx: u32, opcode: u8, text: &'a [u8] },
+    LiveRegsRow {
+        idx: u32,
+        opcode: u8,
+        text: &'a [u8],
+    },
     /// `caller:`
     Caller,
     /// `callee:`
@@ -119,12 +123,15 @@ pub(crate) fn trim_start(b: &[u8]) -> &[u8] {
 }
 
 pub(crate) fn trim_end(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_whitespace())
-        .count();
-    b.get(..b.len() - n).unwrap_or_default()
+    // The kernel pads the disassembly with runs of spaces: skip them eight at a time.
+    let mut end = b.len();
+    while end >= 8 && b.get(end - 8..end) == Some(b"        ".as_slice()) {
+        end -= 8;
+    }
+    while end > 0 && b.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+        end -= 1;
+    }
+    b.get(..end).unwrap_or_default()
 }
 
 /// `(61) rest` gives the opcode and `rest`.
@@ -140,6 +147,14 @@ fn opcode_and_text(b: &[u8]) -> Option<(u8, &[u8])> {
         }
         _ => None,
     }
+}
+
+/// Where the state printed after an instruction starts: the kernel pads the disassembly with
+/// spaces and writes `;` (the disassembly itself never holds one). A `;` with no space before
+/// it belongs to a state's `var_off=(0x0; 0xff)`, and then there is no separator before it.
+fn delta_separator(b: &[u8]) -> Option<usize> {
+    let semi = memchr(b';', b)?;
+    (semi == 0 || b.get(semi - 1) == Some(&b' ')).then_some(semi)
 }
 
 /// Whether a state text starts like one (`R1=`, `frame1:`, `fp-8=`).
@@ -233,9 +248,10 @@ pub(crate) fn classify(line: &[u8]) -> Line<'_> {
         ),
         b'S' if line.starts_with(b"SCC ") => Line::Noise,
         b'L' if line.starts_with(b"Live regs before insn:") => Line::LiveRegsHeader,
-        b'V' if line.starts_with(b"Verification failed:") => {
-            Line::DiagStart(trim(line.get(b"Verification failed:".len()..).unwrap_or_default()))
-        }
+        b'V' if line.starts_with(b"Verification failed:") => Line::DiagStart(trim(
+            line.get(b"Verification failed:".len()..)
+                .unwrap_or_default(),
+        )),
         _ if trim(line).is_empty() => Line::Blank,
         _ => Line::Other(line),
     }
@@ -252,7 +268,7 @@ fn classify_numbered(line: &[u8]) -> Line<'_> {
         return Line::Other(line);
     };
     if let Some((opcode, body)) = opcode_and_text(rest) {
-        let (text, delta) = match memchr(b';', body) {
+        let (text, delta) = match delta_separator(body) {
             Some(semi) => (
                 body.get(..semi).unwrap_or_default(),
                 Some(trim(body.get(semi + 1..).unwrap_or_default())),
@@ -266,11 +282,12 @@ fn classify_numbered(line: &[u8]) -> Line<'_> {
             delta,
             branch: None,
         };
-        if delta.is_none() && is_jump_class(opcode) {
-            if let Some((text, to, state)) = split_branch_state(insn.text) {
-                insn.text = text;
-                insn.branch = Some((to, state));
-            }
+        if delta.is_none()
+            && is_jump_class(opcode)
+            && let Some((text, to, state)) = split_branch_state(insn.text)
+        {
+            insn.text = text;
+            insn.branch = Some((to, state));
         }
         return Line::Insn(insn);
     }
@@ -390,7 +407,10 @@ mod tests {
         assert_eq!(i.text, b"if r3 > r2 goto pc+12");
         assert_eq!(i.delta, Some(&b"R2=pkt_end() R3=pkt(off=14,r=14)"[..]));
         let bare = insn("14: (71) r1 = *(u8 *)(r1 +23)");
-        assert_eq!((bare.idx, bare.text, bare.delta), (14, &b"r1 = *(u8 *)(r1 +23)"[..], None));
+        assert_eq!(
+            (bare.idx, bare.text, bare.delta),
+            (14, &b"r1 = *(u8 *)(r1 +23)"[..], None)
+        );
         assert_eq!(insn("18: (95) exit").opcode, 0x95);
         let lvl1 = insn("10: (16) if w2 == 0x8 goto pc+3 14: R0=2 R1=pkt(r=14) R10=fp0");
         assert_eq!(lvl1.text, b"if w2 == 0x8 goto pc+3");
@@ -398,33 +418,64 @@ mod tests {
         let map = insn("4: (18) r1 = map[id:5][0]+0");
         assert_eq!(map.text, b"r1 = map[id:5][0]+0");
         assert_eq!(map.branch, None);
+        let semi =
+            insn("10: (56) if w1 != 0x3 goto pc+3 14: R1=scalar(var_off=(0x0; 0xff)) refs=2");
+        assert_eq!(semi.delta, None);
+        assert_eq!(
+            semi.branch,
+            Some((14, &b"R1=scalar(var_off=(0x0; 0xff)) refs=2"[..]))
+        );
     }
 
     #[test]
     fn state_and_branch_lines() {
         assert_eq!(
             classify(b"0: R1=ctx() R10=fp0"),
-            Line::State { idx: 0, text: b"R1=ctx() R10=fp0" }
+            Line::State {
+                idx: 0,
+                text: b"R1=ctx() R10=fp0"
+            }
         );
         assert_eq!(
             classify(b"9: frame1: R1=1 R10=fp0"),
-            Line::State { idx: 9, text: b"frame1: R1=1 R10=fp0" }
+            Line::State {
+                idx: 9,
+                text: b"frame1: R1=1 R10=fp0"
+            }
         );
         assert_eq!(classify(b"9: safe"), Line::Safe { idx: 9 });
         assert_eq!(
             classify(b"from 12 to 18: R0=1 R10=fp0"),
-            Line::From { from: 12, to: 18, state: Some(b"R0=1 R10=fp0") }
+            Line::From {
+                from: 12,
+                to: 18,
+                state: Some(b"R0=1 R10=fp0")
+            }
         );
         assert_eq!(
             classify(b"from 31 to 40: safe"),
-            Line::From { from: 31, to: 40, state: None }
+            Line::From {
+                from: 31,
+                to: 40,
+                state: None
+            }
         );
         assert_eq!(
             classify(b"from 5 to 7 (speculative execution): R1=1"),
-            Line::From { from: 5, to: 7, state: Some(b"R1=1") }
+            Line::From {
+                from: 5,
+                to: 7,
+                state: Some(b"R1=1")
+            }
         );
-        assert_eq!(classify(b" frame1: R1=1"), Line::IndentedState(b"frame1: R1=1"));
-        assert_eq!(classify(b" R0_w=inv0 R10=fp0"), Line::IndentedState(b"R0_w=inv0 R10=fp0"));
+        assert_eq!(
+            classify(b" frame1: R1=1"),
+            Line::IndentedState(b"frame1: R1=1")
+        );
+        assert_eq!(
+            classify(b" R0_w=inv0 R10=fp0"),
+            Line::IndentedState(b"R0_w=inv0 R10=fp0")
+        );
     }
 
     #[test]
@@ -447,15 +498,26 @@ mod tests {
         assert_eq!(classify(b"func#1 @9"), Line::Func);
         assert_eq!(classify(b"caller:"), Line::Caller);
         assert_eq!(classify(b"to caller at 9:"), Line::ToCaller);
-        assert_eq!(classify(b"verification time 54 usec"), Line::VerificationTime(Some(54)));
+        assert_eq!(
+            classify(b"verification time 54 usec"),
+            Line::VerificationTime(Some(54))
+        );
         assert_eq!(classify(b"stack depth 0+8"), Line::StackDepth(b"0+8"));
         assert_eq!(
             classify(b"      1: .12....... (71) r1 = *(u8 *)(r1 +13)"),
-            Line::LiveRegsRow { idx: 1, opcode: 0x71, text: b"r1 = *(u8 *)(r1 +13)" }
+            Line::LiveRegsRow {
+                idx: 1,
+                opcode: 0x71,
+                text: b"r1 = *(u8 *)(r1 +13)"
+            }
         );
         assert_eq!(
             classify(b"  1   2: .12....... (27) r1 *= 3"),
-            Line::LiveRegsRow { idx: 2, opcode: 0x27, text: b"r1 *= 3" }
+            Line::LiveRegsRow {
+                idx: 2,
+                opcode: 0x27,
+                text: b"r1 *= 3"
+            }
         );
         assert_eq!(
             classify(b"Verification failed: Memory Safety: bad"),
@@ -493,7 +555,10 @@ mod tests {
 
     #[test]
     fn overflowing_numbers_are_not_instructions() {
-        assert!(matches!(classify(b"99999999999: (07) r1 += 1"), Line::Other(_)));
+        assert!(matches!(
+            classify(b"99999999999: (07) r1 += 1"),
+            Line::Other(_)
+        ));
         assert!(matches!(classify(b"1: (zz) r1 += 1"), Line::Other(_)));
     }
 }

@@ -128,7 +128,8 @@ pub(crate) fn frame_of(text: &[u8]) -> u32 {
     if digits == 0 || rest.get(digits) != Some(&b':') {
         return 0;
     }
-    rest.get(..digits).map_or(0, |d| parse_dec_u32(d).unwrap_or(0))
+    rest.get(..digits)
+        .map_or(0, |d| parse_dec_u32(d).unwrap_or(0))
 }
 
 fn trim_ascii_start(b: &[u8]) -> &[u8] {
@@ -157,24 +158,80 @@ fn frame_prefix(token: &str) -> Option<u32> {
 }
 
 /// Splits `text` on `sep` outside parentheses and brackets.
-fn split_top_level(text: &str, sep: u8) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut depth: u32 = 0;
-    let mut start = 0;
-    let mut parts = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'(' | b'[' => depth = depth.saturating_add(1),
-            b')' | b']' => depth = depth.saturating_sub(1),
-            _ if b == sep && depth == 0 => {
-                parts.push(text.get(start..i).unwrap_or_default());
-                start = i + 1;
+fn split_top_level(text: &str, sep: u8) -> TopLevelSplit<'_> {
+    TopLevelSplit {
+        text,
+        sep,
+        pos: 0,
+        done: false,
+    }
+}
+
+struct TopLevelSplit<'a> {
+    text: &'a str,
+    sep: u8,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for TopLevelSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let mut depth: u32 = 0;
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'(' | b'[' => depth = depth.saturating_add(1),
+                b')' | b']' => depth = depth.saturating_sub(1),
+                _ if b == self.sep && depth == 0 => {
+                    self.pos = i + 1;
+                    return Some(self.text.get(start..i).unwrap_or_default());
+                }
+                _ => {}
             }
-            _ => {}
+            i += 1;
+        }
+        self.done = true;
+        Some(self.text.get(start..).unwrap_or_default())
+    }
+}
+
+/// Calls `f(frame, item)` for every item of a state text, with the frame of the `frameN:`
+/// prefix before it (0 without one); cheap, for callers that only want some items.
+pub(crate) fn for_each_item<'a>(text: &'a str, mut f: impl FnMut(u32, &'a str)) {
+    let mut frame = 0;
+    for token in split_top_level(text, b' ') {
+        if token.is_empty() {
+            continue;
+        }
+        match frame_prefix(token) {
+            Some(n) => frame = n,
+            None => f(frame, token),
         }
     }
-    parts.push(text.get(start..).unwrap_or_default());
-    parts.into_iter()
+}
+
+/// The register number of a register item (`R3_w=...` gives 3) without parsing its value.
+pub(crate) fn reg_number(token: &str) -> Option<u8> {
+    let rest = token.strip_prefix('R')?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if !matches!(rest.as_bytes().get(digits), Some(b'=' | b'_')) {
+        return None;
+    }
+    rest.get(..digits)?.parse().ok().filter(|&r| r != SPILLED)
+}
+
+/// The offset of a stack item (`fp-8=...` gives -8) without parsing its value.
+pub(crate) fn slot_offset(token: &str) -> Option<i64> {
+    let (name, _) = token.split_once('=')?;
+    let (base, _) = split_liveness(name);
+    parse_i64(base.strip_prefix("fp")?)
 }
 
 /// Parses a number as the verifier prints it: decimal or `0x` hex, optionally negative. Hex
@@ -305,11 +362,11 @@ impl RegState {
             st.type_name = name.to_string();
         }
         // `fp[0]`: a pointer into another frame's stack.
-        if let Some(inner) = rest.strip_prefix('[') {
-            if let Some((n, after)) = inner.split_once(']') {
-                st.attrs.push(("frameno".into(), n.to_string()));
-                rest = after;
-            }
+        if let Some(inner) = rest.strip_prefix('[')
+            && let Some((n, after)) = inner.split_once(']')
+        {
+            st.attrs.push(("frameno".into(), n.to_string()));
+            rest = after;
         }
         // `fp-24`, `fp[0]-24`, `inv-1`.
         if rest.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
@@ -333,12 +390,12 @@ impl RegState {
             st.parse_attrs(inner);
         }
         st.or_null = st.type_name.ends_with("_or_null") || st.type_name.contains("ptr_or_null_");
-        if st.type_name == "scalar" && st.value.is_none() {
-            if let (Some(a), Some(b)) = (st.smin, st.smax) {
-                if a == b {
-                    st.value = Some(a);
-                }
-            }
+        if st.type_name == "scalar"
+            && st.value.is_none()
+            && let (Some(a), Some(b)) = (st.smin, st.smax)
+            && a == b
+        {
+            st.value = Some(a);
         }
         st
     }
@@ -383,10 +440,10 @@ impl RegState {
             "off" => self.off = parse_i64(value),
             "r" => self.range = parse_i64(value),
             "imm" => {
-                if self.type_name == "scalar" {
-                    if let Some(v) = parse_i64(value) {
-                        self.set_constant(v);
-                    }
+                if self.type_name == "scalar"
+                    && let Some(v) = parse_i64(value)
+                {
+                    self.set_constant(v);
                 }
             }
             "smin" | "smin_value" => self.smin = parse_i64(value),
@@ -454,11 +511,15 @@ mod tests {
         let keys: Vec<&str> = r.attrs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            ["smin", "smin32", "smax", "umax", "smax32", "umax32", "var_off"]
+            [
+                "smin", "smin32", "smax", "umax", "smax32", "umax32", "var_off"
+            ]
         );
         assert!(r.attrs.contains(&("umax32".into(), "255".into())));
         assert!(r.attrs.contains(&("var_off".into(), "(0x0; 0xff)".into())));
-        let neg = reg("R0=scalar(smin=0,smax=umax=0xffffffff,smin32=-256,smax32=254,var_off=(0x0; 0xffffffff))");
+        let neg = reg(
+            "R0=scalar(smin=0,smax=umax=0xffffffff,smin32=-256,smax32=254,var_off=(0x0; 0xffffffff))",
+        );
         assert!(neg.attrs.contains(&("smin32".into(), "-256".into())));
         assert_eq!(neg.umax, Some(0xffff_ffff));
     }
@@ -467,7 +528,10 @@ mod tests {
     fn constants_and_precision() {
         let r = reg("R3=40");
         assert_eq!((r.type_name.as_str(), r.value), ("scalar", Some(40)));
-        assert_eq!((r.smin, r.umax, r.var_off), (Some(40), Some(40), Some((40, 0))));
+        assert_eq!(
+            (r.smin, r.umax, r.var_off),
+            (Some(40), Some(40), Some((40, 0)))
+        );
         let p = reg("R2=P8186");
         assert!(p.precise);
         assert_eq!(p.value, Some(8186));
@@ -540,7 +604,8 @@ mod tests {
         let other = reg("R2=fp[0]-24");
         assert_eq!((other.type_name.as_str(), other.off), ("fp", Some(-24)));
         assert!(other.attrs.contains(&("frameno".into(), "0".into())));
-        let var = reg("R3=fp[0](off=-300,smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))");
+        let var =
+            reg("R3=fp[0](off=-300,smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))");
         assert_eq!(var.off, Some(-300));
         assert_eq!(var.smax, Some(255));
         assert_eq!(var.value, None);
@@ -552,7 +617,10 @@ mod tests {
         assert_eq!(st.regs.len(), 1);
         assert_eq!(st.slots.len(), 3);
         let s = &st.slots[0];
-        assert_eq!((s.off, s.text.as_str(), s.spilled.is_none()), (-8, "mmmm????", true));
+        assert_eq!(
+            (s.off, s.text.as_str(), s.spilled.is_none()),
+            (-8, "mmmm????", true)
+        );
         let spill = st.slots[1].spilled.as_ref().expect("a spilled ctx");
         assert_eq!((spill.type_name.as_str(), spill.reg), ("ctx", SPILLED));
         let old = &st.slots[2];
@@ -565,7 +633,10 @@ mod tests {
             "zeroed bytes are slot types"
         );
         assert_eq!(
-            parse_state("fp-8=0").slots[0].spilled.as_ref().and_then(|r| r.value),
+            parse_state("fp-8=0").slots[0]
+                .spilled
+                .as_ref()
+                .and_then(|r| r.value),
             Some(0)
         );
     }
@@ -583,9 +654,27 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         for s in [
-            "", "=", "R=", "R1=", "R1=(", "R1=P", "R1=fp", "R1=fp[", "R1=scalar(smin=", "fp=",
-            "fp-=1", "R999=1", "R1=inv(", "R1=x(var_off=(1;", "R1=0x", "R1=-", "frame:",
-            "R1=scalar(,,=,==)", "R1=fp[0", "R1=fp[]-", "R255=1",
+            "",
+            "=",
+            "R=",
+            "R1=",
+            "R1=(",
+            "R1=P",
+            "R1=fp",
+            "R1=fp[",
+            "R1=scalar(smin=",
+            "fp=",
+            "fp-=1",
+            "R999=1",
+            "R1=inv(",
+            "R1=x(var_off=(1;",
+            "R1=0x",
+            "R1=-",
+            "frame:",
+            "R1=scalar(,,=,==)",
+            "R1=fp[0",
+            "R1=fp[]-",
+            "R255=1",
         ] {
             let _ = parse_state(s);
         }
