@@ -123,12 +123,15 @@ pub(crate) fn trim_start(b: &[u8]) -> &[u8] {
 }
 
 pub(crate) fn trim_end(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_whitespace())
-        .count();
-    b.get(..b.len() - n).unwrap_or_default()
+    // The kernel pads the disassembly with runs of spaces: skip them eight at a time.
+    let mut end = b.len();
+    while end >= 8 && b.get(end - 8..end) == Some(b"        ".as_slice()) {
+        end -= 8;
+    }
+    while end > 0 && b.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+        end -= 1;
+    }
+    b.get(..end).unwrap_or_default()
 }
 
 /// `(61) rest` gives the opcode and `rest`.
@@ -144,6 +147,14 @@ fn opcode_and_text(b: &[u8]) -> Option<(u8, &[u8])> {
         }
         _ => None,
     }
+}
+
+/// Where the state printed after an instruction starts: the kernel pads the disassembly with
+/// spaces and writes `;` (the disassembly itself never holds one). A `;` with no space before
+/// it belongs to a state's `var_off=(0x0; 0xff)`, and then there is no separator before it.
+fn delta_separator(b: &[u8]) -> Option<usize> {
+    let semi = memchr(b';', b)?;
+    (semi == 0 || b.get(semi - 1) == Some(&b' ')).then_some(semi)
 }
 
 /// Whether a state text starts like one (`R1=`, `frame1:`, `fp-8=`).
@@ -257,7 +268,7 @@ fn classify_numbered(line: &[u8]) -> Line<'_> {
         return Line::Other(line);
     };
     if let Some((opcode, body)) = opcode_and_text(rest) {
-        let (text, delta) = match memchr(b';', body) {
+        let (text, delta) = match delta_separator(body) {
             Some(semi) => (
                 body.get(..semi).unwrap_or_default(),
                 Some(trim(body.get(semi + 1..).unwrap_or_default())),
@@ -407,6 +418,13 @@ mod tests {
         let map = insn("4: (18) r1 = map[id:5][0]+0");
         assert_eq!(map.text, b"r1 = map[id:5][0]+0");
         assert_eq!(map.branch, None);
+        let semi =
+            insn("10: (56) if w1 != 0x3 goto pc+3 14: R1=scalar(var_off=(0x0; 0xff)) refs=2");
+        assert_eq!(semi.delta, None);
+        assert_eq!(
+            semi.branch,
+            Some((14, &b"R1=scalar(var_off=(0x0; 0xff)) refs=2"[..]))
+        );
     }
 
     #[test]

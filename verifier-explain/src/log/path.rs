@@ -14,18 +14,25 @@
 //! log when a path ends, so it already shows one path), and 5.x level-2 logs, which print no
 //! `from` line, are handled by finding the jump whose target the next instruction is.
 
-use super::state::{RegState, SlotState, parse_state};
+use super::state::{RegState, SlotState, for_each_item, parse_state, reg_number, slot_offset};
 use super::summary::PathStep;
 use std::collections::BTreeMap;
 
 /// Instruction indices below this get an occurrence counter (the kernel's limit is 1M).
 const COUNT_CAP: usize = 1 << 20;
 /// How far back to look for a pusher when there is no counter to say it is there.
-const SEARCH_WINDOW: usize = 1 << 16;
-/// Default byte budget for the path being explored.
-pub(crate) const DEFAULT_BUDGET: usize = 64 << 20;
+const SEARCH_WINDOW: usize = 1 << 13;
+/// Events such searches may scan in all (a hostile log must not make them quadratic).
+const SEARCH_BUDGET: u64 = 1 << 26;
+/// Default byte budget for the path being explored (text and event records; the vectors'
+/// spare capacity can double the memory used).
+pub(crate) const DEFAULT_BUDGET: usize = 32 << 20;
 /// The longest path reported (its tail is kept).
 pub(crate) const MAX_STEPS: usize = 100_000;
+/// At most this many registers and slots are decoded into the reported path (its tail is
+/// kept): a decoded register takes a few hundred bytes, and old kernels print every register
+/// at every step.
+pub(crate) const MAX_PATH_STATES: usize = 50_000;
 /// How far back to walk for the registers before the error.
 const MAX_STATE_WALK: usize = MAX_STEPS;
 
@@ -63,6 +70,8 @@ pub(crate) struct PathBuilder {
     counts: Vec<u32>,
     lost_prefix: bool,
     budget: usize,
+    /// What remains of [`SEARCH_BUDGET`].
+    search_left: u64,
 }
 
 /// The failing path, decoded.
@@ -94,6 +103,19 @@ fn jump_target(idx: u32, text: &[u8]) -> Option<u32> {
     u32::try_from(target).ok()
 }
 
+/// The bytes at absolute offset `start` of an arena that begins at `base`.
+fn arena_slice(arena: &[u8], base: u64, start: u64, len: u32) -> &[u8] {
+    let Some(off) = start.checked_sub(base) else {
+        return &[];
+    };
+    let Ok(off) = usize::try_from(off) else {
+        return &[];
+    };
+    arena
+        .get(off..off.saturating_add(len as usize))
+        .unwrap_or_default()
+}
+
 /// A conditional jump (it can push a branch): JMP/JMP32 class, not `ja`, `call` or `exit`.
 fn is_conditional_jump(opcode: u8) -> bool {
     matches!(opcode & 0x07, 0x05 | 0x06) && !matches!(opcode & 0xf0, 0x00 | 0x80 | 0x90)
@@ -108,6 +130,7 @@ impl PathBuilder {
             counts: Vec::new(),
             lost_prefix: false,
             budget: budget.max(1024),
+            search_left: SEARCH_BUDGET,
         }
     }
 
@@ -120,15 +143,7 @@ impl PathBuilder {
     }
 
     fn slice(&self, start: u64, len: u32) -> &[u8] {
-        let Some(off) = start.checked_sub(self.base) else {
-            return &[];
-        };
-        let Ok(off) = usize::try_from(off) else {
-            return &[];
-        };
-        self.arena
-            .get(off..off.saturating_add(len as usize))
-            .unwrap_or_default()
+        arena_slice(&self.arena, self.base, start, len)
     }
 
     fn count_inc(&mut self, idx: u32) {
@@ -221,8 +236,9 @@ impl PathBuilder {
 
     /// `from X to Y`: back to the most recent unconsumed occurrence of X.
     pub(crate) fn pop(&mut self, from: u32) {
-        let len = self.events.len();
         let found = if (from as usize) < COUNT_CAP {
+            // The counter says whether it is there; if it is, everything scanned past is
+            // dropped, so the scans cost no more than the appends did.
             if self.counts.get(from as usize).copied().unwrap_or(0) == 0 {
                 None
             } else {
@@ -231,30 +247,38 @@ impl PathBuilder {
                     .rposition(|e| Self::is_open_insn(e, from))
             }
         } else {
-            let lo = len.saturating_sub(SEARCH_WINDOW);
-            self.events
-                .get(lo..)
-                .and_then(|tail| tail.iter().rposition(|e| Self::is_open_insn(e, from)))
-                .map(|p| p + lo)
+            self.search_back(|e| Self::is_open_insn(e, from))
         };
         self.return_to(found);
+    }
+
+    /// The last event within the search window that matches, within the search budget.
+    fn search_back(&mut self, matches: impl Fn(&Event) -> bool) -> Option<usize> {
+        let len = self.events.len();
+        let window = (SEARCH_WINDOW as u64).min(self.search_left) as usize;
+        let lo = len.saturating_sub(window);
+        let tail = self.events.get(lo..)?;
+        let found = tail.iter().rposition(matches);
+        let scanned = found.map_or(tail.len(), |p| tail.len() - p);
+        self.search_left = self.search_left.saturating_sub(scanned as u64);
+        found.map(|p| p + lo)
     }
 
     /// A 5.x level-2 log went on at `to` after a path ended, without a `from` line: back to
     /// the most recent unconsumed jump that branches to `to`.
     pub(crate) fn implicit_pop(&mut self, to: u32) {
-        let len = self.events.len();
-        let lo = len.saturating_sub(SEARCH_WINDOW);
-        let found = self.events.get(lo..).and_then(|tail| {
-            tail.iter().rposition(|e| {
-                e.kind == Kind::Insn
-                    && !e.consumed
-                    && is_conditional_jump(e.opcode)
-                    && (jump_target(e.idx, self.slice(e.text, e.text_len)) == Some(to)
-                        || e.idx.checked_add(1) == Some(to))
-            })
+        let arena = std::mem::take(&mut self.arena);
+        let base = self.base;
+        let found = self.search_back(|e| {
+            e.kind == Kind::Insn
+                && !e.consumed
+                && is_conditional_jump(e.opcode)
+                && (e.idx.checked_add(1) == Some(to)
+                    || jump_target(e.idx, arena_slice(&arena, base, e.text, e.text_len))
+                        == Some(to))
         });
-        self.return_to(found.map(|p| p + lo));
+        self.arena = arena;
+        self.return_to(found);
     }
 
     fn return_to(&mut self, found: Option<usize>) {
@@ -279,16 +303,16 @@ impl PathBuilder {
 
     /// Keeps `events[..=pos]`.
     fn truncate_after(&mut self, pos: usize) {
-        let Some(rest) = self.events.get(pos + 1..) else {
+        if pos + 1 >= self.events.len() {
             return;
-        };
-        let open: Vec<u32> = rest
-            .iter()
-            .filter(|e| e.kind == Kind::Insn && !e.consumed)
-            .map(|e| e.idx)
-            .collect();
-        for idx in open {
-            self.count_dec(idx);
+        }
+        for i in pos + 1..self.events.len() {
+            if let Some(&e) = self.events.get(i)
+                && e.kind == Kind::Insn
+                && !e.consumed
+            {
+                self.count_dec(e.idx);
+            }
         }
         self.events.truncate(pos + 1);
         if let Some(last) = self.events.last() {
@@ -314,15 +338,13 @@ impl PathBuilder {
             self.counts.clear();
             return;
         }
-        let dropped: Vec<u32> = self
-            .events
-            .iter()
-            .take(n)
-            .filter(|e| e.kind == Kind::Insn && !e.consumed)
-            .map(|e| e.idx)
-            .collect();
-        for idx in dropped {
-            self.count_dec(idx);
+        for i in 0..n {
+            if let Some(&e) = self.events.get(i)
+                && e.kind == Kind::Insn
+                && !e.consumed
+            {
+                self.count_dec(e.idx);
+            }
         }
         let new_start = self.events.get(n).map_or(self.base, |e| e.text);
         let cut = usize::try_from(new_start.saturating_sub(self.base))
@@ -343,26 +365,25 @@ impl PathBuilder {
             .filter(|(_, e)| e.kind == Kind::Insn)
             .map(|(i, _)| i)
             .collect();
-        let cut = positions.len() > MAX_STEPS;
-        let first = positions.len().saturating_sub(MAX_STEPS);
-        let steps = positions
-            .get(first..)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|&p| self.events.get(p))
-            .map(|e| {
-                let delta = lossy(self.slice(e.delta, e.delta_len));
-                let parsed = parse_state(&delta);
-                PathStep {
-                    idx: e.idx,
-                    opcode: e.opcode,
-                    text: lossy(self.slice(e.text, e.text_len)),
-                    regs: parsed.regs,
-                    slots: parsed.slots,
-                    frame: e.frame,
-                }
-            })
-            .collect();
+        let mut steps = Vec::new();
+        let mut states = 0usize;
+        for e in positions.iter().rev().filter_map(|&p| self.events.get(p)) {
+            if steps.len() >= MAX_STEPS || states >= MAX_PATH_STATES {
+                break;
+            }
+            let parsed = parse_state(&String::from_utf8_lossy(self.slice(e.delta, e.delta_len)));
+            states += parsed.regs.len() + parsed.slots.len();
+            steps.push(PathStep {
+                idx: e.idx,
+                opcode: e.opcode,
+                text: lossy(self.slice(e.text, e.text_len)),
+                regs: parsed.regs,
+                slots: parsed.slots,
+                frame: e.frame,
+            });
+        }
+        steps.reverse();
+        let cut = steps.len() < positions.len();
 
         let last = positions
             .last()
@@ -395,13 +416,23 @@ impl PathBuilder {
                 Kind::State => self.slice(e.text, e.text_len),
             };
             if !text.is_empty() {
-                let parsed = parse_state(&String::from_utf8_lossy(text));
-                for r in parsed.regs.into_iter().filter(|r| r.frame == frame) {
-                    regs.entry(r.reg).or_insert(Some(r));
-                }
-                for s in parsed.slots.into_iter().filter(|s| s.frame == frame) {
-                    slots.entry(s.off).or_insert(s);
-                }
+                // Only the items not known yet are decoded.
+                let text = String::from_utf8_lossy(text);
+                for_each_item(&text, |f, item| {
+                    if f != frame {
+                        return;
+                    }
+                    if let Some(n) = reg_number(item) {
+                        if let std::collections::btree_map::Entry::Vacant(v) = regs.entry(n) {
+                            v.insert(RegState::parse(item, f));
+                        }
+                    } else if let Some(off) = slot_offset(item)
+                        && let std::collections::btree_map::Entry::Vacant(v) = slots.entry(off)
+                        && let Some(slot) = SlotState::parse(item, f)
+                    {
+                        v.insert(slot);
+                    }
+                });
             }
             if e.kind == Kind::Insn && e.opcode == 0x85 {
                 // A call clobbers R1-R5 (a subprogram's return prints the caller's state).

@@ -158,24 +158,80 @@ fn frame_prefix(token: &str) -> Option<u32> {
 }
 
 /// Splits `text` on `sep` outside parentheses and brackets.
-fn split_top_level(text: &str, sep: u8) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut depth: u32 = 0;
-    let mut start = 0;
-    let mut parts = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'(' | b'[' => depth = depth.saturating_add(1),
-            b')' | b']' => depth = depth.saturating_sub(1),
-            _ if b == sep && depth == 0 => {
-                parts.push(text.get(start..i).unwrap_or_default());
-                start = i + 1;
+fn split_top_level(text: &str, sep: u8) -> TopLevelSplit<'_> {
+    TopLevelSplit {
+        text,
+        sep,
+        pos: 0,
+        done: false,
+    }
+}
+
+struct TopLevelSplit<'a> {
+    text: &'a str,
+    sep: u8,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for TopLevelSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let mut depth: u32 = 0;
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'(' | b'[' => depth = depth.saturating_add(1),
+                b')' | b']' => depth = depth.saturating_sub(1),
+                _ if b == self.sep && depth == 0 => {
+                    self.pos = i + 1;
+                    return Some(self.text.get(start..i).unwrap_or_default());
+                }
+                _ => {}
             }
-            _ => {}
+            i += 1;
+        }
+        self.done = true;
+        Some(self.text.get(start..).unwrap_or_default())
+    }
+}
+
+/// Calls `f(frame, item)` for every item of a state text, with the frame of the `frameN:`
+/// prefix before it (0 without one); cheap, for callers that only want some items.
+pub(crate) fn for_each_item<'a>(text: &'a str, mut f: impl FnMut(u32, &'a str)) {
+    let mut frame = 0;
+    for token in split_top_level(text, b' ') {
+        if token.is_empty() {
+            continue;
+        }
+        match frame_prefix(token) {
+            Some(n) => frame = n,
+            None => f(frame, token),
         }
     }
-    parts.push(text.get(start..).unwrap_or_default());
-    parts.into_iter()
+}
+
+/// The register number of a register item (`R3_w=...` gives 3) without parsing its value.
+pub(crate) fn reg_number(token: &str) -> Option<u8> {
+    let rest = token.strip_prefix('R')?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if !matches!(rest.as_bytes().get(digits), Some(b'=' | b'_')) {
+        return None;
+    }
+    rest.get(..digits)?.parse().ok().filter(|&r| r != SPILLED)
+}
+
+/// The offset of a stack item (`fp-8=...` gives -8) without parsing its value.
+pub(crate) fn slot_offset(token: &str) -> Option<i64> {
+    let (name, _) = token.split_once('=')?;
+    let (base, _) = split_liveness(name);
+    parse_i64(base.strip_prefix("fp")?)
 }
 
 /// Parses a number as the verifier prints it: decimal or `0x` hex, optionally negative. Hex

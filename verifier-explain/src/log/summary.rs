@@ -22,6 +22,8 @@ const MAX_INSN_IDX: usize = 1 << 20;
 const MAX_MESSAGE_LINES: usize = 64;
 /// Characters kept per error line or comment.
 const MAX_TEXT: usize = 4096;
+/// Bytes of text kept in the instruction and comment maps together.
+const MAX_MAP_TEXT: usize = 32 << 20;
 
 /// The `; text @ file:line` comment printed before an instruction.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -105,8 +107,9 @@ pub struct LogSummary {
     /// The path that led to the error, entry to fault, reconstructed across `from X to Y:`
     /// pops; its last step is the faulting instruction when known.
     pub path: Vec<PathStep>,
-    /// The path's beginning is missing: it was longer than 100 000 steps or than the memory
-    /// budget, or it branched off an instruction the log did not show.
+    /// The path's beginning is missing: the log starts mid-way, or the path was longer than
+    /// 100 000 steps (or 50 000 decoded registers and slots, or the 32 MB kept while reading),
+    /// or it branched off an instruction the log did not show.
     pub path_truncated: bool,
     /// Index = instruction index; how many times the log shows the verifier processing it.
     pub histogram: Vec<u64>,
@@ -180,9 +183,12 @@ struct Accumulator {
     unknown: u64,
     histogram: Vec<u64>,
     seen: Vec<u64>,
+    commented: Vec<u64>,
+    map_text: usize,
     insns: BTreeMap<u32, (u8, String)>,
     comments: BTreeMap<u32, SourceComment>,
-    pending_comment: Option<Vec<u8>>,
+    pending_comment: Vec<u8>,
+    has_pending_comment: bool,
     stats: Stats,
     saw_stats: bool,
     message: Vec<String>,
@@ -239,6 +245,25 @@ fn parse_stack_depth(text: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Sets `idx`'s bit; whether it was clear. Indices past [`MAX_INSN_IDX`] are never new.
+fn first_time(bits: &mut Vec<u64>, idx: u32) -> bool {
+    let i = idx as usize;
+    if i >= MAX_INSN_IDX {
+        return false;
+    }
+    let word = i / 64;
+    if word >= bits.len() {
+        bits.resize(word + 1, 0);
+    }
+    let Some(w) = bits.get_mut(word) else {
+        return false;
+    };
+    let bit = 1u64 << (i % 64);
+    let new = *w & bit == 0;
+    *w |= bit;
+    new
+}
+
 /// The instruction a message names, for messages that name one.
 fn named_insn(message: &str) -> Option<Option<u32>> {
     for prefix in [
@@ -272,9 +297,12 @@ impl Accumulator {
             unknown: 0,
             histogram: Vec::new(),
             seen: Vec::new(),
+            commented: Vec::new(),
+            map_text: 0,
             insns: BTreeMap::new(),
             comments: BTreeMap::new(),
-            pending_comment: None,
+            pending_comment: Vec::new(),
+            has_pending_comment: false,
             stats: Stats::default(),
             saw_stats: false,
             message: Vec::new(),
@@ -375,10 +403,10 @@ impl Accumulator {
                 }
             }
             Line::Comment(body) => {
-                let mut c = self.pending_comment.take().unwrap_or_default();
-                c.clear();
-                c.extend_from_slice(body.get(..body.len().min(MAX_TEXT)).unwrap_or(body));
-                self.pending_comment = Some(c);
+                self.pending_comment.clear();
+                self.pending_comment
+                    .extend_from_slice(body.get(..body.len().min(MAX_TEXT)).unwrap_or(body));
+                self.has_pending_comment = true;
             }
             Line::Func | Line::LiveRegsHeader => self.saw_header = true,
             Line::LiveRegsRow { idx, opcode, text } => self.remember_insn(idx, opcode, text),
@@ -412,7 +440,8 @@ impl Accumulator {
             Line::Processed(text) => {
                 parse_processed(&String::from_utf8_lossy(text), &mut self.stats);
                 self.saw_stats = true;
-                self.last_complete_stats = memchr::memmem::find(text, b"mark_read ").is_some();
+                self.last_complete_stats = memchr::memmem::find(text, b"mark_read ").is_some()
+                    && text.last().is_some_and(u8::is_ascii_digit);
             }
             Line::VerificationTime(t) => {
                 self.stats.verification_time_usec = t;
@@ -445,21 +474,10 @@ impl Accumulator {
     }
 
     fn remember_insn(&mut self, idx: u32, opcode: u8, text: &[u8]) {
-        let i = idx as usize;
-        if i >= MAX_INSN_IDX {
-            return;
-        }
-        let word = i / 64;
-        if word >= self.seen.len() {
-            self.seen.resize(word + 1, 0);
-        }
-        let Some(w) = self.seen.get_mut(word) else {
-            return;
-        };
-        let bit = 1u64 << (i % 64);
-        if *w & bit == 0 {
-            *w |= bit;
-            self.insns.insert(idx, (opcode, lossy_capped(text)));
+        if self.map_text < MAX_MAP_TEXT && first_time(&mut self.seen, idx) {
+            let text = lossy_capped(text);
+            self.map_text += text.len() + 64;
+            self.insns.insert(idx, (opcode, text));
         }
     }
 
@@ -479,9 +497,12 @@ impl Accumulator {
             }
         }
         self.remember_insn(i.idx, i.opcode, i.text);
-        if let Some(c) = self.pending_comment.as_ref() {
-            if slot < MAX_INSN_IDX && !self.comments.contains_key(&i.idx) {
+        if self.has_pending_comment {
+            self.has_pending_comment = false;
+            if self.map_text < MAX_MAP_TEXT && first_time(&mut self.commented, i.idx) {
+                let c = &self.pending_comment;
                 let (text, file, line) = line::split_comment(c);
+                self.map_text += c.len() + 96;
                 self.comments.insert(
                     i.idx,
                     SourceComment {
@@ -491,7 +512,6 @@ impl Accumulator {
                     },
                 );
             }
-            self.pending_comment = None;
         }
         self.message.clear();
         self.block = Block::None;
@@ -550,7 +570,7 @@ impl Accumulator {
             regs_before_error: path.regs,
             slots_before_error: path.slots,
             path: path.steps,
-            path_truncated: path.truncated,
+            path_truncated: path.truncated || self.truncated_start,
             histogram: self.histogram,
             insns: self.insns,
             comments: self.comments,
