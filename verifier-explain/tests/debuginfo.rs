@@ -606,6 +606,14 @@ fn errors_say_what_is_wrong() {
         other => panic!("{other:?}"),
     }
 
+    // A line table that gimli could not run (it would negate i64::MIN) is refused up front.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/elf/line-advance-i64-min.o");
+    match DebugInfo::parse(&std::fs::read(path).unwrap()).unwrap_err() {
+        DebugInfoError::Malformed(what) => assert!(what.contains("advances the line"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+
     // Without executable sections the object has no programs.
     let bare = clear_exec_flags(&data("nodebug.bpf.o"));
     assert!(matches!(
@@ -627,6 +635,13 @@ fn clear_exec_flags(bytes: &[u8]) -> Vec<u8> {
         out[flags..flags + 8].copy_from_slice(&value.to_le_bytes());
     }
     out
+}
+
+#[test]
+fn debug_info_can_be_shared_between_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<DebugInfo>();
+    send_sync::<Layout>();
 }
 
 #[test]
@@ -756,8 +771,43 @@ mod fuzz {
         bytes
     }
 
+    /// The file ranges of the sections the debug layer reads (code, DWARF, BTF, relocations).
+    fn interesting_ranges(bytes: &[u8]) -> Vec<(usize, usize)> {
+        let file = object::File::parse(bytes).unwrap();
+        file.sections()
+            .filter(|s| {
+                let name = s.name().unwrap_or("");
+                name.starts_with(".debug")
+                    || name.starts_with(".rel")
+                    || name.starts_with(".BTF")
+                    || s.kind() == object::SectionKind::Text
+            })
+            .filter_map(|s| s.file_range())
+            .map(|(start, len)| (start as usize, len as usize))
+            .filter(|(_, len)| *len > 0)
+            .collect()
+    }
+
     proptest! {
         #![proptest_config(config())]
+
+        #[test]
+        fn damaged_debug_sections(
+            seed in 0usize..16,
+            section in any::<u32>(),
+            flips in proptest::collection::vec((any::<u32>(), any::<u8>()), 1..8),
+        ) {
+            // Damage inside one section the layer reads, so most inputs get past the ELF parser.
+            let seeds = seeds();
+            let mut bytes = seeds[seed % seeds.len()].clone();
+            let ranges = interesting_ranges(&bytes);
+            let (start, len) = ranges[section as usize % ranges.len()];
+            for (pos, value) in flips {
+                let at = start + (u64::from(pos) * len as u64 / (u64::from(u32::MAX) + 1)) as usize;
+                bytes[at] = value;
+            }
+            exercise(&bytes);
+        }
 
         #[test]
         fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
