@@ -1153,6 +1153,97 @@ mod tests {
         assert_eq!(got, vec![(0, 8, 0), (16, 24, 1)]);
     }
 
+    fn place_of(bytes: &[u8], frame_size: u64) -> Place {
+        let encoding = gimli::Encoding {
+            format: gimli::Format::Dwarf32,
+            version: 5,
+            address_size: 8,
+        };
+        let frame = Frame {
+            base_register: Some(10),
+            size: frame_size,
+        };
+        let expr = gimli::Expression(gimli::EndianSlice::new(bytes, gimli::RunTimeEndian::Little));
+        place(expr, encoding, frame)
+    }
+
+    #[test]
+    fn location_expressions_become_places() {
+        assert_eq!(place_of(&[], 0), Place::OptimizedOut);
+        assert_eq!(place_of(&[0x53], 0), Place::Register(3)); // DW_OP_reg3
+        assert_eq!(place_of(&[0x7a, 0x04], 8), Place::Stack(-4)); // DW_OP_breg10 +4
+        assert_eq!(place_of(&[0x91, 0x08], 24), Place::Stack(-16)); // DW_OP_fbreg +8
+        assert_eq!(place_of(&[0x91, 0x70], 24), Place::Stack(-16)); // DW_OP_fbreg -16
+        // DW_OP_breg6 +8, DW_OP_stack_value
+        assert_eq!(
+            place_of(&[0x76, 0x08, 0x9f], 0),
+            Place::RegisterPlus { reg: 6, offset: 8 }
+        );
+        // DW_OP_breg10 +4, DW_OP_stack_value: the address fp-4.
+        assert_eq!(
+            place_of(&[0x7a, 0x04, 0x9f], 8),
+            Place::RegisterPlus {
+                reg: 10,
+                offset: -4
+            }
+        );
+        assert_eq!(place_of(&[0x10, 0x05, 0x9f], 0), Place::Constant(5)); // constu 5
+        assert_eq!(place_of(&[0x11, 0x7d, 0x9f], 0), Place::Constant(-3)); // consts -3
+        assert_eq!(place_of(&[0x30, 0x9f], 0), Place::Constant(0)); // lit0
+        // A stack offset beyond the frame cannot be placed.
+        assert!(matches!(place_of(&[0x7a, 0x10], 8), Place::Unknown(_)));
+        // DW_OP_reg12 is no BPF register.
+        assert!(matches!(place_of(&[0x5c], 0), Place::Unknown(_)));
+        // DW_OP_reg1, DW_OP_piece 4, DW_OP_reg2, DW_OP_piece 4
+        let Place::Unknown(pieces) = place_of(&[0x51, 0x93, 0x04, 0x52, 0x93, 0x04], 0) else {
+            panic!("pieces are not one place");
+        };
+        assert_eq!(pieces, "in pieces (32 bits: r1; 32 bits: r2)");
+        // DW_OP_breg6 +8, DW_OP_deref, DW_OP_stack_value
+        let Place::Unknown(computed) = place_of(&[0x76, 0x08, 0x06, 0x9f], 0) else {
+            panic!("a dereference is not a place");
+        };
+        assert_eq!(computed, "computed as [r6+8, deref(8), value]");
+        // DW_OP_entry_value(DW_OP_reg1), DW_OP_stack_value
+        let Place::Unknown(entry) = place_of(&[0xa3, 0x01, 0x51, 0x9f], 0) else {
+            panic!("an entry value is not a place");
+        };
+        assert!(entry.contains("on entry"), "{entry}");
+        // Truncated: DW_OP_breg6 without its offset.
+        assert!(matches!(place_of(&[0x76], 0), Place::Unknown(_)));
+    }
+
+    fn code_of(insns: &[[u8; 8]]) -> Code {
+        Code {
+            sections: vec![super::super::CodeSection {
+                index: 1,
+                name: "xdp".to_string(),
+                data: insns.concat(),
+                is_program: true,
+                functions: Vec::new(),
+                relocations: BTreeMap::new(),
+            }],
+            little_endian: true,
+        }
+    }
+
+    #[test]
+    fn frame_size_is_the_deepest_r10_use_rounded_to_8() {
+        // *(u32 *)(r10 - 20) = r1
+        let store = [0x63, 0x1a, 0xec, 0xff, 0, 0, 0, 0];
+        // r2 = r10; r2 += -36
+        let mov = [0xbf, 0xa2, 0, 0, 0, 0, 0, 0];
+        let add = [0x07, 0x02, 0, 0, 0xdc, 0xff, 0xff, 0xff];
+        // r3 += -100 without r3 holding r10 first.
+        let other = [0x07, 0x03, 0, 0, 0x9c, 0xff, 0xff, 0xff];
+        let code = code_of(&[store]);
+        assert_eq!(frame_size(&code, &[(1, 0, 8)]), 24);
+        let code = code_of(&[store, mov, add, other]);
+        assert_eq!(frame_size(&code, &[(1, 0, 32)]), 40);
+        assert_eq!(frame_size(&code, &[(1, 24, 32)]), 0);
+        assert_eq!(frame_size(&code, &[(2, 0, 32)]), 0);
+    }
+
     #[test]
     fn stack_offsets_rebase_only_non_negative_ones() {
         let frame = Frame {
