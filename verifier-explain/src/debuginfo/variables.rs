@@ -13,6 +13,7 @@
 //! rebased by the function's frame size, measured from its instructions (the lowest `r10`
 //! offset they use, rounded up to 8). Negative offsets are taken as `r10`-relative already.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -161,6 +162,10 @@ pub(crate) struct Scopes {
 const MAX_WORK: usize = 1 << 24;
 /// The deepest chain of type modifiers followed when naming a type.
 const MAX_TYPE_DEPTH: u8 = 10;
+/// The most DIEs read when listing the children of one DIE.
+const MAX_CHILDREN: usize = 4096;
+/// The most DIEs read to name one type.
+const MAX_TYPE_DIES: u32 = 256;
 /// The most `DW_AT_abstract_origin` / `DW_AT_specification` hops followed.
 const MAX_ORIGIN_HOPS: u8 = 4;
 /// The most operations of one location expression looked at.
@@ -179,6 +184,11 @@ struct UnitReader<'a, 'u> {
     files: &'u UnitFiles,
     code: &'u Code,
     type_names: HashMap<usize, Option<String>>,
+    /// DIEs the type name being built may still read (a hostile type graph could branch
+    /// exponentially within [`MAX_TYPE_DEPTH`]).
+    type_budget: Cell<u32>,
+    /// DIEs read to name types since the last [`UnitReader::take_type_work`].
+    type_work: usize,
 }
 
 impl Scopes {
@@ -214,6 +224,8 @@ impl Scopes {
             files,
             code,
             type_names: HashMap::new(),
+            type_budget: Cell::new(0),
+            type_work: 0,
         };
         let first_new = self.scopes.len();
         // For each depth on the path to the current DIE: the scope its children belong to.
@@ -423,6 +435,7 @@ impl Scopes {
         frame: Frame,
     ) -> Result<VarDecl, DebugInfoError> {
         let mut decl = reader.declaration(entry);
+        self.spend(reader.take_type_work())?;
         decl.parameter = entry.tag() == gimli::DW_TAG_formal_parameter;
         decl.location = self.location(reader, entry, frame)?;
         Ok(decl)
@@ -508,20 +521,21 @@ impl Scopes {
         let Some(origin_die) = reader.entry(origin) else {
             return Ok(());
         };
-        let offsets = reader.children(&origin_die, |child| {
+        let (offsets, read) = reader.children(&origin_die, false, |child| {
             matches!(
                 child.tag(),
                 gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter
             )
             .then(|| child.offset().0)
         });
-        self.spend(offsets.len())?;
+        self.spend(read)?;
         let mut declared = Vec::new();
         for offset in offsets {
             let Some(entry) = reader.entry(offset) else {
                 continue;
             };
             let mut decl = reader.declaration(&entry);
+            self.spend(reader.take_type_work())?;
             decl.parameter = entry.tag() == gimli::DW_TAG_formal_parameter;
             decl.origin = Some(offset);
             declared.push(decl);
@@ -738,20 +752,29 @@ impl<'a> UnitReader<'a, '_> {
         }
     }
 
+    /// The DIEs type naming read since the last call.
+    fn take_type_work(&mut self) -> usize {
+        std::mem::take(&mut self.type_work)
+    }
+
     fn type_name(&mut self, offset: usize) -> Option<String> {
         if let Some(name) = self.type_names.get(&offset) {
             return name.clone();
         }
+        self.type_budget.set(MAX_TYPE_DIES);
         let name = self.type_name_at(offset, 0);
+        self.type_work += (MAX_TYPE_DIES - self.type_budget.get()) as usize;
         self.type_names.insert(offset, name.clone());
         name
     }
 
     /// The C spelling of the type at `offset`.
     fn type_name_at(&self, offset: usize, depth: u8) -> Option<String> {
-        if depth > MAX_TYPE_DEPTH {
+        let budget = self.type_budget.get();
+        if depth > MAX_TYPE_DEPTH || budget == 0 {
             return Some("...".to_string());
         }
+        self.type_budget.set(budget - 1);
         let die = self.entry(offset)?;
         let name = || {
             die.attr_value(gimli::DW_AT_name)
@@ -817,17 +840,30 @@ impl<'a> UnitReader<'a, '_> {
         }
     }
 
-    /// The children of `die` (depth 1 only), as read by `f`.
-    fn children<T>(&self, die: &Die<'_>, mut f: impl FnMut(&Die<'_>) -> Option<T>) -> Vec<T> {
+    /// The children of `die` (depth 1 only), as read by `f`, and how many DIEs that read. With
+    /// `charge`, every DIE read comes out of the type-naming budget.
+    fn children<T>(
+        &self,
+        die: &Die<'_>,
+        charge: bool,
+        mut f: impl FnMut(&Die<'_>) -> Option<T>,
+    ) -> (Vec<T>, usize) {
         let mut out = Vec::new();
         let Ok(mut cursor) = self.unit.entries_at_offset(die.offset()) else {
-            return out;
+            return (out, 0);
         };
         let mut seen = 0usize;
         while let Ok(Some(entry)) = cursor.next_dfs() {
             seen += 1;
-            if seen > 4096 || entry.depth() < 0 || (entry.depth() == 0 && seen > 1) {
+            if seen > MAX_CHILDREN || entry.depth() < 0 || (entry.depth() == 0 && seen > 1) {
                 break;
+            }
+            if charge {
+                let budget = self.type_budget.get();
+                if budget == 0 {
+                    break;
+                }
+                self.type_budget.set(budget - 1);
             }
             if entry.depth() == 1
                 && let Some(v) = f(entry)
@@ -835,12 +871,12 @@ impl<'a> UnitReader<'a, '_> {
                 out.push(v);
             }
         }
-        out
+        (out, seen)
     }
 
     /// `[N][M]` for an array type's subranges.
     fn dimensions(&self, die: &Die<'_>) -> String {
-        let dims = self.children(die, |child| {
+        let (dims, _) = self.children(die, true, |child| {
             (child.tag() == gimli::DW_TAG_subrange_type).then(|| {
                 udata(child, gimli::DW_AT_count)
                     .or_else(|| udata(child, gimli::DW_AT_upper_bound).map(|u| u.saturating_add(1)))
@@ -862,7 +898,7 @@ impl<'a> UnitReader<'a, '_> {
                 .unwrap_or_else(|| "?".to_string()),
             None => "void".to_string(),
         };
-        let params = self.children(die, |child| match child.tag() {
+        let (params, _) = self.children(die, true, |child| match child.tag() {
             gimli::DW_TAG_formal_parameter => Some(
                 unit_ref(child, gimli::DW_AT_type)
                     .and_then(|t| self.type_name_at(t, depth + 1))
