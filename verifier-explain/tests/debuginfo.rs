@@ -631,7 +631,7 @@ fn errors_say_what_is_wrong() {
 
     // A line table that gimli could not run (it would negate i64::MIN) is refused up front.
     let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/elf/line-advance-i64-min.o");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/elf/line-advance-i64-min.bin");
     match DebugInfo::parse(&std::fs::read(path).unwrap()).unwrap_err() {
         DebugInfoError::Malformed(what) => assert!(what.contains("advances the line"), "{what}"),
         other => panic!("{other:?}"),
