@@ -279,16 +279,16 @@ fn source_at_in_subprograms_uses_their_own_rows() {
     // Relative paths: the object was built with -fdebug-prefix-map=$PWD=. in verifier-explain/.
     let loc = info.source_at(at(&info, "with_subprogs", 36)).unwrap();
     assert_eq!(loc.file, PathBuf::from("tests/data/subprogs.bpf.c"));
-    assert_eq!((loc.line, loc.function.as_str()), (20, "leaf"));
-    // llvm-objdump -dl: `; subprogs.bpf.c:51` above `call 9` (insn 18 of .text = 0x90).
+    assert_eq!((loc.line, loc.function.as_str()), (21, "leaf"));
+    // llvm-objdump -dl: `; subprogs.bpf.c:52` above `call 9` (insn 18 of .text = 0x90).
     let loc = info.source_at(at(&info, "with_subprogs", 42)).unwrap();
     assert_eq!(
         (loc.line, loc.column, loc.function.as_str()),
-        (51, 13, "loop_step")
+        (52, 13, "loop_step")
     );
     // Tests run in the crate directory, where the relative path resolves.
     assert_eq!(
-        info.source_line(&loc.file, 51).as_deref(),
+        info.source_line(&loc.file, 52).as_deref(),
         Some("\tlc->sum += leaf(i);")
     );
 }
@@ -425,15 +425,15 @@ fn an_inlined_parameter_in_a_register() {
 #[test]
 fn variables_an_inlined_instance_omits_are_optimized_out() {
     let info = DebugInfo::parse(&data("subprogs.bpf.o")).unwrap();
-    // llvm-objdump -dl: insn 3 `w2 &= 7` is line 39, clamp_limit() inlined at line 58:44.
+    // llvm-objdump -dl: insn 3 `w2 &= 7` is line 40, clamp_limit() inlined at line 59:44.
     // Its DWARF instance only has `wanted` (in r2); `unused_hint` and `dead` are only in the
     // abstract DIE.
     let addr = at(&info, "with_subprogs", 3);
     let loc = info.source_at(addr).unwrap();
-    assert_eq!((loc.line, loc.function.as_str()), (39, "clamp_limit"));
+    assert_eq!((loc.line, loc.function.as_str()), (40, "clamp_limit"));
     assert_eq!(
         (loc.inlined[0].call_line, loc.inlined[0].call_column),
-        (58, 44)
+        (59, 44)
     );
     let at_insn = info.variables_at(addr);
     assert_eq!(names(&at_insn), vec!["wanted", "ctx", "lc"]);
@@ -446,7 +446,7 @@ fn variables_an_inlined_instance_omits_are_optimized_out() {
     let hint = var(&scope, "unused_hint");
     assert_eq!(hint.place, Place::OptimizedOut);
     assert!(hint.parameter && hint.inlined);
-    assert_eq!(hint.decl_line, Some(35));
+    assert_eq!(hint.decl_line, Some(36));
     let dead = var(&scope, "dead");
     assert_eq!(dead.place, Place::OptimizedOut);
     assert!(!dead.parameter);
@@ -505,6 +505,29 @@ fn stack_slot_variables_match_the_instructions() {
 }
 
 #[test]
+fn a_big_endian_object_gives_the_same_answers() {
+    let little = DebugInfo::parse(&data("subprogs.bpf.o")).unwrap();
+    let big = DebugInfo::parse(&data("subprogs.bpfeb.o")).unwrap();
+    assert!(big.has_dwarf() && big.has_btf_lines());
+    for program in ["with_subprogs", "only_leaf"] {
+        let (l, b) = (
+            little.layout(program).unwrap(),
+            big.layout(program).unwrap(),
+        );
+        assert_eq!(summary(&l), summary(&b));
+        for idx in 0..l.len() {
+            let (la, ba) = (l.address(idx).unwrap(), b.address(idx).unwrap());
+            assert_eq!(little.source_at(la), big.source_at(ba), "{program} {idx}");
+            assert_eq!(
+                little.variables_in_scope(la),
+                big.variables_in_scope(ba),
+                "{program} {idx}"
+            );
+        }
+    }
+}
+
+#[test]
 fn btf_line_info_is_the_fallback_without_dwarf() {
     let bytes = data("subprogs-btf-only.bpf.o");
     let info = DebugInfo::parse(&bytes).unwrap();
@@ -514,10 +537,10 @@ fn btf_line_info_is_the_fallback_without_dwarf() {
     assert_eq!(loc.file, PathBuf::from("tests/data/subprogs.bpf.c"));
     assert_eq!(
         (loc.line, loc.column, loc.function.as_str()),
-        (20, 11, "leaf")
+        (21, 11, "leaf")
     );
     let loc = info.source_at(at(&info, "with_subprogs", 5)).unwrap();
-    assert_eq!(loc.line, 60);
+    assert_eq!(loc.line, 61);
     assert!(info.variables_at(at(&info, "with_subprogs", 5)).is_empty());
 
     // When the source file cannot be read, the line text BTF embeds answers.
@@ -530,11 +553,11 @@ fn btf_line_info_is_the_fallback_without_dwarf() {
     let loc = info.source_at(at(&info, "with_subprogs", 5)).unwrap();
     assert_eq!(loc.file, PathBuf::from("tests/data/subprogs.bpf.x"));
     assert_eq!(
-        info.source_line(&loc.file, 60).as_deref(),
+        info.source_line(&loc.file, 61).as_deref(),
         Some("\tbump(ctx->ingress_ifindex, 1);")
     );
-    // Line 59 is empty: BTF has no record of it.
-    assert_eq!(info.source_line(&loc.file, 59), None);
+    // Line 60 is empty: BTF has no record of it.
+    assert_eq!(info.source_line(&loc.file, 60), None);
 }
 
 fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
@@ -606,6 +629,14 @@ fn errors_say_what_is_wrong() {
         other => panic!("{other:?}"),
     }
 
+    // A line table that gimli could not run (it would negate i64::MIN) is refused up front.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/elf/line-advance-i64-min.bin");
+    match DebugInfo::parse(&std::fs::read(path).unwrap()).unwrap_err() {
+        DebugInfoError::Malformed(what) => assert!(what.contains("advances the line"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+
     // Without executable sections the object has no programs.
     let bare = clear_exec_flags(&data("nodebug.bpf.o"));
     assert!(matches!(
@@ -627,6 +658,13 @@ fn clear_exec_flags(bytes: &[u8]) -> Vec<u8> {
         out[flags..flags + 8].copy_from_slice(&value.to_le_bytes());
     }
     out
+}
+
+#[test]
+fn debug_info_can_be_shared_between_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<DebugInfo>();
+    send_sync::<Layout>();
 }
 
 #[test]
@@ -700,7 +738,12 @@ mod fuzz {
     /// The objects damaged inputs start from.
     fn seeds() -> Vec<Vec<u8>> {
         let mut seeds: Vec<Vec<u8>> = fixtures::ALL.iter().map(|f| f.object.to_vec()).collect();
-        for name in ["subprogs.bpf.o", "nodebug.bpf.o", "subprogs-btf-only.bpf.o"] {
+        for name in [
+            "subprogs.bpf.o",
+            "nodebug.bpf.o",
+            "subprogs-btf-only.bpf.o",
+            "subprogs.bpfeb.o",
+        ] {
             seeds.push(data(name));
         }
         seeds
@@ -756,8 +799,43 @@ mod fuzz {
         bytes
     }
 
+    /// The file ranges of the sections the debug layer reads (code, DWARF, BTF, relocations).
+    fn interesting_ranges(bytes: &[u8]) -> Vec<(usize, usize)> {
+        let file = object::File::parse(bytes).unwrap();
+        file.sections()
+            .filter(|s| {
+                let name = s.name().unwrap_or("");
+                name.starts_with(".debug")
+                    || name.starts_with(".rel")
+                    || name.starts_with(".BTF")
+                    || s.kind() == object::SectionKind::Text
+            })
+            .filter_map(|s| s.file_range())
+            .map(|(start, len)| (start as usize, len as usize))
+            .filter(|(_, len)| *len > 0)
+            .collect()
+    }
+
     proptest! {
         #![proptest_config(config())]
+
+        #[test]
+        fn damaged_debug_sections(
+            seed in 0usize..16,
+            section in any::<u32>(),
+            flips in proptest::collection::vec((any::<u32>(), any::<u8>()), 1..8),
+        ) {
+            // Damage inside one section the layer reads, so most inputs get past the ELF parser.
+            let seeds = seeds();
+            let mut bytes = seeds[seed % seeds.len()].clone();
+            let ranges = interesting_ranges(&bytes);
+            let (start, len) = ranges[section as usize % ranges.len()];
+            for (pos, value) in flips {
+                let at = start + (u64::from(pos) * len as u64 / (u64::from(u32::MAX) + 1)) as usize;
+                bytes[at] = value;
+            }
+            exercise(&bytes);
+        }
 
         #[test]
         fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {

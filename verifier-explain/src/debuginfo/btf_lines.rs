@@ -7,6 +7,7 @@
 //! (`struct btf_ext_header`, `struct bpf_line_info`); it is parsed here with bounds checks on
 //! every field.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -152,13 +153,13 @@ impl BtfLines {
                     return Err(malformed("truncated line info record"));
                 };
                 let Some(section) = section else { continue };
-                let file = normalize(Path::new(strings.get(file)?));
+                let file = normalize(Path::new(strings.get(file)?.as_ref()));
                 let line = line_col >> 10;
                 let text = strings.get(line_off)?;
                 if line != 0 && !text.is_empty() {
                     self.texts
                         .entry((file.clone(), line))
-                        .or_insert_with(|| text.to_string());
+                        .or_insert_with(|| text.into_owned());
                 }
                 self.sections.entry(section).or_default().push(BtfRow {
                     offset: u64::from(insn_off),
@@ -225,7 +226,7 @@ impl<'a> Strings<'a> {
         Ok(Strings { data })
     }
 
-    fn get(&self, offset: usize) -> Result<&'a str, DebugInfoError> {
+    fn get(&self, offset: usize) -> Result<Cow<'a, str>, DebugInfoError> {
         let rest = self
             .data
             .get(offset..)
@@ -234,7 +235,6 @@ impl<'a> Strings<'a> {
             .iter()
             .position(|b| *b == 0)
             .ok_or_else(|| malformed("unterminated string"))?;
-        std::str::from_utf8(rest.get(..end).unwrap_or(&[]))
-            .map_err(|_| malformed("a string that is not UTF-8"))
+        Ok(String::from_utf8_lossy(rest.get(..end).unwrap_or(&[])))
     }
 }

@@ -296,3 +296,102 @@ fn callee(
         })?;
     Ok(Some((section.index, target)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::CodeRelocation;
+    use super::*;
+
+    fn insn(code: u8, src: u8, imm: i32) -> [u8; 8] {
+        let i = imm.to_le_bytes();
+        [code, src << 4, 0, 0, i[0], i[1], i[2], i[3]]
+    }
+
+    const EXIT: [u8; 8] = [0x95, 0, 0, 0, 0, 0, 0, 0];
+
+    fn function(name: &str, offset: u64, slots: u64) -> FunctionSymbol {
+        FunctionSymbol {
+            name: name.to_string(),
+            offset,
+            size: slots * 8,
+        }
+    }
+
+    /// `main` in `xdp` calls `f0` in `.text` through a relocation; `f0` loads `f1`'s address
+    /// (BPF_PSEUDO_FUNC, pc-relative) and calls `f2`; `f1` calls `f2`.
+    fn code(f0_call_imm: i32) -> Code {
+        let xdp = [insn(CALL, BPF_PSEUDO_CALL, -1), EXIT].concat();
+        let text = [
+            insn(LD_IMM64, BPF_PSEUDO_FUNC, 3),
+            [0; 8],
+            insn(CALL, BPF_PSEUDO_CALL, f0_call_imm),
+            EXIT,
+            insn(CALL, BPF_PSEUDO_CALL, 1),
+            EXIT,
+            EXIT,
+        ]
+        .concat();
+        let mut relocations = BTreeMap::new();
+        relocations.insert(
+            0,
+            CodeRelocation {
+                target_section: Some(2),
+                symbol_value: 0,
+                symbol_is_function: false,
+            },
+        );
+        Code {
+            sections: vec![
+                CodeSection {
+                    index: 1,
+                    name: "xdp".to_string(),
+                    data: xdp,
+                    is_program: true,
+                    functions: vec![function("main", 0, 2)],
+                    relocations,
+                },
+                CodeSection {
+                    index: 2,
+                    name: ".text".to_string(),
+                    data: text,
+                    is_program: false,
+                    functions: vec![
+                        function("f0", 0, 4),
+                        function("f1", 32, 2),
+                        function("f2", 48, 1),
+                    ],
+                    relocations: BTreeMap::new(),
+                },
+            ],
+            little_endian: true,
+        }
+    }
+
+    #[test]
+    fn callees_are_appended_depth_first_once() {
+        let layout = build(&code(3), "main").unwrap().unwrap();
+        let got: Vec<_> = layout
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), f.start, f.len))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("main", 0, 2), ("f0", 2, 4), ("f1", 6, 2), ("f2", 8, 1)]
+        );
+        assert!(build(&code(3), "f0").is_none(), "f0 is no program");
+    }
+
+    #[test]
+    fn a_call_into_the_middle_of_a_function_is_malformed() {
+        // f0's call now lands on slot 5 (f1's exit), not a function start.
+        let err = build(&code(2), "main").unwrap().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("calls .text+0x28, which is not the start of a function"),
+            "{err}"
+        );
+    }
+}

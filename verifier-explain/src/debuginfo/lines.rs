@@ -65,6 +65,8 @@ pub(crate) struct LineTable {
     files: Vec<PathBuf>,
     file_ids: HashMap<PathBuf, u32>,
     sections: HashMap<usize, Vec<Sequence>>,
+    /// Rows read so far.
+    rows: usize,
 }
 
 /// The most rows the table holds; more means a hostile or broken object.
@@ -103,13 +105,13 @@ impl LineTable {
         let Some(program) = unit.line_program.clone() else {
             return Ok(());
         };
-        let mut total: usize = self.sections.values().flatten().map(|s| s.rows.len()).sum();
+        refuse_unrepresentable_advances(program.header())?;
         let mut rows = program.rows();
         // (address, file, line, column) of the rows of the current sequence.
         let mut pending: Vec<(u64, u32, u32, u32)> = Vec::new();
         while let Some((_, row)) = rows.next_row().map_err(dwarf_error)? {
-            total += 1;
-            if total > MAX_ROWS {
+            self.rows += 1;
+            if self.rows > MAX_ROWS {
                 return Err(DebugInfoError::Malformed(format!(
                     "the line table has more than {MAX_ROWS} rows"
                 )));
@@ -212,6 +214,22 @@ impl LineTable {
                     .find(|r| r.line != 0)
             })
     }
+}
+
+/// Refuses a line program that advances the line by `i64::MIN`, which gimli negates (an
+/// overflow) while running the program.
+fn refuse_unrepresentable_advances<R: gimli::Reader>(
+    header: &gimli::LineProgramHeader<R>,
+) -> Result<(), DebugInfoError> {
+    let mut instructions = header.instructions();
+    while let Some(instruction) = instructions.next_instruction(header).map_err(dwarf_error)? {
+        if matches!(instruction, gimli::LineInstruction::AdvanceLine(i64::MIN)) {
+            return Err(DebugInfoError::Malformed(
+                "DWARF: a line table advances the line by -2^63".to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The file names of one unit's line program, as full paths, by DWARF file index.

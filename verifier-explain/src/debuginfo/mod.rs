@@ -337,8 +337,9 @@ impl DebugInfo {
     }
 
     /// The text of line `line` (1-based) of `file`, without its line end, read from disk once
-    /// and cached. When the file cannot be read, the line text BTF line info embedded for that
-    /// line (if any). `None` if neither has it.
+    /// and cached (a relative path, from an object built with `-fdebug-prefix-map`, resolves
+    /// against the current directory). When the file cannot be read, the line text BTF line
+    /// info embedded for that line, if any. `None` if neither has it.
     pub fn source_line(&self, file: &Path, line: u32) -> Option<String> {
         let index = usize::try_from(line.checked_sub(1)?).ok()?;
         let lines = {

@@ -13,6 +13,7 @@
 //! rebased by the function's frame size, measured from its instructions (the lowest `r10`
 //! offset they use, rounded up to 8). Negative offsets are taken as `r10`-relative already.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -161,6 +162,10 @@ pub(crate) struct Scopes {
 const MAX_WORK: usize = 1 << 24;
 /// The deepest chain of type modifiers followed when naming a type.
 const MAX_TYPE_DEPTH: u8 = 10;
+/// The most DIEs read when listing the children of one DIE.
+const MAX_CHILDREN: usize = 4096;
+/// The most DIEs read to name one type.
+const MAX_TYPE_DIES: u32 = 256;
 /// The most `DW_AT_abstract_origin` / `DW_AT_specification` hops followed.
 const MAX_ORIGIN_HOPS: u8 = 4;
 /// The most operations of one location expression looked at.
@@ -179,6 +184,11 @@ struct UnitReader<'a, 'u> {
     files: &'u UnitFiles,
     code: &'u Code,
     type_names: HashMap<usize, Option<String>>,
+    /// DIEs the type name being built may still read (a hostile type graph could branch
+    /// exponentially within [`MAX_TYPE_DEPTH`]).
+    type_budget: Cell<u32>,
+    /// DIEs read to name types since the last [`UnitReader::take_type_work`].
+    type_work: usize,
 }
 
 impl Scopes {
@@ -214,6 +224,8 @@ impl Scopes {
             files,
             code,
             type_names: HashMap::new(),
+            type_budget: Cell::new(0),
+            type_work: 0,
         };
         let first_new = self.scopes.len();
         // For each depth on the path to the current DIE: the scope its children belong to.
@@ -423,6 +435,7 @@ impl Scopes {
         frame: Frame,
     ) -> Result<VarDecl, DebugInfoError> {
         let mut decl = reader.declaration(entry);
+        self.spend(reader.take_type_work())?;
         decl.parameter = entry.tag() == gimli::DW_TAG_formal_parameter;
         decl.location = self.location(reader, entry, frame)?;
         Ok(decl)
@@ -508,20 +521,21 @@ impl Scopes {
         let Some(origin_die) = reader.entry(origin) else {
             return Ok(());
         };
-        let offsets = reader.children(&origin_die, |child| {
+        let (offsets, read) = reader.children(&origin_die, false, |child| {
             matches!(
                 child.tag(),
                 gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter
             )
             .then(|| child.offset().0)
         });
-        self.spend(offsets.len())?;
+        self.spend(read)?;
         let mut declared = Vec::new();
         for offset in offsets {
             let Some(entry) = reader.entry(offset) else {
                 continue;
             };
             let mut decl = reader.declaration(&entry);
+            self.spend(reader.take_type_work())?;
             decl.parameter = entry.tag() == gimli::DW_TAG_formal_parameter;
             decl.origin = Some(offset);
             declared.push(decl);
@@ -738,20 +752,29 @@ impl<'a> UnitReader<'a, '_> {
         }
     }
 
+    /// The DIEs type naming read since the last call.
+    fn take_type_work(&mut self) -> usize {
+        std::mem::take(&mut self.type_work)
+    }
+
     fn type_name(&mut self, offset: usize) -> Option<String> {
         if let Some(name) = self.type_names.get(&offset) {
             return name.clone();
         }
+        self.type_budget.set(MAX_TYPE_DIES);
         let name = self.type_name_at(offset, 0);
+        self.type_work += (MAX_TYPE_DIES - self.type_budget.get()) as usize;
         self.type_names.insert(offset, name.clone());
         name
     }
 
     /// The C spelling of the type at `offset`.
     fn type_name_at(&self, offset: usize, depth: u8) -> Option<String> {
-        if depth > MAX_TYPE_DEPTH {
+        let budget = self.type_budget.get();
+        if depth > MAX_TYPE_DEPTH || budget == 0 {
             return Some("...".to_string());
         }
+        self.type_budget.set(budget - 1);
         let die = self.entry(offset)?;
         let name = || {
             die.attr_value(gimli::DW_AT_name)
@@ -817,17 +840,30 @@ impl<'a> UnitReader<'a, '_> {
         }
     }
 
-    /// The children of `die` (depth 1 only), as read by `f`.
-    fn children<T>(&self, die: &Die<'_>, mut f: impl FnMut(&Die<'_>) -> Option<T>) -> Vec<T> {
+    /// The children of `die` (depth 1 only), as read by `f`, and how many DIEs that read. With
+    /// `charge`, every DIE read comes out of the type-naming budget.
+    fn children<T>(
+        &self,
+        die: &Die<'_>,
+        charge: bool,
+        mut f: impl FnMut(&Die<'_>) -> Option<T>,
+    ) -> (Vec<T>, usize) {
         let mut out = Vec::new();
         let Ok(mut cursor) = self.unit.entries_at_offset(die.offset()) else {
-            return out;
+            return (out, 0);
         };
         let mut seen = 0usize;
         while let Ok(Some(entry)) = cursor.next_dfs() {
             seen += 1;
-            if seen > 4096 || entry.depth() < 0 || (entry.depth() == 0 && seen > 1) {
+            if seen > MAX_CHILDREN || entry.depth() < 0 || (entry.depth() == 0 && seen > 1) {
                 break;
+            }
+            if charge {
+                let budget = self.type_budget.get();
+                if budget == 0 {
+                    break;
+                }
+                self.type_budget.set(budget - 1);
             }
             if entry.depth() == 1
                 && let Some(v) = f(entry)
@@ -835,12 +871,12 @@ impl<'a> UnitReader<'a, '_> {
                 out.push(v);
             }
         }
-        out
+        (out, seen)
     }
 
     /// `[N][M]` for an array type's subranges.
     fn dimensions(&self, die: &Die<'_>) -> String {
-        let dims = self.children(die, |child| {
+        let (dims, _) = self.children(die, true, |child| {
             (child.tag() == gimli::DW_TAG_subrange_type).then(|| {
                 udata(child, gimli::DW_AT_count)
                     .or_else(|| udata(child, gimli::DW_AT_upper_bound).map(|u| u.saturating_add(1)))
@@ -862,7 +898,7 @@ impl<'a> UnitReader<'a, '_> {
                 .unwrap_or_else(|| "?".to_string()),
             None => "void".to_string(),
         };
-        let params = self.children(die, |child| match child.tag() {
+        let (params, _) = self.children(die, true, |child| match child.tag() {
             gimli::DW_TAG_formal_parameter => Some(
                 unit_ref(child, gimli::DW_AT_type)
                     .and_then(|t| self.type_name_at(t, depth + 1))
@@ -1151,6 +1187,97 @@ mod tests {
         let got = segments(vec![(0, 8, 0, 0), (16, 24, 0, 1)]);
         let got: Vec<_> = got.iter().map(|s| (s.start, s.end, s.scope)).collect();
         assert_eq!(got, vec![(0, 8, 0), (16, 24, 1)]);
+    }
+
+    fn place_of(bytes: &[u8], frame_size: u64) -> Place {
+        let encoding = gimli::Encoding {
+            format: gimli::Format::Dwarf32,
+            version: 5,
+            address_size: 8,
+        };
+        let frame = Frame {
+            base_register: Some(10),
+            size: frame_size,
+        };
+        let expr = gimli::Expression(gimli::EndianSlice::new(bytes, gimli::RunTimeEndian::Little));
+        place(expr, encoding, frame)
+    }
+
+    #[test]
+    fn location_expressions_become_places() {
+        assert_eq!(place_of(&[], 0), Place::OptimizedOut);
+        assert_eq!(place_of(&[0x53], 0), Place::Register(3)); // DW_OP_reg3
+        assert_eq!(place_of(&[0x7a, 0x04], 8), Place::Stack(-4)); // DW_OP_breg10 +4
+        assert_eq!(place_of(&[0x91, 0x08], 24), Place::Stack(-16)); // DW_OP_fbreg +8
+        assert_eq!(place_of(&[0x91, 0x70], 24), Place::Stack(-16)); // DW_OP_fbreg -16
+        // DW_OP_breg6 +8, DW_OP_stack_value
+        assert_eq!(
+            place_of(&[0x76, 0x08, 0x9f], 0),
+            Place::RegisterPlus { reg: 6, offset: 8 }
+        );
+        // DW_OP_breg10 +4, DW_OP_stack_value: the address fp-4.
+        assert_eq!(
+            place_of(&[0x7a, 0x04, 0x9f], 8),
+            Place::RegisterPlus {
+                reg: 10,
+                offset: -4
+            }
+        );
+        assert_eq!(place_of(&[0x10, 0x05, 0x9f], 0), Place::Constant(5)); // constu 5
+        assert_eq!(place_of(&[0x11, 0x7d, 0x9f], 0), Place::Constant(-3)); // consts -3
+        assert_eq!(place_of(&[0x30, 0x9f], 0), Place::Constant(0)); // lit0
+        // A stack offset beyond the frame cannot be placed.
+        assert!(matches!(place_of(&[0x7a, 0x10], 8), Place::Unknown(_)));
+        // DW_OP_reg12 is no BPF register.
+        assert!(matches!(place_of(&[0x5c], 0), Place::Unknown(_)));
+        // DW_OP_reg1, DW_OP_piece 4, DW_OP_reg2, DW_OP_piece 4
+        let Place::Unknown(pieces) = place_of(&[0x51, 0x93, 0x04, 0x52, 0x93, 0x04], 0) else {
+            panic!("pieces are not one place");
+        };
+        assert_eq!(pieces, "in pieces (32 bits: r1; 32 bits: r2)");
+        // DW_OP_breg6 +8, DW_OP_deref, DW_OP_stack_value
+        let Place::Unknown(computed) = place_of(&[0x76, 0x08, 0x06, 0x9f], 0) else {
+            panic!("a dereference is not a place");
+        };
+        assert_eq!(computed, "computed as [r6+8, deref(8), value]");
+        // DW_OP_entry_value(DW_OP_reg1), DW_OP_stack_value
+        let Place::Unknown(entry) = place_of(&[0xa3, 0x01, 0x51, 0x9f], 0) else {
+            panic!("an entry value is not a place");
+        };
+        assert!(entry.contains("on entry"), "{entry}");
+        // Truncated: DW_OP_breg6 without its offset.
+        assert!(matches!(place_of(&[0x76], 0), Place::Unknown(_)));
+    }
+
+    fn code_of(insns: &[[u8; 8]]) -> Code {
+        Code {
+            sections: vec![super::super::CodeSection {
+                index: 1,
+                name: "xdp".to_string(),
+                data: insns.concat(),
+                is_program: true,
+                functions: Vec::new(),
+                relocations: BTreeMap::new(),
+            }],
+            little_endian: true,
+        }
+    }
+
+    #[test]
+    fn frame_size_is_the_deepest_r10_use_rounded_to_8() {
+        // *(u32 *)(r10 - 20) = r1
+        let store = [0x63, 0x1a, 0xec, 0xff, 0, 0, 0, 0];
+        // r2 = r10; r2 += -36
+        let mov = [0xbf, 0xa2, 0, 0, 0, 0, 0, 0];
+        let add = [0x07, 0x02, 0, 0, 0xdc, 0xff, 0xff, 0xff];
+        // r3 += -100 without r3 holding r10 first.
+        let other = [0x07, 0x03, 0, 0, 0x9c, 0xff, 0xff, 0xff];
+        let code = code_of(&[store]);
+        assert_eq!(frame_size(&code, &[(1, 0, 8)]), 24);
+        let code = code_of(&[store, mov, add, other]);
+        assert_eq!(frame_size(&code, &[(1, 0, 32)]), 40);
+        assert_eq!(frame_size(&code, &[(1, 24, 32)]), 0);
+        assert_eq!(frame_size(&code, &[(2, 0, 32)]), 0);
     }
 
     #[test]

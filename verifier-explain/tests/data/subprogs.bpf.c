@@ -1,6 +1,7 @@
 // Test object for the instruction layout and debug info tests (tests/debuginfo.rs). Built in verifier-explain/ by:
 // clang -O2 -g -target bpf -mcpu=v3 -I/usr/include/$(uname -m)-linux-gnu -fdebug-prefix-map=$PWD=. -c tests/data/subprogs.bpf.c -o tests/data/subprogs.bpf.o
-// nodebug.bpf.o is the same command without -g; subprogs-btf-only.bpf.o is that object after llvm-objcopy --strip-debug.
+// nodebug.bpf.o is the same command without -g; subprogs-btf-only.bpf.o is that object after llvm-objcopy --strip-debug;
+// subprogs.bpfeb.o is the same command with -target bpfeb (big endian).
 //
 // Two programs share __noinline subprograms in .text: a nested call, a bpf_loop callback
 // (referenced by ld_imm64 with BPF_PSEUDO_FUNC), a constant parameter, stack variables and an
