@@ -177,6 +177,11 @@ fn aya_linked(bytes: &[u8], name: &str) -> Vec<aya_obj::generated::bpf_insn> {
 /// every slot (the immediates of function references aside, which the linker rewrites), and
 /// every rewritten reference lands on the start of a function of the layout.
 fn assert_layout_matches_aya(bytes: &[u8], program: &str) {
+    if aya_obj::Object::parse(bytes).is_err() {
+        // aya-obj refuses objects that use a symbol they do not define (the unknown_map
+        // fixture): there is no linked program to compare with.
+        return;
+    }
     let info = DebugInfo::parse(bytes).unwrap();
     let layout = info.layout(program).unwrap();
     let linked = aya_linked(bytes, program);
@@ -245,7 +250,7 @@ fn source_at_gives_the_line_of_the_instruction() {
         .source_at(at(&info, "packet_no_bounds_check", 1))
         .unwrap();
     assert_eq!(loc.file, PathBuf::from(f.source_path));
-    assert_eq!((loc.line, loc.column), (15, 11));
+    assert_eq!((loc.line, loc.column), (f.fault_line.unwrap(), 11));
     assert_eq!(loc.function, "packet_no_bounds_check");
     assert!(loc.inlined.is_empty());
     let line = |idx| {
@@ -253,18 +258,23 @@ fn source_at_gives_the_line_of_the_instruction() {
             .unwrap()
             .line
     };
-    assert_eq!(line(0), 11);
-    assert_eq!(line(2), 15);
-    assert_eq!(line(6), 18);
-    // The line table has a line-0 row at insn 7; source_near falls back to line 18 before it.
-    assert_eq!(line(7), 0);
+    assert_eq!(
+        line(0),
+        13,
+        "ctx->data is read on the line that declares data"
+    );
+    // The line table has line-0 rows (code the compiler made up); source_near falls back to
+    // the nearest real line before them in the same function.
+    let len = info.layout("packet_no_bounds_check").unwrap().len();
+    let zero = (1..len).find(|&i| line(i) == 0).expect("a line-0 row");
+    let before = (0..zero).rev().map(line).find(|&l| l > 0).unwrap();
     let near = info
-        .source_near(at(&info, "packet_no_bounds_check", 7))
+        .source_near(at(&info, "packet_no_bounds_check", zero))
         .unwrap();
-    assert_eq!(near.line, 18);
+    assert_eq!(near.line, before);
     assert_eq!(
         info.source_line(&loc.file, loc.line).as_deref(),
-        Some("\tif (eth->h_proto == bpf_htons(ETH_P_ARP))")
+        Some("\tif (eth->h_proto == bpf_htons(ETH_P_ARP)) // <- rejected here")
     );
     assert!(
         serde_json::to_string(&loc)
@@ -302,7 +312,14 @@ fn variables_at_the_faulting_load_name_the_registers() {
     let eth = var(&vars, "eth");
     assert_eq!(eth.place, Place::Register(1));
     assert_eq!(eth.type_name.as_deref(), Some("struct ethhdr *"));
-    assert_eq!(eth.decl_line, Some(12));
+    let f = fixtures::get("packet_no_bounds_check").unwrap();
+    let decl = f
+        .source
+        .lines()
+        .position(|l| l.contains("struct ethhdr *eth ="))
+        .unwrap() as u32
+        + 1;
+    assert_eq!(eth.decl_line, Some(decl));
     assert!(!eth.parameter && !eth.inlined);
     assert_eq!(eth.function, "packet_no_bounds_check");
     assert_eq!(var(&vars, "data").type_name.as_deref(), Some("void *"));
@@ -330,7 +347,10 @@ fn map_lookup_result_is_in_r0_at_the_dereference() {
         })
         .expect("a load through r0");
     let addr = layout.address(deref).unwrap();
-    assert_eq!(info.source_at(addr).unwrap().line, 20);
+    let marked = fixtures::get("map_lookup_no_null_check")
+        .unwrap()
+        .fault_line;
+    assert_eq!(Some(info.source_at(addr).unwrap().line), marked);
     let count = var(&info.variables_at(addr), "count").clone();
     assert_eq!(count.place, Place::Register(0));
     assert_eq!(count.type_name.as_deref(), Some("__u64 *"));
