@@ -129,13 +129,19 @@ fn the_packet_fault_shows_its_line_instruction_and_eth() {
     let lines: Vec<&str> = s.lines().collect();
     let at = lines.iter().position(|l| l.starts_with("│>")).unwrap();
     assert!(
-        lines[at - 1].contains("packet_no_bounds_check.bpf.c:15")
-            && lines[at - 1].contains("if (eth->h_proto == bpf_htons(ETH_P_ARP))"),
+        lines[at - 1].contains(&format!(
+            "packet_no_bounds_check.bpf.c:{}",
+            marked("packet_no_bounds_check")
+        )) && lines[at - 1].contains("if (eth->h_proto == bpf_htons(ETH_P_ARP))"),
         "the source line right above the fault:\n{s}"
     );
     // The source line is printed once, not per instruction.
     assert_eq!(
-        s.matches("packet_no_bounds_check.bpf.c:15  if").count(),
+        s.matches(&format!(
+            "packet_no_bounds_check.bpf.c:{}  if",
+            marked("packet_no_bounds_check")
+        ))
+        .count(),
         1,
         "{s}"
     );
@@ -156,7 +162,10 @@ fn the_packet_fault_shows_its_line_instruction_and_eth() {
     assert!(right.contains("no bytes are proven in bounds"), "{right}");
     // The explanation.
     assert!(s.contains("packet-out-of-bounds · Memory Safety"), "{s}");
-    assert!(s.contains("fix (line 15)"), "{s}");
+    assert!(
+        s.contains(&format!("fix (line {})", marked("packet_no_bounds_check"))),
+        "{s}"
+    );
     // The processed counts: both instructions of the path once.
     assert!(s.contains("│ • 1 0: r1 = *(u32 *)(r1 +0)"), "{s}");
 }
@@ -176,7 +185,7 @@ fn the_history_of_r0_shows_the_lookup() {
         .find(|l| l.contains("call bpf_map_lookup_elem#1"))
         .unwrap_or_else(|| panic!("no lookup step in the history:\n{right}"));
     assert!(
-        call.contains("insn 6") && call.contains("line 17"),
+        call.contains("insn 6") && call.contains(&format!("line {}", lookup_line())),
         "{call}"
     );
     assert!(
@@ -190,7 +199,10 @@ fn the_history_of_r0_shows_the_lookup() {
     let right = right_pane(&s);
     let r0 = right.lines().find(|l| l.starts_with("r0 ")).unwrap();
     assert!(r0.contains("count (__u64 *)"), "{r0}");
-    assert!(right.contains("the lookup at line 17 can fail"), "{right}");
+    assert!(
+        right.contains(&format!("the lookup at line {} can fail", lookup_line())),
+        "{right}"
+    );
     // `h` again hides the history; `1` shows r1's: written by the ctx load, the map pointer.
     let s = screen(obj.path(), "e,h,h,1");
     let right = right_pane(&s);
@@ -375,4 +387,22 @@ fn a_captured_log_is_explained_without_loading() {
     );
     assert!(s.contains("packet-out-of-bounds"), "{s}");
     assert!(!right_pane(&s).contains("eth ("), "{s}");
+}
+
+/// The line a fixture marks `// <- rejected here`.
+fn marked(name: &str) -> u32 {
+    fixtures::get(name)
+        .unwrap()
+        .fault_line
+        .expect("a marked line")
+}
+
+/// The line of `map_lookup_no_null_check` that calls bpf_map_lookup_elem.
+fn lookup_line() -> u32 {
+    let f = fixtures::get("map_lookup_no_null_check").unwrap();
+    f.source
+        .lines()
+        .position(|l| l.contains("bpf_map_lookup_elem("))
+        .unwrap() as u32
+        + 1
 }
