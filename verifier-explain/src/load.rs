@@ -99,33 +99,17 @@ impl LoadOutcome {
     }
 }
 
-fn is_instruction(line: &str) -> bool {
-    line.split_once(": (")
-        .is_some_and(|(idx, _)| !idx.is_empty() && idx.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn is_stats(line: &str) -> bool {
-    ["processed ", "verification time", "stack depth"]
-        .iter()
-        .any(|p| line.starts_with(p))
-}
-
-/// The verifier's error: the lines after the last instruction, less the statistics.
+/// The verifier's error lines, as the log parser finds them (level-2 noise such as precision
+/// backtracking and liveness lines left out).
 fn error_message(log: &str) -> String {
-    let lines: Vec<&str> = log.lines().map(str::trim).collect();
-    let start = lines
-        .iter()
-        .rposition(|l| is_instruction(l))
-        .map_or(0, |i| i + 1);
-    let message: Vec<&str> = lines[start..]
-        .iter()
-        .copied()
-        .filter(|l| !l.is_empty() && !is_stats(l))
-        .collect();
-    if message.is_empty() {
+    let lines = crate::log::LogSummary::parse_str(log)
+        .error
+        .map(|e| e.message)
+        .unwrap_or_default();
+    if lines.is_empty() {
         "(the verifier printed no message)".into()
     } else {
-        message.join("\n")
+        lines.join("\n")
     }
 }
 

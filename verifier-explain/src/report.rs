@@ -357,39 +357,12 @@ fn limits_of(stats: &ProgramStats) -> Vec<Limit> {
     limits
 }
 
-/// Per function, the deepest stack byte its instructions touch (a frame-pointer based load or
-/// store, or an address `r10 - N` taken), rounded up to 8 as the verifier does.
+/// Per function, the stack bytes its instructions use (see [`DebugInfo::stack_depth`]).
 fn estimate_stack(debug: &DebugInfo, layout: &Layout) -> Vec<u64> {
     layout
         .functions
         .iter()
-        .map(|f| {
-            let mut deepest = 0i64;
-            let mut copy_of_fp: Option<u8> = None;
-            for i in f.start..f.start.saturating_add(f.len) {
-                let Some(b) = layout.address(i).and_then(|a| debug.instruction(a)) else {
-                    continue;
-                };
-                let (code, dst, src) = (b[0], b[1] & 0xf, b[1] >> 4);
-                let off = i64::from(i16::from_le_bytes([b[2], b[3]]));
-                let imm = i64::from(i32::from_le_bytes([b[4], b[5], b[6], b[7]]));
-                match code & 7 {
-                    // LDX reads through src; ST and STX write through dst.
-                    1 if src == 10 => deepest = deepest.min(off),
-                    2 | 3 if dst == 10 => deepest = deepest.min(off),
-                    7 => {
-                        if code == 0xbf && src == 10 {
-                            copy_of_fp = Some(dst);
-                        } else if code == 0x07 && copy_of_fp == Some(dst) {
-                            deepest = deepest.min(imm);
-                            copy_of_fp = None;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            deepest.unsigned_abs().div_ceil(8) * 8
-        })
+        .map(|f| debug.stack_depth(f))
         .collect()
 }
 

@@ -269,6 +269,16 @@ impl DebugInfo {
         self.code.section(addr.section)?.slot(addr.offset)
     }
 
+    /// The stack bytes a laid-out function's instructions use below r10, rounded up to 8 (the
+    /// deepest `r10 + off` accessed or taken as an address), as the verifier counts its frame.
+    pub fn stack_depth(&self, function: &LaidOutFunction) -> u64 {
+        let end = function.section_offset + u64::from(function.len) * 8;
+        variables::frame_size(
+            &self.code,
+            &[(function.section, function.section_offset, end)],
+        )
+    }
+
     /// The source position of the instruction at `addr`: the DWARF line-table row in effect
     /// there (the last row at or before it in its sequence), or without DWARF the BTF line info.
     ///

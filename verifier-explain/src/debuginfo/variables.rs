@@ -984,7 +984,7 @@ const CLASS_STX: u8 = 0x03;
 
 /// The bytes of stack below r10 a function's instructions use, rounded up to 8: the deepest
 /// `r10 + off` accessed directly or taken as an address (`rX = r10; rX += off`).
-fn frame_size(code: &Code, ranges: &[(usize, u64, u64)]) -> u64 {
+pub(crate) fn frame_size(code: &Code, ranges: &[(usize, u64, u64)]) -> u64 {
     let mut deepest: i64 = 0;
     for &(section, start, end) in ranges {
         let Some(section) = code.section(section) else {

@@ -1,6 +1,6 @@
 //! The verifier's knowledge about a value, in words.
 
-use crate::log::RegState;
+use crate::log::{RegState, SlotState};
 
 /// Facts from elsewhere in the explanation that make a description concrete.
 #[derive(Debug, Default, Clone)]
@@ -88,6 +88,7 @@ pub fn describe(reg: Option<&RegState>, hints: &Hints) -> String {
         "pkt_meta" => format!("points {off} bytes into the packet's metadata"),
         "ctx" if off != 0 => format!("the context pointer, moved {off} bytes"),
         "ctx" => "the program's context (its ctx argument)".into(),
+        "fp" if reg.reg == 10 && off == 0 => "the frame pointer (top of the stack)".into(),
         "fp" => format!("points to the stack at fp{off:+}"),
         "map_ptr" => match attr(reg, "map") {
             Some(name) => format!("the map `{name}`"),
@@ -125,6 +126,21 @@ pub fn describe(reg: Option<&RegState>, hints: &Hints) -> String {
         text.push_str(&format!(" (a reference, id {id}, that must be released)"));
     }
     text
+}
+
+/// Describes a stack slot as the verifier printed it (`mmmm????`, `0000`, a spilled register).
+pub fn describe_slot(slot: &SlotState, hints: &Hints) -> String {
+    match &slot.spilled {
+        Some(r) => format!("a saved register: {}", describe(Some(r), hints)),
+        None if slot.text.chars().all(|c| c == '?') => {
+            "stack bytes never written on this path".into()
+        }
+        None if slot.text.chars().all(|c| c == '0') => "zeroes".into(),
+        None => {
+            let written = slot.text.chars().filter(|&c| c != '?').count();
+            format!("{written} of {} bytes written", slot.text.chars().count())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +182,14 @@ mod tests {
             &h,
         );
         assert_eq!(d, "a number between 0 and 255");
+        assert_eq!(
+            describe(
+                Some(&crate::log::RegState::parse("R10=fp0", 0).unwrap()),
+                &h
+            ),
+            "the frame pointer (top of the stack)"
+        );
+        let s = crate::log::parse_state("fp-8=mmmm????").slots.remove(0);
+        assert_eq!(describe_slot(&s, &h), "4 of 8 bytes written");
     }
 }

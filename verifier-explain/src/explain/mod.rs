@@ -4,7 +4,7 @@
 mod fix;
 mod hot;
 pub mod insn;
-mod knowledge;
+pub mod knowledge;
 mod model;
 
 pub use model::{
@@ -639,18 +639,7 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                     .find(|s| s.off == off);
                 let meaning = match slot {
                     None => "stack bytes never written on this path".to_string(),
-                    Some(s) if s.text.chars().all(|c| c == '?') => {
-                        "stack bytes never written on this path".to_string()
-                    }
-                    Some(s) => match &s.spilled {
-                        Some(r) => {
-                            format!("a saved register: {}", knowledge::describe(Some(r), &hints))
-                        }
-                        None => format!(
-                            "stack bytes `{}` (m: written data, 0: zero, ?: never written)",
-                            s.text
-                        ),
-                    },
+                    Some(s) => knowledge::describe_slot(s, &hints),
                 };
                 Operand {
                     operand: format!("fp{off}"),

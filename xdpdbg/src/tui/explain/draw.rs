@@ -11,12 +11,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use verifier_explain::VerdictKind;
 use verifier_explain::explain::Operand;
+use verifier_explain::explain::knowledge::{self, Hints};
 use verifier_explain::log::RegState;
 
 use super::data::{self, Program, Row};
 use super::replay::{Cause, Snapshot};
 use super::state::{App, Mode};
-use super::words;
 
 /// Colors and emphasis; without color only bold, reverse video and underlines are used.
 #[derive(Debug, Clone, Copy)]
@@ -372,7 +372,10 @@ fn registers(
         }
         head.push(Span::raw(format!("{}{marker}", st.text)));
         lines.push(Line::from(head));
-        let meaning = operand.map_or_else(|| words::register(Some(st)), |o| o.meaning.clone());
+        let meaning = operand.map_or_else(
+            || knowledge::describe(Some(st), &Hints::default()),
+            |o| o.meaning.clone(),
+        );
         lines.extend(wrapped(&meaning, width, "    ", theme.dim()));
         if name.is_none()
             && let Some(origin) = operand.and_then(|o| o.origin.as_ref())
@@ -399,7 +402,12 @@ fn registers(
                 Span::styled(name, theme.var()),
                 Span::raw(slot.text.clone()),
             ]));
-            lines.extend(wrapped(&words::slot(slot), width, "    ", theme.dim()));
+            lines.extend(wrapped(
+                &knowledge::describe_slot(slot, &Hints::default()),
+                width,
+                "    ",
+                theme.dim(),
+            ));
         }
     }
     let step = p.summary.path.get(s.step);
@@ -504,7 +512,7 @@ fn draw_history(frame: &mut Frame, area: Rect, app: &App, p: &Program, theme: &T
             .map_or_else(|| "no value (cleared)".to_string(), |s| s.text.clone());
         lines.extend(wrapped(&state, width, "    ", Style::new()));
         lines.extend(wrapped(
-            &words::register(c.state.as_ref()),
+            &knowledge::describe(c.state.as_ref(), &Hints::default()),
             width,
             "    ",
             theme.dim(),

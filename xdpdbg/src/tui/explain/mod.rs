@@ -19,7 +19,6 @@ mod draw;
 mod events;
 mod replay;
 mod state;
-mod words;
 
 use std::io::{IsTerminal, Write as _};
 use std::sync::Arc;
