@@ -167,7 +167,7 @@ pub(crate) fn cause_and_fix(facts: &Facts<'_>, e: &Explanation) -> (String, Fix)
             let vs = field(&e.message, "value_size=").unwrap_or(0);
             let off = field(&e.message, "off=").unwrap_or(0);
             let size = field(&e.message, "size=").unwrap_or(1);
-            let index = index_variable(facts, e);
+            let index = index_variable(facts);
             let code = index.as_ref().map(|i| {
                 format!("if ({i} >= {})\n\treturn {pass};", (vs / size.max(1)).max(1))
             });
@@ -191,7 +191,7 @@ pub(crate) fn cause_and_fix(facts: &Facts<'_>, e: &Explanation) -> (String, Fix)
                 operand_with_state(e, |s| s.starts_with("scalar") || s.starts_with("inv"));
             let idx = scalar
                 .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()))
-                .or_else(|| index_variable(facts, e))
+                .or_else(|| index_variable(facts))
                 .unwrap_or_else(|| "off".into());
             let negative = e.id == "negative-pointer-offset";
             let cause = match scalar {
@@ -469,9 +469,8 @@ fn null_call_line(facts: &Facts<'_>) -> Option<u32> {
 }
 
 /// The variable that held the scalar most recently added to a pointer on the path.
-fn index_variable(facts: &Facts<'_>, e: &Explanation) -> Option<String> {
+fn index_variable(facts: &Facts<'_>) -> Option<String> {
     let path = &facts.summary.path;
-    let _ = e;
     for step in path.iter().rev().skip(1) {
         let t = step.text.trim();
         let split = t.split_once(" += ").or_else(|| t.split_once(" -= "));
