@@ -32,7 +32,7 @@ pub(crate) const MAX_STEPS: usize = 100_000;
 /// At most this many registers and slots are decoded into the reported path (its tail is
 /// kept): a decoded register takes a few hundred bytes, and old kernels print every register
 /// at every step.
-pub(crate) const MAX_PATH_STATES: usize = 50_000;
+pub(crate) const MAX_PATH_STATES: usize = 25_000;
 /// How far back to walk for the registers before the error.
 const MAX_STATE_WALK: usize = MAX_STEPS;
 

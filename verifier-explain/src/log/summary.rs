@@ -108,7 +108,7 @@ pub struct LogSummary {
     /// pops; its last step is the faulting instruction when known.
     pub path: Vec<PathStep>,
     /// The path's beginning is missing: the log starts mid-way, or the path was longer than
-    /// 100 000 steps (or 50 000 decoded registers and slots, or the 32 MB kept while reading),
+    /// 100 000 steps (or 25 000 decoded registers and slots, or the 32 MB kept while reading),
     /// or it branched off an instruction the log did not show.
     pub path_truncated: bool,
     /// Index = instruction index; how many times the log shows the verifier processing it.
