@@ -21,7 +21,7 @@
 //! To keep the generated log (for a profiler, say): `<bench binary> {CHILD_ARG} generate <path>`
 //! with `CHILD_ARG` as below; `... parse <path>` then parses it once.
 //!
-//! Environment: `VERIFIER_EXPLAIN_BENCH_MB` (size of the generated log, default 512),
+//! Environment: `VERIFIER_EXPLAIN_BENCH_MB` (size of the generated log in MiB, default 512),
 //! `VERIFIER_EXPLAIN_BENCH_ROUNDS` (default 5, at least 3), `VERIFIER_EXPLAIN_BENCH_LOG` (a
 //! real log to measure as well, e.g. one captured from a million-instruction rejection).
 
@@ -55,7 +55,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let generated = dir.path().join("level2.log");
     eprintln!(
-        "generating a {mb} MB level-2 log in {}",
+        "generating a {mb} MiB level-2 log in {}",
         generated.display()
     );
     let t = Instant::now();
@@ -72,7 +72,7 @@ fn main() {
     );
     let _ = writeln!(
         report,
-        "| log | size MB | variant | median MB/s | min–max MB/s | median peak RSS MiB | parse / baseline time |\n|---|---:|---|---:|---:|---:|---:|"
+        "| log | size MiB | variant | median MiB/s | min–max MiB/s | median peak RSS MiB | parse / baseline time |\n|---|---:|---|---:|---:|---:|---:|"
     );
     let mut notes = String::new();
     bench_file(
@@ -152,7 +152,7 @@ fn median(xs: &[f64]) -> f64 {
 fn bench_file(label: &str, path: &Path, rounds: usize, report: &mut String, notes: &mut String) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mb = size as f64 / f64::from(1 << 20);
-    eprintln!("{label}: {mb:.0} MB, warming the page cache");
+    eprintln!("{label}: {mb:.0} MiB, warming the page cache");
     let warm = run_child("lines", path);
     eprintln!("  {}", warm.what);
     let variants = ["parse", "lines"];
@@ -166,7 +166,7 @@ fn bench_file(label: &str, path: &Path, rounds: usize, report: &mut String, note
             let v = (k + round) % variants.len();
             let s = run_child(variants[v], path);
             eprintln!(
-                "  round {round} {:>5}: {:.3} s, {:.0} MB/s, peak RSS {} MiB",
+                "  round {round} {:>5}: {:.3} s, {:.0} MiB/s, peak RSS {} MiB",
                 variants[v],
                 s.secs,
                 mb / s.secs,

@@ -32,9 +32,11 @@ pub(crate) const MAX_STEPS: usize = 100_000;
 /// At most this many registers and slots are decoded into the reported path (its tail is
 /// kept): a decoded register takes a few hundred bytes, and old kernels print every register
 /// at every step.
-pub(crate) const MAX_PATH_STATES: usize = 50_000;
+pub(crate) const MAX_PATH_STATES: usize = 25_000;
 /// How far back to walk for the registers before the error.
 const MAX_STATE_WALK: usize = MAX_STEPS;
+/// Stack slots reported before the error (a 512-byte frame has 64).
+const MAX_SLOTS_BEFORE: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -114,6 +116,22 @@ fn arena_slice(arena: &[u8], base: u64, start: u64, len: u32) -> &[u8] {
     arena
         .get(off..off.saturating_add(len as usize))
         .unwrap_or_default()
+}
+
+/// The last of `events` within the search window that matches, charging what it scans to
+/// `budget` (once spent, nothing more is searched).
+fn search_back(
+    events: &[Event],
+    budget: &mut u64,
+    matches: impl Fn(&Event) -> bool,
+) -> Option<usize> {
+    let window = (SEARCH_WINDOW as u64).min(*budget) as usize;
+    let lo = events.len().saturating_sub(window);
+    let tail = events.get(lo..)?;
+    let found = tail.iter().rposition(matches);
+    let scanned = found.map_or(tail.len(), |p| tail.len() - p);
+    *budget = budget.saturating_sub(scanned as u64);
+    found.map(|p| p + lo)
 }
 
 /// A conditional jump (it can push a branch): JMP/JMP32 class, not `ja`, `call` or `exit`.
@@ -247,37 +265,24 @@ impl PathBuilder {
                     .rposition(|e| Self::is_open_insn(e, from))
             }
         } else {
-            self.search_back(|e| Self::is_open_insn(e, from))
+            search_back(&self.events, &mut self.search_left, |e| {
+                Self::is_open_insn(e, from)
+            })
         };
         self.return_to(found);
-    }
-
-    /// The last event within the search window that matches, within the search budget.
-    fn search_back(&mut self, matches: impl Fn(&Event) -> bool) -> Option<usize> {
-        let len = self.events.len();
-        let window = (SEARCH_WINDOW as u64).min(self.search_left) as usize;
-        let lo = len.saturating_sub(window);
-        let tail = self.events.get(lo..)?;
-        let found = tail.iter().rposition(matches);
-        let scanned = found.map_or(tail.len(), |p| tail.len() - p);
-        self.search_left = self.search_left.saturating_sub(scanned as u64);
-        found.map(|p| p + lo)
     }
 
     /// A 5.x level-2 log went on at `to` after a path ended, without a `from` line: back to
     /// the most recent unconsumed jump that branches to `to`.
     pub(crate) fn implicit_pop(&mut self, to: u32) {
-        let arena = std::mem::take(&mut self.arena);
-        let base = self.base;
-        let found = self.search_back(|e| {
+        let (arena, base) = (&self.arena, self.base);
+        let found = search_back(&self.events, &mut self.search_left, |e| {
             e.kind == Kind::Insn
                 && !e.consumed
                 && is_conditional_jump(e.opcode)
                 && (e.idx.checked_add(1) == Some(to)
-                    || jump_target(e.idx, arena_slice(&arena, base, e.text, e.text_len))
-                        == Some(to))
+                    || jump_target(e.idx, arena_slice(arena, base, e.text, e.text_len)) == Some(to))
         });
-        self.arena = arena;
         self.return_to(found);
     }
 
@@ -427,6 +432,7 @@ impl PathBuilder {
                             v.insert(RegState::parse(item, f));
                         }
                     } else if let Some(off) = slot_offset(item)
+                        && slots.len() < MAX_SLOTS_BEFORE
                         && let std::collections::btree_map::Entry::Vacant(v) = slots.entry(off)
                         && let Some(slot) = SlotState::parse(item, f)
                     {

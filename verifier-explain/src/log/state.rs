@@ -14,6 +14,11 @@ use serde::Serialize;
 /// register.
 pub const SPILLED: u8 = u8::MAX;
 
+/// Registers kept per state text (a real one has at most 11 per frame, 8 frames).
+const MAX_REGS: usize = 128;
+/// Stack slots kept per state text (a 512-byte stack has 64 per frame).
+const MAX_SLOTS: usize = 1024;
+
 /// Register state as printed, e.g. `R3=pkt(off=14,r=14)` or
 /// `R1_w=inv(id=0,umax_value=255,var_off=(0x0; 0xff))`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -91,7 +96,8 @@ pub struct PrintedState {
 }
 
 /// Parses a state text such as `R1=ctx() R10=fp0 fp-8=mmmm????`, optionally prefixed by
-/// `frameN:`. Never fails: unknown items land in [`PrintedState::extras`].
+/// `frameN:`. Never fails: unknown items land in [`PrintedState::extras`]. At most 128
+/// registers, 1024 slots and 64 other items are kept.
 pub fn parse_state(text: &str) -> PrintedState {
     let mut out = PrintedState::default();
     let mut frame = None;
@@ -108,9 +114,13 @@ pub fn parse_state(text: &str) -> PrintedState {
         }
         let current = frame.unwrap_or(0);
         if let Some(reg) = RegState::parse(token, current) {
-            out.regs.push(reg);
+            if out.regs.len() < MAX_REGS {
+                out.regs.push(reg);
+            }
         } else if let Some(slot) = SlotState::parse(token, current) {
-            out.slots.push(slot);
+            if out.slots.len() < MAX_SLOTS {
+                out.slots.push(slot);
+            }
         } else if out.extras.len() < 64 {
             out.extras.push(token.to_string());
         }

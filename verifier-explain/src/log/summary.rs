@@ -108,12 +108,13 @@ pub struct LogSummary {
     /// pops; its last step is the faulting instruction when known.
     pub path: Vec<PathStep>,
     /// The path's beginning is missing: the log starts mid-way, or the path was longer than
-    /// 100 000 steps (or 50 000 decoded registers and slots, or the 32 MB kept while reading),
+    /// 100 000 steps (or 25 000 decoded registers and slots, or the 32 MB kept while reading),
     /// or it branched off an instruction the log did not show.
     pub path_truncated: bool,
     /// Index = instruction index; how many times the log shows the verifier processing it.
     pub histogram: Vec<u64>,
-    /// Every distinct instruction seen: index -> (opcode, disassembly).
+    /// Every distinct instruction seen: index -> (opcode, disassembly). Includes the rows of the
+    /// `Live regs before insn:` table recent kernels print, which list the whole program.
     pub insns: BTreeMap<u32, (u8, String)>,
     /// The source comment printed before each instruction (first seen).
     pub comments: BTreeMap<u32, SourceComment>,
@@ -692,6 +693,29 @@ processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
         assert!(s.error.is_none());
         assert!(!s.truncated);
         assert_eq!(s.regs_before_error.first().and_then(|r| r.value), Some(2));
+    }
+
+    #[test]
+    fn hostile_logs_stay_bounded() {
+        let mut log = String::from("0: (07) r1 += 1                       ; ");
+        for i in 0..20_000 {
+            log.push_str(&format!("R{}={i} fp-{}=mmmmmmmm ", i % 11, 8 * i));
+        }
+        log.push('\n');
+        for _ in 0..20_000 {
+            log.push_str("from 4000000 to 1: R1=1\n1: (07) r1 += 1\n");
+        }
+        log.push_str("boom\n");
+        let s = LogSummary::parse_str(&log);
+        assert_eq!(s.error.map(|e| e.message), Some(vec!["boom".to_string()]));
+        assert!(
+            s.path
+                .iter()
+                .all(|p| p.regs.len() <= 128 && p.slots.len() <= 1024)
+        );
+        assert!(s.slots_before_error.len() <= 1024);
+        assert!(s.path_truncated, "the pushers of the pops were never seen");
+        assert_eq!(s.histogram.get(1), Some(&20_000));
     }
 
     #[test]
