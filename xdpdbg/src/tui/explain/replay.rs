@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use verifier_explain::explain::insn;
-use verifier_explain::log::state::SPILLED;
+use verifier_explain::log::SPILLED;
 use verifier_explain::log::{PathStep, PrintedState, RegState, SlotState};
 
 use super::data::Program;
