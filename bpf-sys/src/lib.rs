@@ -1,22 +1,26 @@
 //! A small, typed layer over the bpf(2) commands that aya 0.14 lacks.
 //!
-//! aya loads and attaches programs; this module adds what it cannot do: enumerate every map
+//! aya loads and attaches programs; this crate adds what it cannot do: enumerate every map
 //! and program on the system, read full map/program/BTF info, batch map reads, freeze,
-//! `BPF_F_LOCK` lookups and updates, and loading and running `BPF_PROG_TYPE_SYSCALL` programs.
+//! `BPF_F_LOCK` lookups and updates, loading and running `BPF_PROG_TYPE_SYSCALL` programs, and
+//! loading any program with the verifier's log at the level and size the caller chooses, kept
+//! whether the program is accepted or not ([`ProgFd::load_logged`]).
 //! Every command is one function building a zeroed `bpf_attr` from `aya_obj::generated` (the
 //! uapi types are never hand-written), and every failure is a [`SysError`] that names the
 //! command and explains the kernel's errno in words.
 
 mod btf;
 mod error;
+mod log;
 mod map;
 mod prog;
 mod syscall;
 
-pub use btf::btf_data;
+pub use btf::{BtfFd, btf_data};
 pub use error::{Op, SysError};
+pub use log::{KERNEL_MAX_LOG_SIZE, LogLevel, LogRequest, VerifierLog};
 pub use map::{BatchRead, MapCreate, MapFd, MapInfo, map_ids, obj_get};
-pub use prog::{ProgFd, ProgInfo, ProgLoad, TestRun, TestRunResult, prog_ids};
+pub use prog::{ProgBtf, ProgFd, ProgInfo, ProgLoad, TestRun, TestRunResult, prog_ids};
 
 /// The result type of every bpf(2) command.
 pub type Result<T> = std::result::Result<T, SysError>;

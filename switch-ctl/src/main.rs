@@ -113,7 +113,7 @@ fn verify_data_plane() -> anyhow::Result<String> {
         verifier_explain::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::programs::XDP))
             .context("cannot load the switch object")?;
     match outcomes.first().map(|o| &o.verdict) {
-        Some(Verdict::Accepted { stats }) => Ok(format!("accepted, {stats}")),
+        Some(Verdict::Accepted { stats, .. }) => Ok(format!("accepted, {stats}")),
         Some(Verdict::Rejected { message, .. }) => {
             anyhow::bail!("the verifier rejected the data plane: {message}")
         }

@@ -29,7 +29,8 @@ struct Cli {
     /// Explain this captured log instead of loading (`-` reads stdin)
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
-    /// Also print the verifier's whole log of rejected programs
+    /// Also print the verifier's log: the verbose one of rejected programs, the statistics of
+    /// accepted ones
     #[arg(long)]
     print_log: bool,
     /// Load with CAP_BPF only (CAP_PERFMON and CAP_SYS_ADMIN dropped), as a least-privilege service

@@ -252,44 +252,27 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
         .map(|l| estimate_stack(debug, l))
         .unwrap_or_default();
     match o.verdict {
-        Verdict::Accepted { stats } => {
-            let insns = layout.as_ref().map(|l| u64::from(l.len()));
-            let mut limits = vec![limit(
-                "processed instructions",
-                stats.verified_insns,
-                COMPLEXITY_LIMIT,
-            )];
-            if let Some(n) = insns {
-                limits.push(limit("program size (instructions)", n, COMPLEXITY_LIMIT));
-            }
-            if let Some(&deepest) = estimated.iter().max() {
-                limits.push(limit(
-                    "stack of one function (bytes, estimated)",
-                    deepest,
-                    STACK_LIMIT,
-                ));
-            }
+        Verdict::Accepted { stats: info, log } => {
+            let summary = LogSummary::parse_str(&log);
+            let mut stats = stats_of(&summary, layout.as_ref(), estimated);
+            stats.processed_insns = stats.processed_insns.or(Some(info.verified_insns));
             ProgramReport {
                 program: o.program,
                 program_type: Some(o.program_type),
                 verdict: VerdictKind::Accepted,
                 errno: None,
-                stats: ProgramStats {
-                    processed_insns: Some(stats.verified_insns),
-                    stack_depth_estimated: estimated,
-                    insns,
-                    ..Default::default()
-                },
-                limits,
+                limits: limits_of(&stats),
+                stats,
                 explanation: None,
                 reason: None,
-                log: None,
+                log: Some(log),
             }
         }
         Verdict::Rejected {
             errno,
             log,
             message,
+            truncated,
         } => {
             let mut summary = LogSummary::parse_str(&log);
             if summary.error.is_none() {
@@ -300,7 +283,14 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
                 });
             }
             let source = layout.as_ref().map(|layout| Source { debug, layout });
-            let explanation = explain::explain(&summary, source, Some(&o.program_type));
+            let mut explanation = explain::explain(&summary, source, Some(&o.program_type));
+            if truncated {
+                explanation.notes.push(format!(
+                    "the verifier's log was larger than {} MiB: only its end was kept, so the \
+                     path and the hot lines start part-way",
+                    load::MAX_LOG_SIZE >> 20
+                ));
+            }
             let stats = stats_of(&summary, layout.as_ref(), estimated);
             ProgramReport {
                 program: o.program,
@@ -350,6 +340,9 @@ fn limits_of(stats: &ProgramStats) -> Vec<Limit> {
     let mut limits = Vec::new();
     if let Some(p) = stats.processed_insns {
         limits.push(limit("processed instructions", p, COMPLEXITY_LIMIT));
+    }
+    if let Some(n) = stats.insns {
+        limits.push(limit("program size (instructions)", n, COMPLEXITY_LIMIT));
     }
     if let Some(&deepest) = stats.stack_depth.iter().max() {
         limits.push(limit("stack of one function (bytes)", deepest, STACK_LIMIT));
@@ -441,22 +434,7 @@ pub fn explain_log<R: std::io::BufRead>(
 /// The program type (aya's name) that a program's ELF section gives it.
 fn program_type_of(layout: &Layout) -> Option<&'static str> {
     let section = layout.functions.first()?.section_name.as_str();
-    let kind = section.split('/').next().unwrap_or(section);
-    Some(match kind {
-        "xdp" | "xdp.frags" => "Xdp",
-        "tc" | "classifier" | "tcx" | "tc.ingress" | "tc.egress" => "SchedClassifier",
-        "socket" => "SocketFilter",
-        "cgroup_skb" => "CgroupSkb",
-        "kprobe" | "kretprobe" => "KProbe",
-        "tracepoint" | "tp" => "TracePoint",
-        "raw_tp" | "raw_tracepoint" => "RawTracePoint",
-        "perf_event" => "PerfEvent",
-        "sockops" => "SockOps",
-        "sk_skb" => "SkSkb",
-        "sk_msg" => "SkMsg",
-        "cgroup" if section.starts_with("cgroup/sysctl") => "CgroupSysctl",
-        _ => return None,
-    })
+    load::kind_of_section_name(section)
 }
 
 /// The program whose instructions match the log's, with the share of matching opcodes.

@@ -131,3 +131,32 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
         covered.len()
     );
 }
+
+#[test]
+fn a_complexity_rejection_is_explained_from_its_whole_log() {
+    require_root();
+    let f = fixtures::get("complexity_limit").expect("the complexity fixture");
+    let report = explain_object(f.object, &Options::default()).expect("loads");
+    let p = &report.programs[0];
+    assert_eq!(p.verdict, VerdictKind::Rejected);
+    let log = p.log.as_deref().expect("a rejection keeps its log");
+    assert!(
+        log.starts_with("func#0") || log.starts_with("0: "),
+        "the log is whole, from the first instruction: {:?}",
+        &log[..80.min(log.len())]
+    );
+    assert!(log.contains("BPF program is too large"));
+    let e = p.explanation.as_ref().unwrap();
+    assert!(
+        e.notes.iter().all(|n| !n.contains("only its end was kept")),
+        "{:?}",
+        e.notes
+    );
+    // The hot lines count the whole run, not the last megabytes of it.
+    let counted: u64 = e.hot_lines.iter().map(|h| h.processed).sum();
+    assert!(
+        counted > 500_000,
+        "hot lines count {counted} of 1M instructions"
+    );
+    assert!(p.stats.peak_states.is_some_and(|s| s > 0));
+}

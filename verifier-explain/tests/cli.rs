@@ -165,12 +165,31 @@ fn an_accepted_object_reports_its_stats_and_limits() {
         .map(|l| l["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"processed instructions"), "{names:?}");
+    // States and stack depth come from the verifier's own statistics, not an estimate.
+    let stats = &p["stats"];
+    assert!(stats["peak_states"].as_u64().unwrap() > 0, "{stats}");
+    assert!(stats["total_states"].as_u64().unwrap() >= stats["peak_states"].as_u64().unwrap());
+    assert!(stats["verification_time_usec"].is_u64(), "{stats}");
+    let depth = stats["stack_depth"].as_array().unwrap();
+    assert!(
+        !depth.is_empty() && depth.iter().all(|d| d.as_u64().unwrap() <= 512),
+        "{stats}"
+    );
+    assert_eq!(stats["stack_depth_estimated"], serde_json::json!([]));
+    assert!(
+        names.contains(&"stack of one function (bytes)"),
+        "{names:?}"
+    );
     let o = run(&[path(&obj)], None);
     assert!(
         text(&o).contains("accepted") && text(&o).contains("limits:"),
         "{}",
         text(&o)
     );
+    assert!(text(&o).contains("states: peak"), "{}", text(&o));
+    let o = run(&[path(&obj), "--print-log"], None);
+    let processed = format!("processed {} insns", stats["processed_insns"]);
+    assert!(text(&o).contains(&processed), "{}", text(&o));
 }
 
 #[test]

@@ -145,6 +145,7 @@ fn program_info_names_its_maps_and_btf_comes_back_whole() {
         license: "GPL",
         flags: 0,
         name: "empty",
+        ..Default::default()
     })
     .unwrap_err();
     assert_eq!(e.0.errno(), libc::EACCES, "{}", e.0);

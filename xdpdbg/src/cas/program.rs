@@ -81,6 +81,7 @@ pub(super) fn load(
         license: "Dual MIT/GPL",
         flags: BPF_F_SLEEPABLE,
         name: PROGRAM,
+        ..Default::default()
     })
     .map_err(|(error, log)| CasError::Load { error, log })?;
     Ok(Loaded {

@@ -1,8 +1,18 @@
 //! Loading an object's programs with the verifier's log turned all the way up.
+//!
+//! Every program is loaded once with the statistics only, which costs the verifier nothing and
+//! gives the verdict and, for an accepted program, its states and stack depth. Each rejected
+//! program is then loaded once more, alone, for its verbose log (see [`load_object`]). Both
+//! loads are this crate's own `BPF_PROG_LOAD` ([`bpf_sys::ProgFd::load_logged`]) of the
+//! instructions aya-obj prepares, in one buffer large enough for the whole log.
 
-use aya::programs::Program;
-use aya::{EbpfLoader, VerifierLogLevel};
+mod kind;
+mod object;
+
+use bpf_sys::{LogLevel, LogRequest};
 use serde::Serialize;
+
+use object::Prepared;
 
 /// Why an object could not be tried at all.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +56,13 @@ pub struct AcceptedStats {
     pub loaded_insns: u64,
 }
 
+/// The first size of a verbose log's buffer; it grows, once, to the log's true size.
+const VERBOSE_LOG_SIZE: usize = 16 << 20;
+/// The largest verbose log kept whole. A complexity rejection's level-2 log is close to a
+/// gigabyte, which is why those are loaded at level 1 (tens of MB); past this size the log's
+/// end is kept, which holds the error.
+pub const MAX_LOG_SIZE: usize = 256 << 20;
+
 /// The verifier's limit on processed instructions (BPF_COMPLEXITY_LIMIT_INSNS).
 pub const COMPLEXITY_LIMIT: u64 = 1_000_000;
 
@@ -63,6 +80,8 @@ pub enum Verdict {
     Accepted {
         /// The verifier's statistics (displayed as `18 instructions verified`).
         stats: AcceptedStats,
+        /// The verifier's statistics log: `processed N insns ... peak_states N`, `stack depth`.
+        log: String,
     },
     /// The verifier (or the kernel) refused it.
     Rejected {
@@ -70,8 +89,11 @@ pub enum Verdict {
         errno: String,
         /// The verifier's own error: the lines after the last instruction, before the statistics.
         message: String,
-        /// The whole verifier log.
+        /// The verifier log: level 2 (level 1 for complexity rejections), whole unless it is
+        /// larger than [`MAX_LOG_SIZE`], when its end is kept.
         log: String,
+        /// Whether the log lost its start for being larger than [`MAX_LOG_SIZE`].
+        truncated: bool,
     },
     /// This tool cannot load programs of this type yet (they need attach targets).
     Unsupported {
@@ -151,42 +173,12 @@ fn is_complexity(message: &str) -> bool {
     message.contains("BPF program is too large") || message.contains("too many states")
 }
 
-/// Loads in two passes. The first has only statistics in the log, which costs the verifier
-/// nothing; every rejected program is then loaded again alone for its verbose log: level 2
-/// (every instruction with its state) in general, but level 1 (instructions, states at branches)
-/// for complexity rejections, whose level-2 log takes the verifier minutes to write (aya retries
-/// with a growing buffer, up to 16 MiB, re-verifying each time).
+/// Loads every selected program, each in two passes: statistics first, then the verbose log of
+/// each rejected program, at level 2 in general but level 1 (instructions, states at branches)
+/// for complexity rejections, whose level-2 log is close to a gigabyte.
 fn load_in_passes(bytes: &[u8], only: Option<&str>) -> Result<Vec<LoadOutcome>, LoadError> {
-    let mut outcomes = load_all(bytes, only, VerifierLogLevel::STATS)?;
-    for outcome in &mut outcomes {
-        let Verdict::Rejected { message, .. } = &outcome.verdict else {
-            continue;
-        };
-        let level = if is_complexity(message) {
-            VerifierLogLevel::DEBUG | VerifierLogLevel::STATS
-        } else {
-            VerifierLogLevel::VERBOSE | VerifierLogLevel::STATS
-        };
-        if let Some(again) = load_all(bytes, Some(&outcome.program), level)?.pop()
-            && matches!(again.verdict, Verdict::Rejected { .. })
-        {
-            *outcome = again;
-        }
-    }
-    Ok(outcomes)
-}
-
-fn load_all(
-    bytes: &[u8],
-    only: Option<&str>,
-    level: VerifierLogLevel,
-) -> Result<Vec<LoadOutcome>, LoadError> {
-    let mut ebpf = EbpfLoader::new()
-        .verifier_log_level(level)
-        .load(bytes)
-        .map_err(|e| LoadError::Object(e.to_string()))?;
-    let mut names: Vec<String> = ebpf.programs().map(|(n, _)| n.to_string()).collect();
-    names.sort();
+    let prepared = Prepared::new(bytes)?;
+    let mut names = prepared.program_names();
     if let Some(wanted) = only {
         if !names.iter().any(|n| n == wanted) {
             return Err(LoadError::NoSuchProgram {
@@ -196,69 +188,68 @@ fn load_all(
         }
         names.retain(|n| n == wanted);
     }
-    let mut outcomes = Vec::new();
-    for name in names {
-        let Some(program) = ebpf.program_mut(&name) else {
-            continue;
-        };
-        let program_type = format!("{:?}", program.prog_type());
-        let result = match program {
-            Program::Xdp(p) => Some(p.load()),
-            Program::SchedClassifier(p) => Some(p.load()),
-            Program::SocketFilter(p) => Some(p.load()),
-            Program::CgroupSkb(p) => Some(p.load()),
-            Program::KProbe(p) => Some(p.load()),
-            Program::TracePoint(p) => Some(p.load()),
-            Program::RawTracePoint(p) => Some(p.load()),
-            Program::PerfEvent(p) => Some(p.load()),
-            Program::SockOps(p) => Some(p.load()),
-            Program::SkSkb(p) => Some(p.load()),
-            Program::SkMsg(p) => Some(p.load()),
-            Program::CgroupSysctl(p) => Some(p.load()),
-            _ => None,
-        };
-        let verdict = match result {
-            None => Verdict::Unsupported {
-                reason: format!(
-                    "{:?} programs need an attach target to load",
-                    program.prog_type()
-                ),
-            },
-            Some(Ok(())) => {
-                let stats = program
-                    .info()
-                    .map(|i| AcceptedStats {
-                        verified_insns: i.verified_instruction_count().unwrap_or(0).into(),
-                        xlated_insns: (i.size_translated().unwrap_or(0) / 8).into(),
-                        loaded_insns: 0,
-                    })
-                    .unwrap_or_default();
-                Verdict::Accepted { stats }
+    Ok(names
+        .into_iter()
+        .map(|name| verify(&prepared, name))
+        .collect())
+}
+
+/// One program's two passes.
+fn verify(prepared: &Prepared, program: String) -> LoadOutcome {
+    let image = match prepared.program(&program) {
+        Ok(image) => image,
+        Err(unloadable) => {
+            return LoadOutcome {
+                program,
+                program_type: unloadable.program_type.to_string(),
+                verdict: Verdict::Unsupported {
+                    reason: unloadable.reason,
+                },
+            };
+        }
+    };
+    let program_type = image.kind.name.to_string();
+    let stats_only = LogRequest::new(LogLevel::STATS).sized(64 << 10, VERBOSE_LOG_SIZE);
+    let verdict = match prepared.load(&image, stats_only) {
+        (Ok(prog), log) => {
+            let info = prog.info().ok();
+            Verdict::Accepted {
+                stats: AcceptedStats {
+                    verified_insns: info.as_ref().map_or(0, |i| i.verified_insns.into()),
+                    xlated_insns: info.as_ref().map_or(0, |i| i.xlated_insns.into()),
+                    loaded_insns: image.insn_count() as u64,
+                },
+                log: log.text,
             }
-            Some(Err(aya::programs::ProgramError::LoadError {
-                io_error,
-                verifier_log,
-            })) => {
-                let log = verifier_log.to_string();
-                Verdict::Rejected {
-                    errno: io_error.to_string(),
-                    message: error_message(&log),
-                    log,
-                }
+        }
+        (Err(error), stats_log) => {
+            let message = error_message(&stats_log.text);
+            let verbose = if is_complexity(&message) {
+                LogRequest::new(LogLevel::BASIC | LogLevel::STATS).sized(MAX_LOG_SIZE, MAX_LOG_SIZE)
+            } else {
+                LogRequest::new(LogLevel::VERBOSE | LogLevel::STATS)
+                    .sized(VERBOSE_LOG_SIZE, MAX_LOG_SIZE)
+            };
+            let (_, log) = prepared.load(&image, verbose);
+            Verdict::Rejected {
+                errno: std::io::Error::from_raw_os_error(error.errno()).to_string(),
+                message,
+                log: log.text,
+                truncated: log.truncated,
             }
-            Some(Err(other)) => Verdict::Rejected {
-                errno: other.to_string(),
-                message: other.to_string(),
-                log: String::new(),
-            },
-        };
-        outcomes.push(LoadOutcome {
-            program: name,
-            program_type,
-            verdict,
-        });
+        }
+    };
+    LoadOutcome {
+        program,
+        program_type,
+        verdict,
     }
-    Ok(outcomes)
+}
+
+/// The aya name of the program type an ELF section gives (`Xdp` for `xdp`), for logs explained
+/// without loading.
+pub(crate) fn kind_of_section_name(section: &str) -> Option<&'static str> {
+    kind::of_section_name(section).map(|k| k.name)
 }
 
 #[cfg(test)]
