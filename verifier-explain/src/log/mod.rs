@@ -39,4 +39,4 @@ mod summary;
 
 pub use diagnostics::Diagnostics;
 pub use state::{PrintedState, RegState, SPILLED, SlotState, parse_state};
-pub use summary::{ErrorSite, LogSummary, PathStep, SourceComment, Stats};
+pub use summary::{ErrorSite, LogSummary, PathStep, SourceComment, StateLine, Stats};

@@ -15,7 +15,7 @@
 //! `from` line, are handled by finding the jump whose target the next instruction is.
 
 use super::state::{RegState, SlotState, for_each_item, parse_state, reg_number, slot_offset};
-use super::summary::PathStep;
+use super::summary::{PathStep, StateLine};
 use std::collections::BTreeMap;
 
 /// Instruction indices below this get an occurrence counter (the kernel's limit is 1M).
@@ -372,19 +372,42 @@ impl PathBuilder {
             .collect();
         let mut steps = Vec::new();
         let mut states = 0usize;
-        for e in positions.iter().rev().filter_map(|&p| self.events.get(p)) {
+        for (j, &p) in positions.iter().enumerate().rev() {
+            let Some(e) = self.events.get(p) else { break };
             if steps.len() >= MAX_STEPS || states >= MAX_PATH_STATES {
                 break;
             }
             let parsed = parse_state(&String::from_utf8_lossy(self.slice(e.delta, e.delta_len)));
+            // The state lines between the previous instruction and this one.
+            let first = j
+                .checked_sub(1)
+                .and_then(|k| positions.get(k))
+                .map_or(0, |&q| q + 1);
+            let entry: Vec<StateLine> = self
+                .events
+                .get(first..p)
+                .unwrap_or_default()
+                .iter()
+                .filter(|s| s.kind == Kind::State)
+                .map(|s| StateLine {
+                    full: s.full,
+                    state: parse_state(&String::from_utf8_lossy(self.slice(s.text, s.text_len))),
+                })
+                .collect();
             states += parsed.regs.len() + parsed.slots.len();
+            states += entry
+                .iter()
+                .map(|l| l.state.regs.len() + l.state.slots.len())
+                .sum::<usize>();
             steps.push(PathStep {
                 idx: e.idx,
                 opcode: e.opcode,
                 text: lossy(self.slice(e.text, e.text_len)),
                 regs: parsed.regs,
                 slots: parsed.slots,
+                full: e.full,
                 frame: e.frame,
+                entry,
             });
         }
         steps.reverse();

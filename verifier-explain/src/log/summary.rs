@@ -8,7 +8,7 @@
 use super::diagnostics::{Diagnostics, DiagnosticsBuilder};
 use super::line::{self, Line, classify, trim};
 use super::path::{DEFAULT_BUDGET, PathBuilder};
-use super::state::{RegState, SlotState, frame_of};
+use super::state::{PrintedState, RegState, SlotState, frame_of};
 use memchr::memchr;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -71,8 +71,24 @@ pub struct PathStep {
     pub regs: Vec<RegState>,
     /// The stack slots printed with it.
     pub slots: Vec<SlotState>,
+    /// Whether [`Self::regs`] and [`Self::slots`] are the frame's whole state (a level-1
+    /// jump prints it), not just what the instruction touched.
+    pub full: bool,
     /// The call frame it ran in.
     pub frame: u32,
+    /// The states the log printed on lines of their own just before this instruction, in
+    /// order: the whole state where the verifier resumed a branch it had put aside (`from X
+    /// to Y: ...`) or entered or left a call (`caller:`/`callee:`), or a partial one.
+    pub entry: Vec<StateLine>,
+}
+
+/// A state printed on a line of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StateLine {
+    /// Whether it is complete for the frames it names: they hold nothing else.
+    pub full: bool,
+    /// The state.
+    pub state: PrintedState,
 }
 
 /// Where and why the verifier failed.

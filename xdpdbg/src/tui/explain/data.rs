@@ -3,13 +3,13 @@
 //!
 //! Everything is read before the terminal is taken over, so errors print normally.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use verifier_explain::debuginfo::{DebugInfo, Layout, Place, Variable};
-use verifier_explain::log::{LogSummary, PrintedState, parse_state};
+use verifier_explain::log::LogSummary;
 use verifier_explain::{Explanation, Options, Privileges, Report, VerdictKind};
 
 /// What to explain.
@@ -144,11 +144,6 @@ pub struct Program {
     pub insns: Vec<Insn>,
     /// The listing: source lines, subprogram starts and instructions.
     pub rows: Vec<Row>,
-    /// The state the program starts with (the log's first `0: R1=ctx() R10=fp0` line).
-    pub initial: PrintedState,
-    /// Full states the verifier printed when it went back to a branch (`from X to Y: ...`),
-    /// for the branches the failing path takes: the last one printed for each pair.
-    pub branch_states: HashMap<(u32, u32), PrintedState>,
     /// The object, when there is one.
     pub debug: Option<Debug>,
 }
@@ -287,9 +282,7 @@ fn from_object(input: &Input, path: &Path, bytes: &[u8]) -> Result<Session, Load
             });
             let log = p.log.as_deref().unwrap_or("");
             let summary = LogSummary::parse_str(log);
-            let states =
-                scan_states(log.as_bytes(), &wanted_branches(&summary)).unwrap_or_default();
-            program(p, summary, !log.is_empty(), states, debug)
+            program(p, summary, !log.is_empty(), debug)
         })
         .collect();
     Ok(Session {
@@ -334,11 +327,6 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
         verifier_explain::explain_log(open()?, object.as_deref(), input.program.as_deref())
             .map_err(explain_err)?;
     let summary = LogSummary::parse(open()?).map_err(|e| explain_err(e.into()))?;
-    let states =
-        scan_states(open()?, &wanted_branches(&summary)).map_err(|source| LoadError::Read {
-            path: log.to_path_buf(),
-            source,
-        })?;
     let info = object
         .as_deref()
         .map(DebugInfo::parse)
@@ -355,7 +343,7 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
                     layout: info.layout(&p.program).ok()?,
                 })
             });
-            program(p, summary.clone(), true, states.clone(), debug)
+            program(p, summary.clone(), true, debug)
         })
         .collect();
     let name = match &input.object {
@@ -369,106 +357,10 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
     })
 }
 
-/// The (from, to) pairs of consecutive steps on the failing path: where a popped branch's full
-/// state may apply.
-fn wanted_branches(summary: &LogSummary) -> HashSet<(u32, u32)> {
-    summary
-        .path
-        .windows(2)
-        .filter_map(|w| match w {
-            [a, b] => Some((a.idx, b.idx)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The states the replay starts from and resets to.
-#[derive(Debug, Clone, Default)]
-struct States {
-    initial: PrintedState,
-    branches: HashMap<(u32, u32), PrintedState>,
-}
-
-/// Longer lines are cut (the kernel's stay far below).
-const MAX_LINE: usize = 1 << 16;
-
-/// One streaming pass over a log: the first `0: ...` state, and the last `from X to Y: ...`
-/// state for each wanted pair.
-fn scan_states<R: BufRead>(mut reader: R, wanted: &HashSet<(u32, u32)>) -> std::io::Result<States> {
-    let mut states = States::default();
-    let mut initial = false;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        // A line at most MAX_LINE bytes long is kept; the rest of a longer one is skipped.
-        let n = reader
-            .by_ref()
-            .take(MAX_LINE as u64)
-            .read_until(b'\n', &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if buf.last() != Some(&b'\n') && n == MAX_LINE {
-            skip_line(&mut reader)?;
-        }
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end();
-        if !initial && let Some(rest) = line.strip_prefix("0: R") {
-            states.initial = parse_state(&format!("R{rest}"));
-            initial = true;
-            continue;
-        }
-        if let Some((pair, state)) = from_line(line)
-            && wanted.contains(&pair)
-        {
-            states.branches.insert(pair, parse_state(state));
-        }
-    }
-    Ok(states)
-}
-
-/// Consumes the rest of a line without keeping it.
-fn skip_line<R: BufRead>(reader: &mut R) -> std::io::Result<()> {
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        match chunk.iter().position(|&b| b == b'\n') {
-            Some(nl) => {
-                reader.consume(nl + 1);
-                return Ok(());
-            }
-            None => {
-                let len = chunk.len();
-                reader.consume(len);
-            }
-        }
-    }
-}
-
-/// `from 28 to 30: R0=...` (also `from 28 to 30 (speculative execution): ...`).
-fn from_line(line: &str) -> Option<((u32, u32), &str)> {
-    let rest = line.trim_start().strip_prefix("from ")?;
-    let (from, rest) = rest.split_once(" to ")?;
-    let (to, state) = rest.split_once(':')?;
-    let to = to.split_whitespace().next()?;
-    let state = state.trim();
-    if state.is_empty() || state == "safe" {
-        return None;
-    }
-    Some(((from.trim().parse().ok()?, to.parse().ok()?), state))
-}
-
 fn program(
     p: &verifier_explain::ProgramReport,
     summary: LogSummary,
     has_log: bool,
-    states: States,
     debug: Option<Debug>,
 ) -> Program {
     let limits = p
@@ -489,8 +381,6 @@ fn program(
         has_log,
         insns: Vec::new(),
         rows: Vec::new(),
-        initial: states.initial,
-        branch_states: states.branches,
         debug,
     };
     listing(&mut program);
@@ -582,29 +472,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_lines_and_initial_states() {
-        assert_eq!(
-            from_line("from 6 to 8: R0=1 R10=fp0").map(|(p, s)| (p, s.to_string())),
-            Some(((6, 8), "R0=1 R10=fp0".to_string()))
-        );
-        assert_eq!(
-            from_line("from 6 to 8 (speculative execution): R0=1").map(|(p, _)| p),
-            Some((6, 8))
-        );
-        assert_eq!(from_line("from 6 to 8: safe"), None);
-        assert_eq!(from_line("6: (b7) r0 = 1"), None);
-        let log = "func#0 @0\n0: R1=ctx() R10=fp0\n0: (b7) r0 = 1 ; R0=1\n\
-                   from 6 to 8: R0=1 R1=pkt(r=14) R10=fp0\nfrom 6 to 8: R0=2 R10=fp0\nfrom 3 to 9: R0=5\n";
-        let wanted: HashSet<(u32, u32)> = [(6, 8)].into_iter().collect();
-        let s = scan_states(log.as_bytes(), &wanted).unwrap();
-        assert_eq!(s.initial.regs.len(), 2);
-        assert_eq!(s.initial.regs[0].type_name, "ctx");
-        assert_eq!(s.branches.len(), 1, "only the wanted pair");
-        let last = &s.branches[&(6, 8)];
-        assert_eq!(last.regs[0].value, Some(2), "the last one printed");
-    }
-
-    #[test]
     fn jump_notes() {
         assert_eq!(
             jump_note(6, "if w1 == 0x608 goto pc+1").as_deref(),
@@ -619,16 +486,6 @@ mod tests {
         assert_eq!(jump_note(1, "goto pc+9223372036854775807"), None);
         assert_eq!(jump_note(1, "r1 = r2"), None);
     }
-
-    #[test]
-    fn long_lines_are_cut_not_kept() {
-        let mut log = String::from("0: R1=ctx() R10=fp0\n");
-        log.push_str(&"x".repeat(MAX_LINE * 2 + 5));
-        log.push_str("\nfrom 1 to 3: R0=7\n");
-        let wanted: HashSet<(u32, u32)> = [(1, 3)].into_iter().collect();
-        let s = scan_states(log.as_bytes(), &wanted).unwrap();
-        assert_eq!(s.branches[&(1, 3)].regs[0].value, Some(7));
-    }
 }
 
 /// Building programs without a kernel, for the explorer's own tests.
@@ -638,7 +495,6 @@ pub(super) mod tests_support {
 
     /// A program from a report entry and its log, without an object.
     pub fn program(p: &verifier_explain::ProgramReport, summary: LogSummary, log: &str) -> Program {
-        let states = scan_states(log.as_bytes(), &wanted_branches(&summary)).unwrap_or_default();
-        super::program(p, summary, true, states, None)
+        super::program(p, summary, !log.is_empty(), None)
     }
 }

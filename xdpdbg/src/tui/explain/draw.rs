@@ -335,7 +335,7 @@ fn registers(
 ) {
     let vars = p.variables_at(idx);
     // At the error, the explanation's own operands (they know where values came from).
-    let operands: &[Operand] = match (&p.explanation, s.exact) {
+    let operands: &[Operand] = match (&p.explanation, s.at_fault) {
         (Some(e), true) => &e.operands,
         _ => &[],
     };
@@ -429,9 +429,10 @@ fn registers(
             theme.path(),
         ));
     }
-    if !s.exact {
+    if p.summary.path_truncated {
         lines.extend(wrapped(
-            "(replayed from the changes the log printed along the path)",
+            "(the log does not show the path's beginning: registers not printed since are \
+             missing)",
             width,
             "",
             theme.dim(),

@@ -1,14 +1,22 @@
 //! The verifier's state along the failing path, replayed from what the log printed.
 //!
 //! The log prints, with each instruction, the registers and stack slots it read or wrote (kernel
-//! 6.x) and, where the verifier went back to a branch it had put aside, the whole state
-//! (`from X to Y: ...`). Starting from the program's first state (`0: R1=ctx() R10=fp0`) and
-//! applying those, step after step, gives what the verifier knew before each step. Calls are
-//! followed as the verifier does: a helper call leaves r1-r5 uninitialised, a call to a
-//! subprogram opens a frame holding the arguments, its `exit` returns r0 to the caller.
+//! 6.x); on lines of their own, the whole state where the verifier resumed a branch it had put
+//! aside (`from X to Y: ...`) or entered a call; and at the start, the program's first state
+//! (`0: R1=ctx() R10=fp0`). The log parser attaches those lines to the step they precede
+//! ([`PathStep::entry`]), so each occurrence of a branch in a loop gets its own state. Applying
+//! them step after step gives what the verifier knew before each step.
 //!
-//! What the log does not print cannot be replayed: the state before the faulting instruction
-//! is the parser's own (exact); elsewhere it is as good as the log's deltas.
+//! The verifier also changes registers it does not print, and the replay does the same:
+//! - a helper call leaves r1-r5 uninitialised; a call to a subprogram opens a frame holding
+//!   the arguments, and its `exit` returns r0 to the caller;
+//! - a packet bounds check proves the range for every packet pointer with the same id, not
+//!   only the compared one;
+//! - a NULL check makes every copy of the pointer (same id) a pointer, or NULL;
+//! - a conditional jump narrows every scalar linked to the compared one (same id).
+//!
+//! A test replays real logs and checks, at every instruction, that the registers it reads but
+//! does not write were printed with the value the replay gave them before it.
 
 use std::collections::BTreeMap;
 
@@ -34,12 +42,6 @@ struct Machine {
 }
 
 impl Machine {
-    fn new(initial: &PrintedState) -> Self {
-        let mut m = Machine::default();
-        m.reset_to(initial);
-        m
-    }
-
     fn frame(&mut self, f: u32) -> &mut FrameState {
         self.frames.entry(f).or_default()
     }
@@ -81,6 +83,18 @@ impl Machine {
         }
     }
 
+    /// Applies the state lines printed before step `s`. Returns whether any did.
+    fn enter(&mut self, s: &PathStep) -> bool {
+        for line in &s.entry {
+            if line.full {
+                self.reset_to(&line.state);
+            } else {
+                self.set(&line.state);
+            }
+        }
+        !s.entry.is_empty()
+    }
+
     fn step(&mut self, s: &PathStep) {
         let f = s.frame;
         let text = s.text.trim();
@@ -116,7 +130,19 @@ impl Machine {
             slots: s.slots.clone(),
             extras: Vec::new(),
         };
-        self.set(&printed);
+        if s.full {
+            self.reset_to(&printed);
+        } else {
+            let before: Vec<Option<RegState>> = printed
+                .regs
+                .iter()
+                .map(|r| self.reg(r.frame, r.reg).cloned())
+                .collect();
+            self.set(&printed);
+            for (old, new) in before.iter().zip(&printed.regs) {
+                self.propagate(old.as_ref(), new, insn::is_conditional(text));
+            }
+        }
         if text == "exit" && f > 0 {
             let r0 = self.frames.remove(&f).and_then(|mut c| c.regs.remove(&0));
             self.clobber_args(f - 1);
@@ -127,22 +153,124 @@ impl Machine {
         }
     }
 
-    /// Applies the full state printed when the verifier came back to the branch that step
-    /// `i` continues, if it printed one. Returns whether it did.
-    fn enter(&mut self, p: &Program, i: usize) -> bool {
-        let path = &p.summary.path;
-        let (Some(prev), Some(cur)) = (i.checked_sub(1).and_then(|j| path.get(j)), path.get(i))
-        else {
-            return false;
+    /// Gives the registers and spilled slots linked to `new` (same id) what the verifier gave
+    /// them when `new` changed from `old`.
+    fn propagate(&mut self, old: Option<&RegState>, new: &RegState, conditional: bool) {
+        let this = (new.frame, new.reg);
+        let Some(link) = Link::of(old, new, conditional) else {
+            return;
         };
-        match p.branch_states.get(&(prev.idx, cur.idx)) {
-            Some(st) => {
-                self.reset_to(st);
-                true
+        let update = |r: &RegState| link.apply(r);
+        for (&frame, state) in &mut self.frames {
+            for (&n, reg) in &mut state.regs {
+                if (frame, n) != this
+                    && let Some(mut v) = update(reg)
+                {
+                    v.reg = n;
+                    v.frame = frame;
+                    *reg = v;
+                }
             }
-            None => false,
+            for slot in state.slots.values_mut() {
+                if let Some(spilled) = &slot.spilled
+                    && let Some(mut v) = update(spilled)
+                {
+                    v.reg = SPILLED;
+                    v.frame = frame;
+                    slot.text = v.text.clone();
+                    slot.spilled = Some(v);
+                }
+            }
         }
     }
+}
+
+/// How a change to one register reaches the others with the same id.
+enum Link {
+    /// find_good_pkt_pointers: every packet pointer with this id gets the proven range.
+    PacketRange {
+        kind: String,
+        id: Option<u32>,
+        range: i64,
+    },
+    /// mark_ptr_or_null_regs: every copy of the checked pointer becomes what it became.
+    NullCheck { id: Option<u32>, became: RegState },
+    /// sync_linked_regs: scalars with the same id share the narrowed bounds.
+    LinkedScalars { id: Option<u32>, became: RegState },
+}
+
+impl Link {
+    fn of(old: Option<&RegState>, new: &RegState, conditional: bool) -> Option<Self> {
+        if new.type_name.starts_with("pkt")
+            && !new.type_name.starts_with("pkt_end")
+            && let Some(range) = new.range
+            && old.is_none_or(|o| o.range != Some(range))
+        {
+            return Some(Link::PacketRange {
+                kind: new.type_name.clone(),
+                id: new.id,
+                range,
+            });
+        }
+        if let Some(old) = old
+            && old.or_null
+            && old.id.is_some()
+            && !new.or_null
+        {
+            return Some(Link::NullCheck {
+                id: old.id,
+                became: new.clone(),
+            });
+        }
+        (conditional && new.type_name == "scalar" && new.id.is_some()).then(|| {
+            Link::LinkedScalars {
+                id: new.id,
+                became: new.clone(),
+            }
+        })
+    }
+
+    /// What `r` becomes, if it is linked.
+    fn apply(&self, r: &RegState) -> Option<RegState> {
+        match self {
+            Link::PacketRange { kind, id, range } => {
+                (r.type_name == *kind && r.id == *id && r.range.is_some_and(|have| have < *range))
+                    .then(|| with_range(r, *range))
+            }
+            Link::NullCheck { id, became } => (r.or_null && r.id == *id).then(|| became.clone()),
+            Link::LinkedScalars { id, became } => {
+                (r.type_name == "scalar" && r.id == *id && r.text != became.text)
+                    .then(|| became.clone())
+            }
+        }
+    }
+}
+
+/// `r` with its packet range (`r=`) set to `range`.
+fn with_range(r: &RegState, range: i64) -> RegState {
+    let text = &r.text;
+    let new_text = match text
+        .find("r=")
+        .filter(|&i| i > 0 && matches!(&text[i - 1..i], "(" | ","))
+    {
+        Some(i) => {
+            let end = text[i + 2..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(text.len(), |e| i + 2 + e);
+            format!("{}r={range}{}", &text[..i], &text[end..])
+        }
+        None => match text.strip_suffix("()") {
+            Some(head) => format!("{head}(r={range})"),
+            None => match text.strip_suffix(')') {
+                Some(head) => format!("{head},r={range})"),
+                None => format!("{text}(r={range})"),
+            },
+        },
+    };
+    let mut out = RegState::parse(&format!("R{}={new_text}", r.reg.min(10)), r.frame)
+        .unwrap_or_else(|| r.clone());
+    out.reg = r.reg;
+    out
 }
 
 /// What the verifier knew just before one step of the failing path.
@@ -154,34 +282,17 @@ pub struct Snapshot {
     pub frame: u32,
     /// That frame's registers and stack slots.
     pub state: FrameState,
-    /// True when this is the parser's state before the faulting instruction (exact), false
-    /// for a replay of what the log printed.
-    pub exact: bool,
+    /// Whether this is the faulting instruction, whose operands the explanation describes.
+    pub at_fault: bool,
 }
 
 /// The state before step `k` of `p`'s failing path.
 pub fn before(p: &Program, k: usize) -> Option<Snapshot> {
     let path = &p.summary.path;
     let target = path.get(k)?;
-    if k + 1 == path.len() && p.fault() == Some(target.idx) {
-        let s = &p.summary;
-        let mut state = FrameState::default();
-        for r in s.regs_before_error.iter().filter(|r| r.reg != SPILLED) {
-            state.regs.insert(r.reg, r.clone());
-        }
-        for sl in &s.slots_before_error {
-            state.slots.insert(sl.off, sl.clone());
-        }
-        return Some(Snapshot {
-            step: k,
-            frame: target.frame,
-            state,
-            exact: true,
-        });
-    }
-    let mut m = Machine::new(&p.initial);
+    let mut m = Machine::default();
     for (i, s) in path.iter().enumerate().take(k + 1) {
-        m.enter(p, i);
+        m.enter(s);
         if i < k {
             m.step(s);
         }
@@ -190,7 +301,7 @@ pub fn before(p: &Program, k: usize) -> Option<Snapshot> {
         step: k,
         frame: target.frame,
         state: m.frames.remove(&target.frame).unwrap_or_default(),
-        exact: false,
+        at_fault: k + 1 == path.len() && p.fault() == Some(target.idx),
     })
 }
 
@@ -221,27 +332,21 @@ pub struct Change {
 /// Every change of register `reg` along the failing path, in the frame each step runs in.
 pub fn history(p: &Program, reg: u8) -> Vec<Change> {
     let path = &p.summary.path;
-    let mut m = Machine::new(&p.initial);
+    let mut m = Machine::default();
     let mut out = Vec::new();
-    if let Some(r) = m.reg(0, reg) {
-        out.push(Change {
-            step: None,
-            idx: 0,
-            state: Some(r.clone()),
-            cause: Cause::Entry,
-        });
-    }
     for (i, s) in path.iter().enumerate() {
         let f = s.frame;
         let before = m.reg(f, reg).map(|r| r.text.clone());
-        if m.enter(p, i) {
+        if m.enter(s) {
             let now = m.reg(f, reg);
             if now.map(|r| &r.text) != before.as_ref() {
+                // The program's first state, or one the verifier resumed from.
+                let cause = if i == 0 { Cause::Entry } else { Cause::Branch };
                 out.push(Change {
-                    step: Some(i),
+                    step: (i > 0).then_some(i),
                     idx: s.idx,
                     state: now.cloned(),
-                    cause: Cause::Branch,
+                    cause,
                 });
             }
         }
@@ -278,7 +383,14 @@ mod tests {
             regs: st.regs,
             slots: st.slots,
             frame,
+            ..PathStep::default()
         }
+    }
+
+    fn machine(initial: &str) -> Machine {
+        let mut m = Machine::default();
+        m.reset_to(&parse_state(initial));
+        m
     }
 
     fn texts(state: &FrameState) -> Vec<String> {
@@ -291,7 +403,7 @@ mod tests {
 
     #[test]
     fn helper_calls_clobber_arguments_and_subprograms_get_frames() {
-        let mut m = Machine::new(&parse_state("R1=ctx() R10=fp0"));
+        let mut m = machine("R1=ctx() R10=fp0");
         m.step(&step(0, "r2 = r10", "R2=fp0 R10=fp0"));
         m.step(&step(
             1,
@@ -301,7 +413,7 @@ mod tests {
         let f0 = m.frames[&0].clone();
         assert_eq!(texts(&f0), ["r0=map_value_or_null(id=1)", "r10=fp0"]);
 
-        let mut m = Machine::new(&parse_state("R1=ctx() R10=fp0"));
+        let mut m = machine("R1=ctx() R10=fp0");
         m.step(&step(0, "r1 = 5", "R1=5"));
         m.step(&step(1, "call pc+3", ""));
         assert_eq!(texts(&m.frames[&1]), ["r1=5", "r10=fp0"]);
@@ -312,10 +424,214 @@ mod tests {
     }
 
     #[test]
+    fn checks_reach_the_copies_the_log_does_not_print() {
+        // A NULL check makes every copy of the pointer a pointer.
+        let mut m = machine("R1=ctx() R10=fp0");
+        m.step(&step(
+            0,
+            "call bpf_map_lookup_elem#1",
+            "R0=map_value_or_null(id=1,map=m,ks=4,vs=8)",
+        ));
+        m.step(&step(
+            1,
+            "r6 = r0",
+            "R0=map_value_or_null(id=1,map=m,ks=4,vs=8) R6=map_value_or_null(id=1,map=m,ks=4,vs=8)",
+        ));
+        m.step(&step(
+            2,
+            "if r0 == 0x0 goto pc+3",
+            "R0=map_value(map=m,ks=4,vs=8)",
+        ));
+        assert_eq!(m.frames[&0].regs[&6].text, "map_value(map=m,ks=4,vs=8)");
+        assert!(!m.frames[&0].regs[&6].or_null);
+
+        // A bounds check proves the range for every packet pointer with the same id, spilled
+        // ones included.
+        let mut m = machine("R1=ctx() R10=fp0");
+        m.step(&step(0, "r2 = *(u32 *)(r1 +0)", "R2=pkt(r=0)"));
+        m.step(&step(
+            1,
+            "*(u64 *)(r10 -8) = r2",
+            "R2=pkt(r=0) R10=fp0 fp-8=pkt(r=0)",
+        ));
+        m.step(&step(2, "r3 = r2", "R3=pkt(r=0)"));
+        m.step(&step(3, "r3 += 14", "R3=pkt(off=14,r=0)"));
+        m.step(&step(
+            4,
+            "if r3 > r1 goto pc+9",
+            "R1=pkt_end() R3=pkt(off=14,r=14)",
+        ));
+        assert_eq!(m.frames[&0].regs[&2].text, "pkt(r=14)");
+        assert_eq!(m.frames[&0].regs[&2].range, Some(14));
+        assert_eq!(m.frames[&0].slots[&-8].text, "pkt(r=14)");
+
+        // A jump narrows the scalars linked to the compared one.
+        let mut m = machine("R1=ctx() R10=fp0");
+        m.step(&step(0, "r2 = r1", "R1=scalar(id=3) R2=scalar(id=3)"));
+        m.step(&step(
+            1,
+            "if r2 > 0x7 goto pc+4",
+            "R2=scalar(id=3,smin=smin32=0,smax=umax=smax32=umax32=7,var_off=(0x0; 0x7))",
+        ));
+        assert_eq!(m.frames[&0].regs[&1].umax, Some(7));
+        assert_eq!(m.frames[&0].regs[&1].reg, 1);
+    }
+
+    #[test]
     fn full_states_replace_frames() {
-        let mut m = Machine::new(&parse_state("R1=ctx() R10=fp0"));
+        let mut m = machine("R1=ctx() R10=fp0");
         m.step(&step(0, "r2 = 1", "R2=1"));
         m.reset_to(&parse_state("R1=pkt(r=14) R10=fp0"));
         assert_eq!(texts(&m.frames[&0]), ["r1=pkt(r=14)", "r10=fp0"]);
+    }
+}
+
+/// The replay against the kernel's own words, on real logs.
+#[cfg(test)]
+mod against_real_logs {
+    use super::*;
+    use verifier_explain::log::LogSummary;
+
+    /// Every register an instruction reads without writing is printed after it with the
+    /// value it had before; where the replay disagrees, it got that value wrong.
+    fn mismatches(summary: &LogSummary) -> (usize, Vec<String>) {
+        let mut m = Machine::default();
+        let (mut checked, mut wrong) = (0, Vec::new());
+        for s in &summary.path {
+            m.enter(s);
+            let text = s.text.trim();
+            let skip = insn::is_conditional(text)
+                || insn::is_call(text)
+                || text == "exit"
+                || text.starts_with("lock")
+                || text.contains("atomic")
+                || s.full;
+            if !skip {
+                let written = insn::destination(text);
+                for r in insn::registers(text) {
+                    if Some(r) == written {
+                        continue;
+                    }
+                    let Some(printed) = s.regs.iter().find(|p| p.reg == r && p.frame == s.frame)
+                    else {
+                        continue;
+                    };
+                    let Some(replayed) = m.reg(s.frame, r) else {
+                        // Not printed since the start of a log that lost its beginning.
+                        if !summary.path_truncated {
+                            wrong.push(format!("insn {} `{text}`: r{r} unknown", s.idx));
+                        }
+                        continue;
+                    };
+                    checked += 1;
+                    // A move or a spill links the source to its copy: it gives the source an
+                    // id, which is printed after the instruction only.
+                    let is_move_source = (insn::plain_destination(text).is_some()
+                        || text.starts_with('*'))
+                        && (text.ends_with(&format!(" r{r}")) || text.ends_with(&format!(" w{r}")));
+                    let norm = |t: &str| {
+                        let t = t.strip_prefix('P').unwrap_or(t);
+                        if is_move_source {
+                            without_id(t)
+                        } else {
+                            t.to_string()
+                        }
+                    };
+                    let replayed = Some(norm(&replayed.text));
+                    if replayed.as_deref() != Some(norm(&printed.text).as_str()) {
+                        wrong.push(format!(
+                            "insn {} `{text}`: r{r} replayed {replayed:?}, printed {:?}",
+                            s.idx, printed.text
+                        ));
+                    }
+                }
+            }
+            m.step(s);
+        }
+        (checked, wrong)
+    }
+
+    /// `scalar(id=3,smin=0)` without its `id=`.
+    fn without_id(t: &str) -> String {
+        let mut out = String::new();
+        let mut rest = t;
+        while let Some(i) = rest.find("id=") {
+            let boundary = i == 0 || matches!(&rest[i - 1..i], "(" | ",");
+            out.push_str(&rest[..i]);
+            let after = &rest[i..];
+            if !boundary {
+                out.push_str("id=");
+                rest = &after[3..];
+                continue;
+            }
+            let end = after.find([',', ')']).unwrap_or(after.len());
+            rest = &after[end..];
+            if let Some(r) = rest.strip_prefix(',') {
+                rest = r;
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Every rejected fixture, loaded for real (needs root), with its level-2 log.
+    #[test]
+    fn registers_read_match_the_kernel_on_every_fixture() {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test loads the fixtures and needs root (CAP_BPF); run it with sudo"
+        );
+        let (mut total, mut failures) = (0, Vec::new());
+        // Complexity rejections are loaded at level 1, which prints no per-instruction state.
+        let level2 = |f: &&fixtures::Fixture| f.explains.is_some_and(|id| id != "complexity-limit");
+        for f in fixtures::ALL.iter().filter(level2) {
+            let Ok(report) = verifier_explain::explain_object(f.object, &Default::default()) else {
+                continue; // refused by the loader: no log
+            };
+            for p in &report.programs {
+                let Some(log) = p.log.as_deref().filter(|l| l.contains("R10=fp0")) else {
+                    continue;
+                };
+                let (checked, wrong) = mismatches(&LogSummary::parse_str(log));
+                total += checked;
+                failures.extend(wrong.into_iter().map(|w| format!("{}: {w}", f.name)));
+            }
+        }
+        assert!(total > 100, "only {total} registers checked");
+        assert!(
+            failures.is_empty(),
+            "{} of {total} wrong:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn registers_read_match_what_the_kernel_printed() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../verifier-explain/tests/corpus/logs"
+        );
+        let mut total = 0;
+        let mut failures = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("the log corpus") {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            // Level-2 logs of 6.x kernels print what each instruction touched.
+            if !name.starts_with("6.") || !name.ends_with(".log") || name.contains("level1") {
+                continue;
+            }
+            let summary = LogSummary::parse_str(&std::fs::read_to_string(&path).unwrap());
+            let (checked, wrong) = mismatches(&summary);
+            total += checked;
+            failures.extend(wrong.into_iter().map(|w| format!("{name}: {w}")));
+        }
+        assert!(total > 50, "only {total} registers checked");
+        assert!(
+            failures.is_empty(),
+            "{} of {total} wrong:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
