@@ -34,9 +34,11 @@
 mod diagnostics;
 mod line;
 mod path;
+mod replay;
 mod state;
 mod summary;
 
 pub use diagnostics::Diagnostics;
+pub use replay::{FrameState, Replay};
 pub use state::{PrintedState, RegState, SPILLED, SlotState, parse_state};
 pub use summary::{ErrorSite, LogSummary, PathStep, SourceComment, StateLine, Stats};

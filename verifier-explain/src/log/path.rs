@@ -464,8 +464,9 @@ impl PathBuilder {
                 });
             }
             if e.kind == Kind::Insn && e.opcode == 0x85 {
-                // A call clobbers R1-R5 (a subprogram's return prints the caller's state).
-                for r in 1..=5 {
+                // A call clobbers R0-R5: R0 holds the result, printed with the call unless the
+                // helper is void (a subprogram's return prints the caller's whole state).
+                for r in 0..=5 {
                     regs.entry(r).or_insert(None);
                 }
             }

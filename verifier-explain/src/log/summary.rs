@@ -8,6 +8,7 @@
 use super::diagnostics::{Diagnostics, DiagnosticsBuilder};
 use super::line::{self, Line, classify, trim};
 use super::path::{DEFAULT_BUDGET, PathBuilder};
+use super::replay::Replay;
 use super::state::{PrintedState, RegState, SlotState, frame_of};
 use memchr::memchr;
 use serde::Serialize;
@@ -582,10 +583,25 @@ impl Accumulator {
             && ((!self.last_terminated && !self.last_complete_stats)
                 || (!has_error && !self.saw_stats));
         let path = self.path.finish(idx, self.frame);
+        // A whole path ending at the fault is replayed, with the changes the verifier made
+        // without printing them; otherwise the latest mention of each register stands.
+        let replayed = match path.steps.last() {
+            Some(last) if !path.truncated && !self.truncated_start && idx == Some(last.idx) => {
+                Replay::before(&path.steps, path.steps.len() - 1)
+            }
+            _ => None,
+        };
+        let (regs, slots) = match replayed {
+            Some((_, state)) => (
+                state.regs.into_values().collect(),
+                state.slots.into_values().rev().collect(),
+            ),
+            None => (path.regs, path.slots),
+        };
         LogSummary {
             error,
-            regs_before_error: path.regs,
-            slots_before_error: path.slots,
+            regs_before_error: regs,
+            slots_before_error: slots,
             path: path.steps,
             path_truncated: path.truncated || self.truncated_start,
             histogram: self.histogram,
