@@ -223,7 +223,13 @@ fn verify(prepared: &Prepared, program: String) -> LoadOutcome {
             }
         }
         (Err(error), stats_log) => {
-            let message = error_message(&stats_log.text);
+            // Without a word from the verifier, the kernel refused the load itself (an attach
+            // type, a flag, BTF): the errno, in words, is all there is.
+            let message = if stats_log.text.trim().is_empty() {
+                error.to_string()
+            } else {
+                error_message(&stats_log.text)
+            };
             let verbose = if is_complexity(&message) {
                 LogRequest::new(LogLevel::BASIC | LogLevel::STATS).sized(MAX_LOG_SIZE, MAX_LOG_SIZE)
             } else {

@@ -639,6 +639,41 @@ processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
 ";
 
     #[test]
+    fn each_step_keeps_the_state_lines_printed_before_it() {
+        // The loop's branch is popped twice with different states: each occurrence keeps its own.
+        let log = "0: R1=ctx() R10=fp0\n\
+            0: (b7) r0 = 0                        ; R0=0\n\
+            1: (07) r0 += 1                       ; R0=1\n\
+            2: (a5) if r0 < 0x3 goto pc-2         ; R0=1\n\
+            3: (95) exit\n\
+            from 2 to 1: R0=1 R1=ctx() R10=fp0\n\
+            1: (07) r0 += 1                       ; R0=2\n\
+            2: (a5) if r0 < 0x3 goto pc-2         ; R0=2\n\
+            3: (95) exit\n\
+            from 2 to 1: R0=2 R1=ctx() R10=fp0\n\
+            1: (07) r0 += 1                       ; R0=3\n\
+            2: (71) r2 = *(u8 *)(r1 +99)\n\
+            invalid bpf_context access off=99 size=1\n";
+        let s = LogSummary::parse_str(log);
+        let idxs: Vec<u32> = s.path.iter().map(|p| p.idx).collect();
+        assert_eq!(idxs, [0, 1, 2, 1, 2, 1, 2]);
+        assert!(
+            !s.path[0].entry[0].full,
+            "the first state is printed as a partial line"
+        );
+        assert_eq!(s.path[0].entry[0].state.regs[0].type_name, "ctx");
+        let resumed: Vec<(bool, Option<i64>)> = [3, 5]
+            .iter()
+            .map(|&k| {
+                let e = &s.path[k].entry[0];
+                (e.full, e.state.regs[0].value)
+            })
+            .collect();
+        assert_eq!(resumed, [(true, Some(1)), (true, Some(2))]);
+        assert!(s.path[2].entry.is_empty());
+    }
+
+    #[test]
     fn a_small_rejection() {
         let s = LogSummary::parse_str(PKT);
         let e = s.error.as_ref().expect("an error");
