@@ -79,6 +79,10 @@ pub struct ProgramReport {
     /// The verifier's whole log (not serialised; `--log` prints it).
     #[serde(skip)]
     pub log: Option<String>,
+    /// The log, parsed (not serialised): for tools that show it, so they need not parse it
+    /// again.
+    #[serde(skip)]
+    pub summary: Option<LogSummary>,
 }
 
 /// The verifier's statistics.
@@ -241,6 +245,7 @@ fn loader_rejection(program: String, message: String, object: &[u8], debug: &Deb
             explanation: Some(explanation),
             reason: None,
             log: None,
+            summary: None,
         }],
     }
 }
@@ -266,6 +271,7 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
                 explanation: None,
                 reason: None,
                 log: Some(log),
+                summary: Some(summary),
             }
         }
         Verdict::Rejected {
@@ -302,6 +308,7 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
                 explanation: Some(explanation),
                 reason: None,
                 log: Some(log),
+                summary: Some(summary),
             }
         }
         Verdict::Unsupported { reason } => ProgramReport {
@@ -314,6 +321,7 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
             explanation: None,
             reason: Some(reason),
             log: None,
+            summary: None,
         },
     }
 }
@@ -392,7 +400,7 @@ pub fn explain_log<R: std::io::BufRead>(
         .as_ref()
         .and_then(program_type_of)
         .map(str::to_string);
-    let report = if summary.error.is_some() {
+    let mut report = if summary.error.is_some() {
         let mut explanation = explain::explain(&summary, source, program_type.as_deref());
         explanation.notes.extend(notes);
         let estimated = match (&debug, &layout) {
@@ -410,6 +418,7 @@ pub fn explain_log<R: std::io::BufRead>(
             explanation: Some(explanation),
             reason: None,
             log: None,
+            summary: None,
         }
     } else {
         let stats = stats_of(&summary, layout.as_ref(), Vec::new());
@@ -423,8 +432,10 @@ pub fn explain_log<R: std::io::BufRead>(
             explanation: None,
             reason: None,
             log: None,
+            summary: None,
         }
     };
+    report.summary = Some(summary);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         programs: vec![report],

@@ -44,7 +44,7 @@ use serde::Serialize;
 
 pub use layout::{LaidOutFunction, Layout};
 pub use lines::{InlinedCall, SourceLoc};
-pub use variables::{Place, Variable};
+pub use variables::{Place, Variable, variable_in_register, variable_in_slot};
 
 /// Why an object's debug information cannot be read.
 #[derive(Debug, thiserror::Error)]

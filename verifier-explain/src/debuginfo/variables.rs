@@ -1154,6 +1154,32 @@ fn describe(ops: &[gimli::Operation<Slice<'_>>]) -> String {
     format!("computed as [{}]", words.join(", "))
 }
 
+/// The variable held in register `reg`, from a list [`super::DebugInfo::variables_at`] gave.
+pub fn variable_in_register(vars: &[Variable], reg: u8) -> Option<&Variable> {
+    vars.iter().find(|v| v.place == Place::Register(reg))
+}
+
+/// The variable in the 8-byte stack slot fp+`off`: the one starting there, else one starting
+/// inside the slot (a `u32` at fp-4 lives in slot fp-8), else the larger stack variable (an
+/// array or struct) the slot lies in.
+pub fn variable_in_slot(vars: &[Variable], off: i64) -> Option<&Variable> {
+    vars.iter()
+        .find(|v| v.place == Place::Stack(off))
+        .or_else(|| {
+            vars.iter()
+                .find(|v| matches!(v.place, Place::Stack(start) if start > off && start < off + 8))
+        })
+        .or_else(|| {
+            vars.iter()
+                .filter_map(|v| match v.place {
+                    Place::Stack(start) if start <= off && off - start < 64 => Some((start, v)),
+                    _ => None,
+                })
+                .max_by_key(|(start, _)| *start)
+                .map(|(_, v)| v)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ pub use model::{
 };
 
 use crate::catalogue::{self, Category, Context};
-use crate::debuginfo::{DebugInfo, Layout, Place};
+use crate::debuginfo::{DebugInfo, Layout, Place, variable_in_register, variable_in_slot};
 use crate::log::{LogSummary, RegState};
 use insn::Use;
 use knowledge::Hints;
@@ -104,33 +104,15 @@ impl Facts<'_> {
     /// The variables whose location is register `reg` at instruction `idx`.
     pub fn var_in_reg(&self, idx: u32, reg: u8) -> Option<Variable> {
         let src = self.source?;
-        let addr = src.layout.address(idx)?;
-        src.debug
-            .variables_at(addr)
-            .into_iter()
-            .find(|v| v.place == Place::Register(reg))
-            .map(variable)
+        let vars = src.debug.variables_at(src.layout.address(idx)?);
+        variable_in_register(&vars, reg).cloned().map(variable)
     }
 
     /// The variable that lives in stack slot fp+`off` at instruction `idx`.
     pub fn var_in_slot(&self, idx: u32, off: i64) -> Option<Variable> {
         let src = self.source?;
-        let addr = src.layout.address(idx)?;
-        let vars = src.debug.variables_at(addr);
-        vars.iter()
-            .find(|v| v.place == Place::Stack(off))
-            .or_else(|| {
-                // A slot inside a larger variable (an array or struct on the stack).
-                vars.iter()
-                    .filter_map(|v| match v.place {
-                        Place::Stack(start) if start <= off && off - start < 64 => Some((start, v)),
-                        _ => None,
-                    })
-                    .max_by_key(|(start, _)| *start)
-                    .map(|(_, v)| v)
-            })
-            .cloned()
-            .map(variable)
+        let vars = src.debug.variables_at(src.layout.address(idx)?);
+        variable_in_slot(&vars, off).cloned().map(variable)
     }
 
     /// Every variable declared in the scopes around instruction `idx`.

@@ -4,11 +4,11 @@
 //! Everything is read before the terminal is taken over, so errors print normally.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use verifier_explain::debuginfo::{DebugInfo, Layout, Place, Variable};
+use verifier_explain::debuginfo::{DebugInfo, Layout, Variable};
 use verifier_explain::log::LogSummary;
 use verifier_explain::{Explanation, Options, Privileges, Report, VerdictKind};
 
@@ -199,32 +199,6 @@ impl Program {
     }
 }
 
-/// The variable held in register `reg`, from a list [`Program::variables_at`] gave.
-pub fn var_in_reg(vars: &[Variable], reg: u8) -> Option<&Variable> {
-    vars.iter().find(|v| v.place == Place::Register(reg))
-}
-
-/// The variable in the 8-byte stack slot fp+`off`: the one starting there, else one starting
-/// inside the slot (a `u32` at fp-4 lives in slot fp-8), else the larger stack variable the
-/// slot lies in.
-pub fn var_in_slot(vars: &[Variable], off: i64) -> Option<&Variable> {
-    vars.iter()
-        .find(|v| v.place == Place::Stack(off))
-        .or_else(|| {
-            vars.iter()
-                .find(|v| matches!(v.place, Place::Stack(start) if start > off && start < off + 8))
-        })
-        .or_else(|| {
-            vars.iter()
-                .filter_map(|v| match v.place {
-                    Place::Stack(start) if start <= off && off - start < 64 => Some((start, v)),
-                    _ => None,
-                })
-                .max_by_key(|(start, _)| *start)
-                .map(|(_, v)| v)
-        })
-}
-
 fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
@@ -280,9 +254,8 @@ fn from_object(input: &Input, path: &Path, bytes: &[u8]) -> Result<Session, Load
                     layout: info.layout(&p.program).ok()?,
                 })
             });
-            let log = p.log.as_deref().unwrap_or("");
-            let summary = LogSummary::parse_str(log);
-            program(p, summary, !log.is_empty(), debug)
+            let has_log = p.log.as_deref().is_some_and(|l| !l.is_empty());
+            program(p, p.summary.clone().unwrap_or_default(), has_log, debug)
         })
         .collect();
     Ok(Session {
@@ -298,35 +271,18 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
         what: what.clone(),
         source,
     };
-    // stdin can be read once only: keep it; files are streamed once per pass.
-    let stdin = if log.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|source| LoadError::Read {
-                path: log.to_path_buf(),
-                source,
-            })?;
-        Some(bytes)
+    // Streamed once: explain_log keeps the parsed log in the report.
+    let reader: Box<dyn BufRead> = if log.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
-        None
+        let file = std::fs::File::open(log).map_err(|source| LoadError::Read {
+            path: log.to_path_buf(),
+            source,
+        })?;
+        Box::new(BufReader::new(file))
     };
-    let open = || -> Result<Box<dyn BufRead>, LoadError> {
-        match &stdin {
-            Some(bytes) => Ok(Box::new(bytes.as_slice())),
-            None => std::fs::File::open(log)
-                .map(|f| Box::new(BufReader::new(f)) as Box<dyn BufRead>)
-                .map_err(|source| LoadError::Read {
-                    path: log.to_path_buf(),
-                    source,
-                }),
-        }
-    };
-    let report =
-        verifier_explain::explain_log(open()?, object.as_deref(), input.program.as_deref())
-            .map_err(explain_err)?;
-    let summary = LogSummary::parse(open()?).map_err(|e| explain_err(e.into()))?;
+    let report = verifier_explain::explain_log(reader, object.as_deref(), input.program.as_deref())
+        .map_err(explain_err)?;
     let info = object
         .as_deref()
         .map(DebugInfo::parse)
@@ -343,7 +299,7 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
                     layout: info.layout(&p.program).ok()?,
                 })
             });
-            program(p, summary.clone(), true, debug)
+            program(p, p.summary.clone().unwrap_or_default(), true, debug)
         })
         .collect();
     let name = match &input.object {

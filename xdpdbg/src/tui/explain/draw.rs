@@ -349,7 +349,7 @@ fn registers(
     for r in 0..=10u8 {
         let state = s.state.regs.get(&r);
         let operand = operands.iter().find(|o| o.operand == format!("r{r}"));
-        let name = data::var_in_reg(&vars, r)
+        let name = verifier_explain::debuginfo::variable_in_register(&vars, r)
             .map(var_label)
             .or_else(|| {
                 operand
@@ -394,7 +394,7 @@ fn registers(
     if !s.state.slots.is_empty() {
         lines.push(Line::styled("stack", theme.key()));
         for (off, slot) in &s.state.slots {
-            let name = data::var_in_slot(&vars, *off)
+            let name = verifier_explain::debuginfo::variable_in_slot(&vars, *off)
                 .map(|v| format!("{}  ", var_label(v)))
                 .unwrap_or_default();
             lines.push(Line::from(vec![
