@@ -31,7 +31,7 @@ pub struct Maps {
     /// MAC to port.
     pub fdb: BpfHashMap<MapData, FdbKey, FdbEntry>,
     /// The same map for whole-map batch reads and compare-and-swap (xdpdbg's layer).
-    pub fdb_raw: xdpdbg::maps::OpenMap,
+    pub fdb_raw: bpf_maps::OpenMap,
     /// Port configuration by ifindex.
     pub ports: Array<MapData, PortConfig>,
     /// Per-CPU counters by port slot.
@@ -49,7 +49,7 @@ impl Maps {
         };
         let fdb_pin = layout.map_pin(maps::FDB);
         Ok(Maps {
-            fdb_raw: xdpdbg::maps::open(&fdb_pin.to_string_lossy())
+            fdb_raw: bpf_maps::open(&fdb_pin.to_string_lossy())
                 .with_context(|| format!("cannot open pinned map {}", fdb_pin.display()))?,
             fdb: open(maps::FDB)?.try_into()?,
             ports: open(maps::PORTS)?.try_into()?,
@@ -73,7 +73,7 @@ impl Maps {
 
     /// Every FDB entry in the fast path, read in batches (an empty list if the read fails).
     pub fn fdb_entries(&self) -> Vec<(FdbKey, FdbEntry)> {
-        let Ok(entries) = xdpdbg::maps::read::read_all(&self.fdb_raw) else {
+        let Ok(entries) = bpf_maps::read::read_all(&self.fdb_raw) else {
             return Vec::new();
         };
         entries
@@ -91,7 +91,7 @@ pub struct DataPlane {
     /// The typed maps.
     pub maps: Maps,
     tx_ports: DevMap<MapData>,
-    tx_ports_raw: xdpdbg::sys::MapFd,
+    tx_ports_raw: bpf_sys::MapFd,
     /// Attached ports: mode and name (a TC filter is found by the port's name).
     attachments: BTreeMap<u32, (Mode, String)>,
     slots: HashMap<u32, u32>,
@@ -142,7 +142,7 @@ impl DataPlane {
         };
         let maps = Maps::from_pins(layout)?;
         let tx_ports = take(&mut ebpf, maps::TX_PORTS)?.try_into()?;
-        let tx_ports_raw = xdpdbg::sys::MapFd::from_pin(&layout.map_pin(maps::TX_PORTS))?;
+        let tx_ports_raw = bpf_sys::MapFd::from_pin(&layout.map_pin(maps::TX_PORTS))?;
         let fdb_map_id = maps.fdb_raw.info.id;
         let mut plane = DataPlane {
             layout: layout.clone(),
@@ -256,7 +256,7 @@ impl DataPlane {
                 let Some(slot) = (0..PORTS_MAX).find(|s| !used.contains(s)) else {
                     bail!("all {PORTS_MAX} counter slots are in use");
                 };
-                let zero = vec![PortCounters::default(); xdpdbg::sys::possible_cpus()?];
+                let zero = vec![PortCounters::default(); bpf_sys::possible_cpus()?];
                 self.maps
                     .counters
                     .set(slot, PerCpuValues::try_from(zero)?, 0)?;
@@ -400,7 +400,7 @@ async fn detach(netlink: &Netlink, ifindex: u32, name: &str, mode: Mode) {
 
 /// Whether program `id` is one of the switch's XDP or TC programs and uses map `map_id`.
 fn uses_map(id: u32, map_id: u32) -> bool {
-    let Ok(info) = xdpdbg::sys::ProgFd::from_id(id).and_then(|p| p.info()) else {
+    let Ok(info) = bpf_sys::ProgFd::from_id(id).and_then(|p| p.info()) else {
         return false;
     };
     info.name.starts_with("switch_") && info.map_ids.contains(&map_id)
@@ -409,7 +409,7 @@ fn uses_map(id: u32, map_id: u32) -> bool {
 /// Detaches what a daemon killed with -9 left on the ports of this namespace (XDP programs
 /// and TC filters of ours, found by their use of the pinned `fdb` map), and removes its pins.
 pub async fn detach_leftovers(netlink: &Netlink, layout: &Layout) -> anyhow::Result<usize> {
-    let map_id = match xdpdbg::sys::MapFd::from_pin(&layout.map_pin(maps::FDB)) {
+    let map_id = match bpf_sys::MapFd::from_pin(&layout.map_pin(maps::FDB)) {
         Ok(map) => Some(map.info()?.id),
         Err(_) => None,
     };

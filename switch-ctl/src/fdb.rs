@@ -27,7 +27,7 @@ pub fn upsert(maps: &mut Maps, key: FdbKey, port: u32, flags: u32) -> anyhow::Re
     if let Ok(old) = maps.fdb.get(&key, 0)
         && old.ifindex == port
         && old.flags == flags
-        && old.last_seen_ns != xdpdbg::cas::DYING
+        && old.last_seen_ns != bpf_maps::cas::DYING
     {
         return Ok(false);
     }

@@ -4,6 +4,7 @@
 //! detaches everything; `check` answers whether this machine can run the switch.
 
 use anyhow::Context as _;
+use bpf_load::Verdict;
 use clap::{Parser, Subcommand};
 use preflight::{Capability, Feature};
 use std::process::ExitCode;
@@ -11,7 +12,6 @@ use switch_ctl::layout::Layout;
 use switch_ctl::mode::{PortOverride, Requested};
 use switch_ctl::plan::{Options, Selection};
 use switch_ctl::{daemon, namespace, status};
-use verifier_explain::Verdict;
 
 /// The concealed XDP switch: manage a Linux bridge with any tool; the XDP fast path follows.
 #[derive(Parser)]
@@ -109,9 +109,8 @@ fn line(check: &str, result: Result<String, String>) -> CheckLine {
 
 /// Loads the embedded data plane into the verifier (and unloads it at once).
 fn verify_data_plane() -> anyhow::Result<String> {
-    let outcomes =
-        verifier_explain::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::programs::XDP))
-            .context("cannot load the switch object")?;
+    let outcomes = bpf_load::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::programs::XDP))
+        .context("cannot load the switch object")?;
     match outcomes.first().map(|o| &o.verdict) {
         Some(Verdict::Accepted { stats, .. }) => Ok(format!("accepted, {stats}")),
         Some(Verdict::Rejected { message, .. }) => {

@@ -18,7 +18,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Modules, in data-flow order: [`load`](load_object) (the kernel load with a verbose log),
+//! Modules, in data-flow order: [`load_object`] (the kernel load with a verbose log, from the `bpf-load` crate),
 //! [`log`] (the streaming log parser), [`debuginfo`] (ELF, DWARF, BTF line info, instruction
 //! layout), [`catalogue`] (error classes), [`explain`] (the explanation), [`report`] (a whole
 //! object), [`render`] (text for people).
@@ -26,16 +26,15 @@
 pub mod catalogue;
 pub mod debuginfo;
 pub mod explain;
-mod load;
 pub mod log;
 pub mod render;
 pub mod report;
 
-pub use explain::{Explanation, Source, explain};
-pub use load::{
+pub use bpf_load::{
     AcceptedStats, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict, load_object,
     load_object_as,
 };
+pub use explain::{Explanation, Source, explain};
 pub use report::{
     Error, Options, ProgramReport, Report, VerdictKind, explain_load_error, explain_log,
     explain_object,

@@ -3,8 +3,8 @@
 
 use crate::debuginfo::{DebugInfo, DebugInfoError, Layout};
 use crate::explain::{self, Explanation, Source};
-use crate::load::{self, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict};
 use crate::log::LogSummary;
+use bpf_load::{self as load, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict};
 use serde::Serialize;
 
 /// The version of the JSON schema; bumped only on incompatible changes (fields are only added).
@@ -445,7 +445,7 @@ pub fn explain_log<R: std::io::BufRead>(
 /// The program type (aya's name) that a program's ELF section gives it.
 fn program_type_of(layout: &Layout) -> Option<&'static str> {
     let section = layout.functions.first()?.section_name.as_str();
-    load::kind_of_section_name(section)
+    load::program_type_of_section(section)
 }
 
 /// The program whose instructions match the log's, with the share of matching opcodes.

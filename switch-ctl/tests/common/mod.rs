@@ -577,7 +577,7 @@ pub fn parse_mac(text: &str) -> [u8; 6] {
 
 /// Whether program `id` still exists in the kernel.
 pub fn program_exists(id: u32) -> bool {
-    xdpdbg::sys::ProgFd::from_id(id).is_ok()
+    bpf_sys::ProgFd::from_id(id).is_ok()
 }
 
 /// SIGTERM, then wait up to 10 s, then SIGKILL.

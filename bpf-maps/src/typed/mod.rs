@@ -6,8 +6,8 @@
 //! one type, and the resulting [`TypeRef`] decodes and encodes:
 //!
 //! ```no_run
-//! # fn demo(btf: &[u8], key_type_id: u32, key: &[u8]) -> Result<(), xdpdbg::typed::TypeError> {
-//! use xdpdbg::typed::Types;
+//! # fn demo(btf: &[u8], key_type_id: u32, key: &[u8]) -> Result<(), bpf_maps::typed::TypeError> {
+//! use bpf_maps::typed::Types;
 //! let types = Types::from_bytes(btf)?;
 //! let key_type = types.get(key_type_id)?;                 // struct fdb_key
 //! let shown = key_type.decode(key)?;                      // {"mac":"02:1a:b0:00:00:01","vlan":10}

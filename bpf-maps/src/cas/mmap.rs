@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use memmap2::{MmapMut, MmapOptions};
 
 use super::{CasError, FieldRef, Outcome};
-use crate::sys::{MapFd, MapInfo};
+use bpf_sys::{MapFd, MapInfo};
 
 /// An mmapable array mapped into this process.
 pub(super) struct MappedArray {
@@ -17,7 +17,7 @@ pub(super) struct MappedArray {
 
 impl MappedArray {
     pub(super) fn new(map: &MapFd, info: &MapInfo) -> Result<Self, CasError> {
-        let stride = crate::maps::read::slot_size(info.value_size as usize);
+        let stride = crate::read::slot_size(info.value_size as usize);
         let len = stride * info.max_entries as usize;
         // SAFETY: the kernel backs an mmapable array's fd with the array's value memory; the
         // mapping stays valid while it is mapped, whatever happens to the fd. Other writers

@@ -1,4 +1,9 @@
-//! Loading an object's programs with the verifier's log turned all the way up.
+//! Loading an eBPF object's programs with the verifier's log turned all the way up.
+//!
+//! This is the layer every tool of the project loads objects through when it wants the
+//! verifier's word: `verifier-explain` (to explain rejections), `switch-ctl check` (to verify
+//! the data plane), the tests of the fixtures. It sits on [`bpf_sys`] and aya; it has no
+//! opinion on what the log means.
 //!
 //! Every program is loaded once with the statistics only, which costs the verifier nothing and
 //! gives the verdict and, for an accepted program, its states and stack depth. Each rejected
@@ -121,18 +126,44 @@ impl LoadOutcome {
     }
 }
 
-/// The verifier's error lines, as the log parser finds them (level-2 noise such as precision
-/// backtracking and liveness lines left out).
+/// The verifier's error lines in a log: the lines after the last instruction it printed, less
+/// its statistics and its level-2 bookkeeping (precision backtracking, state pruning). The first
+/// pass logs at [`LogLevel::STATS`], which prints no instructions: there every line but the
+/// statistics is the error.
 fn error_message(log: &str) -> String {
-    let lines = crate::log::LogSummary::parse_str(log)
-        .error
-        .map(|e| e.message)
-        .unwrap_or_default();
-    if lines.is_empty() {
+    const NOT_THE_ERROR: [&str; 9] = [
+        "processed ",
+        "verification time ",
+        "stack depth ",
+        "mark_precise: ",
+        "last_idx ",
+        "regs=",
+        "parent didn't have regs",
+        "propagating ",
+        "from ",
+    ];
+    let lines: Vec<&str> = log.lines().collect();
+    let after_insns = lines
+        .iter()
+        .rposition(|l| is_instruction(l))
+        .map_or(0, |i| i + 1);
+    let message: Vec<&str> = lines[after_insns..]
+        .iter()
+        .map(|l| l.trim_end())
+        .filter(|l| !l.is_empty() && !l.starts_with(';'))
+        .filter(|l| !NOT_THE_ERROR.iter().any(|p| l.starts_with(p)))
+        .collect();
+    if message.is_empty() {
         "(the verifier printed no message)".into()
     } else {
-        lines.join("\n")
+        message.join("\n")
     }
+}
+
+/// Whether a log line is an instruction as the verifier prints it (`12: (71) r0 = ...`).
+fn is_instruction(line: &str) -> bool {
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && line[digits..].starts_with(": (")
 }
 
 /// Loads every program of the object (or only `only`) into the kernel, each with a verbose
@@ -254,7 +285,7 @@ fn verify(prepared: &Prepared, program: String) -> LoadOutcome {
 
 /// The aya name of the program type an ELF section gives (`Xdp` for `xdp`), for logs explained
 /// without loading.
-pub(crate) fn kind_of_section_name(section: &str) -> Option<&'static str> {
+pub fn program_type_of_section(section: &str) -> Option<&'static str> {
     kind::of_section_name(section).map(|k| k.name)
 }
 

@@ -1,13 +1,13 @@
-//! `xdpdbg::typed` against the BTF of a real clang-compiled object: the `map_types` fixture,
+//! `bpf_maps::typed` against the BTF of a real clang-compiled object: the `map_types` fixture,
 //! whose maps use MACs, addresses, ports, enums, unions, bitfields, nested arrays of structs,
 //! text, a bool, a signed integer and a spin lock.
 
 use std::sync::OnceLock;
 
+use bpf_maps::typed::{Field, FieldKind, Filter, TypeError, TypeRef, Types, hex, parse_hex};
 use object::{Object as _, ObjectSection as _};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use xdpdbg::typed::{Field, FieldKind, Filter, TypeError, TypeRef, Types, hex, parse_hex};
 
 /// The fixture's `.BTF` section.
 fn btf() -> &'static [u8] {

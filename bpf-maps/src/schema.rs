@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{MapError, OpenMap, kind, read};
-use crate::sys::{self, MapInfo};
 use crate::typed::{self, TypeRef, Types};
+use bpf_sys::MapInfo;
 
 /// How to read and write one map's keys and values.
 #[derive(Clone)]
@@ -24,7 +24,7 @@ impl Schema {
     /// The schema of an open map (fetches its BTF from the kernel).
     pub fn of(map: &OpenMap) -> Result<Self, MapError> {
         let btf = if map.info.btf_id != 0 {
-            Some(sys::btf_data(map.info.btf_id)?)
+            Some(bpf_sys::btf_data(map.info.btf_id)?)
         } else {
             None
         };

@@ -1,4 +1,4 @@
-//! Whole-map consistent snapshots of counters, for programs that use `xdpdbg/snapshot.h`.
+//! Whole-map consistent snapshots of counters, for programs that use `bpf_maps/snapshot.h`.
 //!
 //! The program reaches its counters through an outer array of two maps. [`take`] reads the
 //! quiet spare, swaps the slots (the kernel waits for programs still using the old active map
@@ -11,7 +11,7 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use super::read::{Entries, ReadMethod};
 use super::{MapError, OpenMap, Schema, read};
-use crate::sys::{self, MapFd};
+use bpf_sys::MapFd;
 
 const ACTIVE: u32 = 0;
 const SPARE: u32 = 1;
@@ -20,7 +20,7 @@ const SPARE: u32 = 1;
 pub fn install(outer: &MapFd, a: &MapFd, b: &MapFd) -> Result<(), MapError> {
     for (slot, inner) in [(ACTIVE, a), (SPARE, b)] {
         let fd = inner.as_fd().as_raw_fd() as u32;
-        outer.update(&slot.to_ne_bytes(), &fd.to_ne_bytes(), sys::ANY)?;
+        outer.update(&slot.to_ne_bytes(), &fd.to_ne_bytes(), bpf_sys::ANY)?;
     }
     Ok(())
 }
@@ -45,7 +45,7 @@ pub fn take(outer: &OpenMap) -> Result<Consistent, MapError> {
     {
         return Err(MapError::Input(format!(
             "map {} ({}) is not a snapshot pair: a consistent snapshot needs the outer \
-             array_of_maps with two slots that xdpdbg/snapshot.h declares",
+             array_of_maps with two slots that bpf_maps/snapshot.h declares",
             outer.info.id, outer.info.name
         )));
     }
@@ -55,7 +55,7 @@ pub fn take(outer: &OpenMap) -> Result<Consistent, MapError> {
         if !outer.fd.lookup(&s.to_ne_bytes(), &mut id, 0)? {
             return Err(MapError::Input(format!(
                 "slot {s} of map {} is empty: the loader must install both maps of the pair \
-                 (xdpdbg::maps::consistent::install)",
+                 (bpf_maps::consistent::install)",
                 outer.info.id
             )));
         }
@@ -69,12 +69,12 @@ pub fn take(outer: &OpenMap) -> Result<Consistent, MapError> {
     outer.fd.update(
         &ACTIVE.to_ne_bytes(),
         &(spare.fd.as_fd().as_raw_fd() as u32).to_ne_bytes(),
-        sys::ANY,
+        bpf_sys::ANY,
     )?;
     outer.fd.update(
         &SPARE.to_ne_bytes(),
         &(active.fd.as_fd().as_raw_fd() as u32).to_ne_bytes(),
-        sys::ANY,
+        bpf_sys::ANY,
     )?;
     let drained = read::read_all(&active)?;
     let schema = Schema::of(&active)?;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::{MapError, OpenMap, kind};
-use crate::sys::{self, BatchRead};
+use bpf_sys::BatchRead;
 
 /// How the entries were read, which decides what a reader may assume about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum ReadMethod {
     BatchPerElement,
     /// `BPF_MAP_GET_NEXT_KEY` and a lookup per element.
     PerElement,
-    /// Both buffers of an `xdpdbg/snapshot.h` pair, swapped and summed
+    /// Both buffers of an `bpf_maps/snapshot.h` pair, swapped and summed
     /// ([`super::consistent::take`]).
     Consistent,
 }
@@ -59,7 +59,7 @@ impl ReadMethod {
             ReadMethod::Consistent => {
                 "whole-map consistent: the sum of both buffers at the instant of the swap, with \
                  every update a program made before it and none after (for counters whose \
-                 fields only add up, written by programs using xdpdbg/snapshot.h)"
+                 fields only add up, written by programs using bpf_maps/snapshot.h)"
             }
         }
     }
@@ -114,7 +114,7 @@ pub fn slot_size(value_size: usize) -> usize {
 
 /// The number of possible CPUs, as a [`MapError`].
 pub(crate) fn possible_cpus() -> Result<usize, MapError> {
-    sys::possible_cpus().map_err(|source| MapError::Io {
+    bpf_sys::possible_cpus().map_err(|source| MapError::Io {
         what: "reading /sys/devices/system/cpu/possible".into(),
         source,
     })

@@ -3,8 +3,8 @@
 mod common;
 
 use aya_obj::generated::{BPF_F_MMAPABLE, bpf_map_type};
-use xdpdbg::cas::{Atomicity, Cas, CasError, FieldRef, Outcome};
-use xdpdbg::sys::{self, MapCreate, MapFd};
+use bpf_maps::cas::{Atomicity, Cas, CasError, FieldRef, Outcome};
+use bpf_sys::{MapCreate, MapFd};
 
 use common::require_root;
 
@@ -45,7 +45,7 @@ fn hash_swap_mismatch_absent_and_delete() {
     require_root();
     let m = map(bpf_map_type::BPF_MAP_TYPE_HASH, 4, 16, 0);
     let key = 7u32.to_ne_bytes();
-    m.update(&key, &value(1, 100), sys::ANY).unwrap();
+    m.update(&key, &value(1, 100), bpf_sys::ANY).unwrap();
     let handle = MapFd::from_id(m.info().unwrap().id).unwrap();
     let cas = Cas::new(handle, None).unwrap();
     assert_eq!(cas.atomicity(), Atomicity::AtomicField);
@@ -144,7 +144,7 @@ fn arrays_swap_but_cannot_delete() {
     require_root();
     let m = map(bpf_map_type::BPF_MAP_TYPE_ARRAY, 4, 16, 0);
     let key = 3u32.to_ne_bytes();
-    m.update(&key, &value(0, 5), sys::ANY).unwrap();
+    m.update(&key, &value(0, 5), bpf_sys::ANY).unwrap();
     let cas = Cas::new(MapFd::from_id(m.info().unwrap().id).unwrap(), None).unwrap();
     assert_eq!(
         cas.compare_and_swap(&key, SECOND, 5, 6).unwrap(),
@@ -160,7 +160,7 @@ fn mmapable_arrays_use_native_atomics() {
     require_root();
     let m = map(bpf_map_type::BPF_MAP_TYPE_ARRAY, 4, 16, BPF_F_MMAPABLE);
     let key = 2u32.to_ne_bytes();
-    m.update(&key, &value(0, 40), sys::ANY).unwrap();
+    m.update(&key, &value(0, 40), bpf_sys::ANY).unwrap();
     let cas = Cas::new(MapFd::from_id(m.info().unwrap().id).unwrap(), None).unwrap();
     assert_eq!(cas.atomicity(), Atomicity::Mmap);
     assert_eq!(
@@ -195,14 +195,15 @@ fn per_cpu_maps_are_refused_with_the_reason() {
 /// generation; __u64 packets; }`, whose XDP program adds to `packets` under the lock.
 fn locked_fixture() -> (
     aya::Ebpf,
-    std::sync::Arc<sys::ProgFd>,
+    std::sync::Arc<bpf_sys::ProgFd>,
     MapFd,
-    xdpdbg::typed::TypeRef,
+    bpf_maps::typed::TypeRef,
 ) {
     let (ebpf, prog) = common::load_xdp("map_types", "map_types");
     let map = common::map(&ebpf, "locked");
     let info = map.info().unwrap();
-    let types = xdpdbg::typed::Types::from_bytes(&sys::btf_data(info.btf_id).unwrap()).unwrap();
+    let types =
+        bpf_maps::typed::Types::from_bytes(&bpf_sys::btf_data(info.btf_id).unwrap()).unwrap();
     let value = types.get(info.btf_value_type_id).unwrap();
     (ebpf, std::sync::Arc::new(prog), map, value)
 }
@@ -227,10 +228,10 @@ fn spin_lock_values_swap_under_the_lock_without_losing_program_updates() {
         std::thread::spawn(move || {
             let frame = [0u8; 64];
             for _ in 0..RUNS / 1000 {
-                prog.test_run(sys::TestRun {
+                prog.test_run(bpf_sys::TestRun {
                     data_in: Some(&frame),
                     repeat: 1000,
-                    ..sys::TestRun::default()
+                    ..bpf_sys::TestRun::default()
                 })
                 .unwrap();
             }
@@ -247,7 +248,7 @@ fn spin_lock_values_swap_under_the_lock_without_losing_program_updates() {
     traffic.join().unwrap();
 
     let mut raw = vec![0u8; value.size()];
-    map.lookup(&key, &mut raw, sys::F_LOCK).unwrap();
+    map.lookup(&key, &mut raw, bpf_sys::F_LOCK).unwrap();
     let decoded = value.decode(&raw).unwrap();
     assert_eq!(decoded["generation"], swaps, "every swap landed");
     assert_eq!(
@@ -267,7 +268,7 @@ fn spin_lock_values_swap_under_the_lock_without_losing_program_updates() {
         cas.compare_and_replace(&key, at, swaps, &new).unwrap(),
         Outcome::Swapped
     );
-    map.lookup(&key, &mut raw, sys::F_LOCK).unwrap();
+    map.lookup(&key, &mut raw, bpf_sys::F_LOCK).unwrap();
     let decoded = value.decode(&raw).unwrap();
     assert_eq!(
         (decoded["generation"].clone(), decoded["packets"].clone()),

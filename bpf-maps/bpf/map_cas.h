@@ -3,8 +3,8 @@
 // The argument block of xdpdbg_cas (map_cas.bpf.c), passed as BPF_PROG_RUN's ctx_in and copied
 // back after the run. xdpdbg/src/cas/args.rs mirrors it; a test compares both layouts via BTF.
 
-#ifndef XDPDBG_MAP_CAS_H
-#define XDPDBG_MAP_CAS_H
+#ifndef BPF_MAPS_MAP_CAS_H
+#define BPF_MAPS_MAP_CAS_H
 
 #define CAS_MAX_KEY 256
 #define CAS_MAX_VALUE 512

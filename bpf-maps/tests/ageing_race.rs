@@ -15,9 +15,9 @@ use std::sync::{Arc, Barrier};
 
 mod common;
 
+use bpf_maps::cas::{Cas, DYING, FieldRef, Outcome};
+use bpf_sys::{MapFd, ProgFd, TestRun};
 use nix::time::{ClockId, clock_gettime};
-use xdpdbg::cas::{Cas, DYING, FieldRef, Outcome};
-use xdpdbg::sys::{self, MapFd, ProgFd, TestRun};
 
 const FLOWS: u32 = 8;
 const LAST_SEEN: FieldRef = FieldRef {
@@ -115,10 +115,10 @@ fn race(
         for flow in 0..FLOWS {
             let stale = [1u64.to_ne_bytes(), 0u64.to_ne_bytes()].concat();
             rig.entries
-                .update(&flow.to_ne_bytes(), &stale, sys::ANY)
+                .update(&flow.to_ne_bytes(), &stale, bpf_sys::ANY)
                 .unwrap();
             rig.refreshed
-                .update(&flow.to_ne_bytes(), &0u64.to_ne_bytes(), sys::ANY)
+                .update(&flow.to_ne_bytes(), &0u64.to_ne_bytes(), bpf_sys::ANY)
                 .unwrap();
         }
         let start = now_ns();

@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use super::read::{Entries, ReadMethod};
 use super::{MapError, OpenMap, Schema, kind, read};
-use crate::sys::MapInfo;
 use crate::typed;
+use bpf_sys::MapInfo;
 
 const MAGIC: &[u8; 8] = b"XDPSNAP1";
 const FORMAT: &str = "xdpdbg-snapshot";

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::MapError;
-use crate::sys::{self, MapFd, MapInfo};
+use bpf_sys::{MapFd, MapInfo};
 
 /// A map opened for inspection: its file descriptor and its info.
 #[derive(Debug)]
@@ -37,7 +37,7 @@ pub fn open(spec: &str) -> Result<OpenMap, MapError> {
         return Ok(OpenMap { fd, info });
     }
     let mut found = Vec::new();
-    for id in sys::map_ids() {
+    for id in bpf_sys::map_ids() {
         let id = id?;
         // A map freed during the walk is simply skipped.
         let Ok(fd) = MapFd::from_id(id) else { continue };

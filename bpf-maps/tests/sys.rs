@@ -3,7 +3,7 @@
 mod common;
 
 use aya_obj::generated::bpf_map_type;
-use xdpdbg::sys::{self, MapCreate, MapFd, ProgFd};
+use bpf_sys::{MapCreate, MapFd, ProgFd};
 
 use common::require_root;
 
@@ -29,7 +29,7 @@ fn ids_info_and_errors_that_explain_the_errno() {
         (info.name.as_str(), info.key_size, info.value_size),
         ("sys_test_ids", 4, 8)
     );
-    let ids: Vec<u32> = sys::map_ids().collect::<Result<_, _>>().unwrap();
+    let ids: Vec<u32> = bpf_sys::map_ids().collect::<Result<_, _>>().unwrap();
     assert!(ids.contains(&info.id), "the new map is listed");
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),
@@ -49,15 +49,15 @@ fn ids_info_and_errors_that_explain_the_errno() {
     assert_eq!(e.errno(), libc::EINVAL);
     assert!(e.explanation().contains("wrong size"), "{e}");
 
-    m.update(&1u32.to_ne_bytes(), &7u64.to_ne_bytes(), sys::ANY)
+    m.update(&1u32.to_ne_bytes(), &7u64.to_ne_bytes(), bpf_sys::ANY)
         .unwrap();
     let e = m
-        .update(&1u32.to_ne_bytes(), &7u64.to_ne_bytes(), sys::NOEXIST)
+        .update(&1u32.to_ne_bytes(), &7u64.to_ne_bytes(), bpf_sys::NOEXIST)
         .unwrap_err();
     assert_eq!(e.errno(), libc::EEXIST);
     m.freeze().unwrap();
     let e = m
-        .update(&2u32.to_ne_bytes(), &7u64.to_ne_bytes(), sys::ANY)
+        .update(&2u32.to_ne_bytes(), &7u64.to_ne_bytes(), bpf_sys::ANY)
         .unwrap_err();
     assert_eq!(e.errno(), libc::EPERM);
     assert!(e.to_string().contains("frozen"), "{e}");
@@ -74,8 +74,12 @@ fn batches_walk_the_whole_map() {
     require_root();
     let m = hash("sys_test_batch");
     for k in 0..1000u32 {
-        m.update(&k.to_ne_bytes(), &(k as u64 * 3).to_ne_bytes(), sys::ANY)
-            .unwrap();
+        m.update(
+            &k.to_ne_bytes(),
+            &(k as u64 * 3).to_ne_bytes(),
+            bpf_sys::ANY,
+        )
+        .unwrap();
     }
     let mut cursor = [0u8; 8];
     let mut started = false;
@@ -124,12 +128,12 @@ fn program_info_names_its_maps_and_btf_comes_back_whole() {
     assert_eq!(info.name, "xdp_count");
     assert_eq!(info.tag.len(), 16);
     assert_eq!(info.map_ids.len(), 1);
-    assert!(sys::prog_ids().any(|id| id.unwrap() == info.id));
+    assert!(bpf_sys::prog_ids().any(|id| id.unwrap() == info.id));
 
     let map = MapFd::from_id(info.map_ids[0]).unwrap().info().unwrap();
     assert_eq!(map.name, "counts");
-    let btf = sys::btf_data(map.btf_id).unwrap();
-    let types = xdpdbg::typed::Types::from_bytes(&btf).unwrap();
+    let btf = bpf_sys::btf_data(map.btf_id).unwrap();
+    let types = bpf_maps::typed::Types::from_bytes(&btf).unwrap();
     assert_eq!(
         types.get(map.btf_value_type_id).unwrap().c_name(),
         "struct counters"
@@ -139,7 +143,7 @@ fn program_info_names_its_maps_and_btf_comes_back_whole() {
     // SAFETY: bpf_insn is plain integers; zero then the opcode is a valid instruction.
     let mut exit: aya_obj::generated::bpf_insn = unsafe { std::mem::zeroed() };
     exit.code = 0x95;
-    let e = ProgFd::load(&sys::ProgLoad {
+    let e = ProgFd::load(&bpf_sys::ProgLoad {
         prog_type: aya_obj::generated::bpf_prog_type::BPF_PROG_TYPE_XDP as u32,
         insns: &[exit],
         license: "GPL",

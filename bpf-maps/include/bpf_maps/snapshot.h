@@ -16,9 +16,9 @@
 // Use it for counters (values whose fields only ever add up): the snapshot sums both maps.
 //
 //   // maps stats_a and stats_b (per-CPU arrays of 4 struct counters) and the outer `stats`
-//   XDPDBG_SNAPSHOT_MAPS(stats, BPF_MAP_TYPE_PERCPU_ARRAY, 4, __u32, struct counters);
+//   BPF_MAPS_SNAPSHOT_MAPS(stats, BPF_MAP_TYPE_PERCPU_ARRAY, 4, __u32, struct counters);
 //   ...
-//   void *active = xdpdbg_snapshot_active(&stats);  // once per program run
+//   void *active = bpf_maps_snapshot_active(&stats);  // once per program run
 //   struct counters *c = active ? bpf_map_lookup_elem(active, &key) : NULL;
 //
 // Look the active map up ONCE per run and make every update of that run through it: a run that
@@ -27,8 +27,8 @@
 // The loader puts stats_a and stats_b into the outer map's slots once
 // (xdpdbg::maps::consistent::install); until then lookups return NULL.
 
-#ifndef XDPDBG_SNAPSHOT_H
-#define XDPDBG_SNAPSHOT_H
+#ifndef BPF_MAPS_SNAPSHOT_H
+#define BPF_MAPS_SNAPSHOT_H
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -36,7 +36,7 @@
 // clang 14 writes a map-in-map's buffer value type into BTF only as a forward declaration, which
 // loaders reject; a read-only zero value of that type (`<name>_zero`, in .rodata) makes clang
 // emit the type whole.
-#define XDPDBG_SNAPSHOT_MAPS(name, map_type, entries, key_type, value_type)                       \
+#define BPF_MAPS_SNAPSHOT_MAPS(name, map_type, entries, key_type, value_type)                       \
 	typedef struct {                                                                           \
 		__uint(type, map_type);                                                            \
 		__uint(max_entries, entries);                                                      \
@@ -53,7 +53,7 @@
 	const value_type name##_zero __attribute__((used)) = {}
 
 // The active map of the snapshot pair `outer` (NULL until the loader installed the pair).
-static __always_inline void *xdpdbg_snapshot_active(void *outer)
+static __always_inline void *bpf_maps_snapshot_active(void *outer)
 {
 	__u32 slot = 0;
 

@@ -1,4 +1,4 @@
-//! Whole-map consistent snapshots through `xdpdbg/snapshot.h` (needs root).
+//! Whole-map consistent snapshots through `bpf_maps/snapshot.h` (needs root).
 //!
 //! The fixture `snapshot_counters` adds to two entries in every run, so a consistent snapshot
 //! always shows them equal, and once traffic stops it shows exactly the runs made.
@@ -8,8 +8,8 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use xdpdbg::maps::{OpenMap, Schema, consistent};
-use xdpdbg::sys::TestRun;
+use bpf_maps::{OpenMap, Schema, consistent};
+use bpf_sys::TestRun;
 
 fn packets(schema: &Schema, c: &consistent::Consistent) -> (u64, u64, u64) {
     let mut p = [0u64; 2];

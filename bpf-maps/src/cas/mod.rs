@@ -29,9 +29,9 @@ use aya_obj::generated::{BPF_F_MMAPABLE, bpf_map_type};
 use args::{Args, CasOp, Request};
 pub use args::{MAX_KEY, MAX_VALUE};
 
-use crate::sys::{MapFd, MapInfo, SysError, TestRun};
+use bpf_sys::{MapFd, MapInfo, SysError, TestRun};
 
-/// The tombstone of the ageing protocol (`XDPDBG_DYING` in `include/xdpdbg/ageing.h`): a
+/// The tombstone of the ageing protocol (`BPF_MAPS_DYING` in `include/bpf_maps/ageing.h`): a
 /// `last_seen` holding it means the entry is being deleted and counts as absent.
 pub const DYING: u64 = u64::MAX;
 
@@ -256,7 +256,7 @@ impl Cas {
         }
     }
 
-    /// Ages one entry out with the protocol of `include/xdpdbg/ageing.h`: deletes it only if its
+    /// Ages one entry out with the protocol of `include/bpf_maps/ageing.h`: deletes it only if its
     /// `last_seen` field still holds `seen`, the stale time the caller read. Returns
     /// [`Outcome::Mismatch`] when the data plane refreshed it meanwhile (the entry stays).
     pub fn age_out(&self, key: &[u8], last_seen: FieldRef, seen: u64) -> Result<Outcome, CasError> {

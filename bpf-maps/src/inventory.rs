@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{MapError, OpenMap, kind, read};
-use crate::sys::{self, MapFd, ProgFd};
+use bpf_sys::{MapFd, ProgFd};
 
 /// One map as `map list` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +58,7 @@ pub fn list() -> Result<Vec<MapSummary>, MapError> {
     let processes = processes_by_map();
     let pins = pins_by_map();
     let mut out = Vec::new();
-    for id in sys::map_ids() {
+    for id in bpf_sys::map_ids() {
         let id = id?;
         let Ok(fd) = MapFd::from_id(id) else { continue };
         let Ok(info) = fd.info() else { continue };
@@ -102,7 +102,7 @@ fn fdinfo_at(path: &Path) -> HashMap<String, String> {
 
 fn programs_by_map() -> HashMap<u32, Vec<Holder>> {
     let mut by_map: HashMap<u32, Vec<Holder>> = HashMap::new();
-    for id in sys::prog_ids().map_while(Result::ok) {
+    for id in bpf_sys::prog_ids().map_while(Result::ok) {
         let Ok(info) = ProgFd::from_id(id).and_then(|p| p.info()) else {
             continue;
         };
@@ -183,7 +183,7 @@ fn pins_by_map() -> HashMap<u32, Vec<PathBuf>> {
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push(path),
                 Ok(t) if t.is_file() => {
-                    let Ok(fd) = sys::obj_get(&path) else {
+                    let Ok(fd) = bpf_sys::obj_get(&path) else {
                         continue;
                     };
                     let info = fdinfo(fd.as_raw_fd());

@@ -1,6 +1,6 @@
 //! What can go wrong inspecting or changing a map.
 
-use crate::sys::SysError;
+use bpf_sys::SysError;
 
 /// A map operation that could not be done, with what to do about it.
 #[derive(Debug, thiserror::Error)]

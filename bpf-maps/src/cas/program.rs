@@ -1,7 +1,7 @@
 //! Loads `xdpdbg_cas` bound to one target map.
 //!
 //! aya cannot load `BPF_PROG_TYPE_SYSCALL` programs, so the object is parsed and relocated with
-//! aya-obj and loaded through [`crate::sys`]: the `.rodata` constants (`value_size`,
+//! aya-obj and loaded through [`bpf_sys`]: the `.rodata` constants (`value_size`,
 //! `lock_offset`) go into a frozen read-only array, which lets the verifier treat them as
 //! constants and check every access against the real value layout.
 
@@ -11,7 +11,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use aya_obj::generated::{BPF_F_RDONLY_PROG, BPF_F_SLEEPABLE, bpf_map_type, bpf_prog_type};
 
 use super::CasError;
-use crate::sys::{self, MapCreate, MapFd, ProgFd, ProgLoad};
+use bpf_sys::{MapCreate, MapFd, ProgFd, ProgLoad};
 
 const PROGRAM: &str = "xdpdbg_cas";
 /// `lock_offset` when the value holds no `bpf_spin_lock` (`CAS_NO_LOCK`).
@@ -55,7 +55,7 @@ pub(super) fn load(
                 flags: BPF_F_RDONLY_PROG,
                 inner_map: None,
             })?;
-            created.update(&0u32.to_ne_bytes(), data, sys::ANY)?;
+            created.update(&0u32.to_ne_bytes(), data, bpf_sys::ANY)?;
             created.freeze()?;
             let raw = created.as_fd().as_raw_fd();
             rodata = Some(created);
