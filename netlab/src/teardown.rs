@@ -1,7 +1,18 @@
-//! Teardown on every path: the registry of this process's live labs, and the signal handler that
-//! tears them down before the process dies of SIGINT, SIGTERM, SIGHUP or SIGQUIT.
+//! Teardown of labs, on every path. Everything that removes a lab lives here:
+//!
+//! - [`teardown`]: removing one lab's namespaces (each [`netns::delete`] kills the processes
+//!   still inside first, so the namespace really goes), then its state file; what
+//!   [`Lab::teardown`](crate::Lab::teardown) and dropping a [`Lab`](crate::Lab) (errors and
+//!   panics included) run;
+//! - the registry of this process's live labs and the signal handler that tears them down
+//!   before the process dies of SIGINT, SIGTERM, SIGHUP or SIGQUIT;
+//! - leftovers of processes killed with SIGKILL: [`orphan_namespaces`] (namespaces of no known
+//!   lab) and [`remove_corrupt_states`] (state files that cannot be read), which
+//!   `xdpdbg lab down --stale|--all` removes.
 
-use crate::state::LabInfo;
+use std::path::PathBuf;
+
+use crate::state::{LabInfo, NAMESPACE_PREFIX, STATE_DIR, list_labs};
 use crate::{Error, netns};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use std::sync::{Mutex, MutexGuard, Once, RwLock, RwLockReadGuard};
@@ -112,4 +123,35 @@ fn install_handler() {
             })
             .expect("spawning the netlab signal thread");
     });
+}
+
+/// Namespaces that look like a lab's (`xl-*`) but belong to no lab with a state file: leftovers
+/// of a process that was killed with SIGKILL while it built a lab.
+pub fn orphan_namespaces() -> Result<Vec<String>, Error> {
+    let known: Vec<String> = list_labs()?.iter().flat_map(LabInfo::namespaces).collect();
+    let mut orphans: Vec<String> = std::fs::read_dir(crate::netns::NETNS_RUN_DIR)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(NAMESPACE_PREFIX) && !known.contains(n))
+        .collect();
+    orphans.sort();
+    Ok(orphans)
+}
+
+/// Removes state files that cannot be read as a lab (their namespaces are then orphans, which
+/// `xdpdbg lab down --all` removes too). Returns the files removed.
+pub fn remove_corrupt_states() -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(STATE_DIR).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(id) = name.strip_suffix(".json")
+            && matches!(LabInfo::load(id), Err(Error::CorruptState { .. }))
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
