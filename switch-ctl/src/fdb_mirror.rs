@@ -1,5 +1,8 @@
 //! Mirroring the bridge's FDB into the fast path's `fdb` map.
 //!
+//! The bridge's entries arrive from [`crate::netlink`] (its dump and notifications, decoded from
+//! RTM_NEWNEIGH/RTM_DELNEIGH); this module decides what of them the fast path holds.
+//!
 //! Entries are written as the kernel reports them, one notification at a time, and compared
 //! whole on a resync (at start and after a netlink overrun). A new entry starts with
 //! `last_seen_ns = 0`, "not yet seen by the fast path": the data plane stamps it on its first

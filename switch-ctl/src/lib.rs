@@ -16,8 +16,9 @@
 //! - making it so: [`dataplane`] (programs, maps and attachments), [`fdb_mirror`] (the bridge's
 //!   FDB into the fast path's map), [`ageing`] (the bridge's FDB timers true to fast-path
 //!   traffic);
-//! - on top: [`daemon`] (ties them to events), [`status`] (what the daemon decided and what
-//!   the fast path does, stored, read and rendered).
+//! - on top: [`status`] (what the daemon decided and what the fast path does: the model, its
+//!   file with live counters from the pins, and its rendering for people), [`daemon`] (the event
+//!   loop that ties everything to the kernel's notifications and writes the status).
 //!
 //! Every public function returns a typed error of its module; the `switch-ctl` binary adds
 //! context.
