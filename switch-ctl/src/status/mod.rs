@@ -6,8 +6,8 @@
 //! counters and FDB sizes read from the pins, so it works after `kill -9` too: the fast path is
 //! still forwarding then, and the status says so.
 //!
-//! This module is the model (what a status is); [`file`] stores it and fills in the live parts
-//! from [`crate::pinned_maps`]; [`render`] shows it to people.
+//! This module is the model (what a status is); [`write()`] and [`read()`] store it (the reader
+//! fills in the live parts from [`crate::pinned_maps`]); [`render()`] shows it to people.
 
 mod file;
 mod render;
