@@ -17,8 +17,8 @@
 //!    [`RELEARN_WINDOW_NS`], the entry is active: it is put back into the bridge (as the bridge would relearn it on the
 //!    next frame) and stays in the map. No active entry is ever aged out.
 
-use crate::dataplane::Maps;
-use bpf_maps::cas::{Cas, FieldRef, Outcome};
+use crate::pinned_maps::PinnedMaps;
+use bpf_maps::cas::{Cas, CasError, FieldRef, Outcome};
 use std::collections::HashMap;
 use std::time::Duration;
 use switch_ebpf::types::{FDB_LAST_SEEN_OFFSET, FdbKey, fdb_flags};
@@ -67,7 +67,7 @@ const LAST_SEEN: FieldRef = FieldRef {
 
 impl Ager {
     /// An ager for the `fdb` map behind `map`.
-    pub fn new(map: bpf_sys::MapFd) -> anyhow::Result<Ager> {
+    pub fn new(map: bpf_sys::MapFd) -> Result<Ager, CasError> {
         Ok(Ager {
             cas: Cas::new(map, None)?,
             refreshed: HashMap::new(),
@@ -78,7 +78,7 @@ impl Ager {
     /// bridge's ageing time (0: the bridge does not age).
     pub fn due(
         &mut self,
-        maps: &Maps,
+        maps: &PinnedMaps,
         ageing_ms: impl Fn(u32) -> u64,
         now: u64,
     ) -> Vec<(u32, [u8; 6])> {
@@ -109,11 +109,11 @@ impl Ager {
     /// whether the entry's port is still an up, forwarding port of its bridge.
     pub fn removed(
         &mut self,
-        maps: &mut Maps,
+        maps: &mut PinnedMaps,
         key: FdbKey,
         port_usable: bool,
         now: u64,
-    ) -> anyhow::Result<Removal> {
+    ) -> Result<Removal, CasError> {
         self.refreshed.remove(&key);
         let Ok(entry) = maps.fdb.get(&key, 0) else {
             return Ok(Removal::Removed);

@@ -553,8 +553,8 @@ impl Daemon<'_> {
     /// (egress ifindex, `fdb_flags`), None when absent.
     pub fn fdb_entry(&self, mac: &str) -> Option<(u32, u32)> {
         let (pin_dir, run_dir) = self.dirs();
-        let layout = switch_ctl::layout::Layout { pin_dir, run_dir };
-        let maps = switch_ctl::dataplane::Maps::from_pins(&layout)
+        let dirs = switch_ctl::daemon_dirs::DaemonDirs { pin_dir, run_dir };
+        let maps = switch_ctl::pinned_maps::PinnedMaps::from_pins(&dirs)
             .unwrap_or_else(|e| panic!("cannot open the pinned maps: {e:#}"));
         let mac = parse_mac(mac);
         maps.fdb_entries()

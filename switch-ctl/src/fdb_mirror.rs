@@ -1,13 +1,17 @@
 //! Mirroring the bridge's FDB into the fast path's `fdb` map.
 //!
+//! The bridge's entries arrive from [`crate::netlink`] (its dump and notifications, decoded from
+//! RTM_NEWNEIGH/RTM_DELNEIGH); this module decides what of them the fast path holds.
+//!
 //! Entries are written as the kernel reports them, one notification at a time, and compared
 //! whole on a resync (at start and after a netlink overrun). A new entry starts with
 //! `last_seen_ns = 0`, "not yet seen by the fast path": the data plane stamps it on its first
 //! frame, and [`crate::ageing`] tells the two apart.
 
-use crate::dataplane::Maps;
 use crate::netlink::FdbEntry as KernelEntry;
+use crate::pinned_maps::PinnedMaps;
 use crate::plan::{Plan, fdb_entry};
+use aya::maps::MapError;
 use std::collections::HashMap;
 use switch_ebpf::types::{FdbEntry, FdbKey, fdb_flags};
 
@@ -23,7 +27,7 @@ pub struct ResyncStats {
 }
 
 /// Writes one entry unless the map already holds it (a moved MAC is rewritten).
-pub fn upsert(maps: &mut Maps, key: FdbKey, port: u32, flags: u32) -> anyhow::Result<bool> {
+pub fn upsert(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Result<bool, MapError> {
     if let Ok(old) = maps.fdb.get(&key, 0)
         && old.ifindex == port
         && old.flags == flags
@@ -40,12 +44,10 @@ pub fn upsert(maps: &mut Maps, key: FdbKey, port: u32, flags: u32) -> anyhow::Re
         Ok(()) => Ok(true),
         // The map is full (hosts can fill the bridge's FDB at will): this MAC stays with the
         // bridge, where a miss goes anyway.
-        Err(aya::maps::MapError::SyscallError(e))
-            if e.io_error.raw_os_error() == Some(libc::E2BIG) =>
-        {
+        Err(MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::E2BIG) => {
             Ok(false)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -67,7 +69,11 @@ pub fn desired(kernel: &[KernelEntry], plan: &Plan) -> HashMap<FdbKey, (u32, u32
 }
 
 /// Makes the map equal to the kernel's FDB.
-pub fn resync(maps: &mut Maps, kernel: &[KernelEntry], plan: &Plan) -> anyhow::Result<ResyncStats> {
+pub fn resync(
+    maps: &mut PinnedMaps,
+    kernel: &[KernelEntry],
+    plan: &Plan,
+) -> Result<ResyncStats, MapError> {
     let want = desired(kernel, plan);
     let mut stats = ResyncStats::default();
     for (key, _) in maps.fdb_entries() {
