@@ -23,18 +23,20 @@
 //! layout), [`catalogue`] (error classes), [`explain`] (the explanation), [`report`] (a whole
 //! object), [`render`] (text for people).
 
-pub mod catalogue;
+mod catalogue;
 pub mod debuginfo;
+mod evidence;
 pub mod explain;
 pub mod log;
 pub mod render;
-pub mod report;
+mod report;
 
 pub use bpf_load::{
     AcceptedStats, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict, load_object,
     load_object_as,
 };
-pub use explain::{Explanation, Source, explain};
+pub use catalogue::Category;
+pub use explain::Explanation;
 pub use report::{
     Error, Options, ProgramReport, Report, VerdictKind, explain_load_error, explain_log,
     explain_object,

@@ -1,8 +1,9 @@
 //! Whole-object reports: every program's verdict, statistics, limits and explanation, as the
 //! CLI prints them and `--json` serialises them (schema in `docs/verifier-explain.md`).
 
-use crate::debuginfo::{DebugInfo, DebugInfoError, Layout};
-use crate::explain::{self, Explanation, Source};
+use crate::debuginfo::{DebugInfo, DebugInfoError, ProgramLayout};
+use crate::evidence::Source;
+use crate::explain::{self, Explanation};
 use crate::log::LogSummary;
 use bpf_load::{self as load, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict};
 use serde::Serialize;
@@ -326,7 +327,7 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
     }
 }
 
-fn stats_of(summary: &LogSummary, layout: Option<&Layout>, estimated: Vec<u64>) -> ProgramStats {
+fn stats_of(summary: &LogSummary, layout: Option<&ProgramLayout>, estimated: Vec<u64>) -> ProgramStats {
     let s = &summary.stats;
     ProgramStats {
         processed_insns: s.processed,
@@ -359,7 +360,7 @@ fn limits_of(stats: &ProgramStats) -> Vec<Limit> {
 }
 
 /// Per function, the stack bytes its instructions use (see [`DebugInfo::stack_depth`]).
-fn estimate_stack(debug: &DebugInfo, layout: &Layout) -> Vec<u64> {
+fn estimate_stack(debug: &DebugInfo, layout: &ProgramLayout) -> Vec<u64> {
     layout
         .functions
         .iter()
@@ -443,7 +444,7 @@ pub fn explain_log<R: std::io::BufRead>(
 }
 
 /// The program type (aya's name) that a program's ELF section gives it.
-fn program_type_of(layout: &Layout) -> Option<&'static str> {
+fn program_type_of(layout: &ProgramLayout) -> Option<&'static str> {
     let section = layout.functions.first()?.section_name.as_str();
     load::program_type_of_section(section)
 }
@@ -453,12 +454,12 @@ fn pick_program(
     debug: &DebugInfo,
     summary: &LogSummary,
     wanted: Option<&str>,
-) -> Result<(String, Layout, f64), Error> {
+) -> Result<(String, ProgramLayout, f64), Error> {
     let names = match wanted {
         Some(w) => vec![w.to_string()],
         None => debug.programs(),
     };
-    let mut best: Option<(String, Layout, f64)> = None;
+    let mut best: Option<(String, ProgramLayout, f64)> = None;
     for name in names {
         let layout = debug.layout(&name)?;
         let (mut seen, mut same) = (0u32, 0u32);

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::layout::decode;
+use super::program_layout::decode;
 use super::lines::{InlinedCall, UnitFiles};
 use super::relocate::{DebugSections, split_range};
 use super::{Code, DebugInfoError, InsnAddr, dwarf_error};

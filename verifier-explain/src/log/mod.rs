@@ -32,6 +32,7 @@
 //! ```
 
 mod diagnostics;
+pub(crate) mod insn;
 mod line;
 mod path;
 mod replay;

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 
 use super::state::{PrintedState, RegState, SPILLED, SlotState};
 use super::summary::PathStep;
-use crate::explain::insn;
+use super::insn;
 
 /// One call frame's registers and stack slots.
 #[derive(Debug, Clone, Default, PartialEq)]
