@@ -30,6 +30,7 @@ pub mod explain;
 pub mod log;
 pub mod render;
 mod report;
+pub mod view;
 
 pub use bpf_load::{
     AcceptedStats, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict, load_object,
@@ -38,6 +39,6 @@ pub use bpf_load::{
 pub use catalogue::Category;
 pub use explain::Explanation;
 pub use report::{
-    Error, Options, ProgramReport, Report, VerdictKind, explain_load_error, explain_log,
-    explain_object,
+    Error, Limit, Options, ProgramReport, ProgramStats, ProgramVerdict, Report, SCHEMA_VERSION,
+    VerdictKind, explain_load_error, explain_log, explain_object,
 };

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use object::{Object as _, ObjectSection as _};
-use verifier_explain::debuginfo::{DebugInfo, DebugInfoError, InsnAddr, ProgramLayout, Place, Variable};
+use verifier_explain::debuginfo::{
+    DebugInfo, DebugInfoError, InsnAddr, Place, ProgramLayout, Variable,
+};
 
 fn fixture(name: &str) -> (DebugInfo, &'static fixtures::Fixture) {
     let f = fixtures::get(name).unwrap_or_else(|| panic!("no fixture {name}"));

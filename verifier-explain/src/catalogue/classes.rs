@@ -46,7 +46,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let cause = format!(
                 "the last iteration of the loop accesses one element past the end{}: the loop's \
                  guard allows the index to reach the length.",
-                value_size.map_or(String::new(), |v| format!(" (offset {v} of a {v}-byte value)"))
+                value_size.map_or(String::new(), |v| format!(
+                    " (offset {v} of a {v}-byte value)"
+                ))
             );
             match guard.and_then(|g| Some((g, g.condition.as_ref()?))) {
                 Some((g, cond)) => (
@@ -95,7 +97,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let index = c.facts.index_variable();
             let pass = c.pass();
             let code = index.as_ref().map(|i| {
-                format!("if ({i} >= {})\n\treturn {pass};", (vs / size.max(1)).max(1))
+                format!(
+                    "if ({i} >= {})\n\treturn {pass};",
+                    (vs / size.max(1)).max(1)
+                )
             });
             (
                 format!(
@@ -122,7 +127,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         matches: |s| {
             s.has("invalid zero-sized read")
                 || s.has("invalid zero-sized write")
-                || (s.at_call() && (s.has("min value is negative") || s.has("unbounded memory access")))
+                || (s.at_call()
+                    && (s.has("min value is negative") || s.has("unbounded memory access")))
         },
         explain: |c| {
             let size = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
@@ -135,7 +141,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 fix(
                     format!("Bound `{v}` on both sides right before the call."),
                     c.line(),
-                    Some(format!("if ({v} < 1 || {v} > sizeof(buf))\n\treturn {};", c.pass())),
+                    Some(format!(
+                        "if ({v} < 1 || {v} > sizeof(buf))\n\treturn {};",
+                        c.pass()
+                    )),
                 ),
             )
         },
@@ -182,9 +191,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .clone()
                 .map_or("the stack buffer".to_string(), |v| format!("`{v}`"));
             (
-                format!("{what} is read (directly or by a helper) before all of its bytes were written."),
+                format!(
+                    "{what} is read (directly or by a helper) before all of its bytes were written."
+                ),
                 fix(
-                    format!("Initialise {what} completely before it is read: zero it where it is declared."),
+                    format!(
+                        "Initialise {what} completely before it is read: zero it where it is declared."
+                    ),
                     c.line(),
                     var.map(|v| format!("__builtin_memset(&{v}, 0, sizeof({v}));")),
                 ),
@@ -207,7 +220,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     c.what()
                 ),
                 fix(
-                    format!("Read the field through the original context pointer (`ctx->field`), not through `{ptr}`."),
+                    format!(
+                        "Read the field through the original context pointer (`ctx->field`), not through `{ptr}`."
+                    ),
                     c.line(),
                     None,
                 ),
@@ -274,7 +289,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         matches: |s| s.has("misaligned"),
         explain: |c| {
             (
-                format!("the access through {} is not aligned to its size.", c.what()),
+                format!(
+                    "the access through {} is not aligned to its size.",
+                    c.what()
+                ),
                 fix(
                     "Align the offset to the access size, or copy the bytes with __builtin_memcpy \
                      into an aligned local."
@@ -323,7 +341,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     c.meaning()
                 ),
                 fix(
-                    format!("Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in each branch, and keep numbers in another variable."),
+                    format!(
+                        "Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in each branch, and keep numbers in another variable."
+                    ),
                     c.line(),
                     None,
                 ),
@@ -348,12 +368,19 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .unwrap_or("the helper");
             let what = c.what();
             (
-                format!("{what} is {actual} ({}), but {helper} expects {expected} in that argument.", c.meaning()),
+                format!(
+                    "{what} is {actual} ({}), but {helper} expects {expected} in that argument.",
+                    c.meaning()
+                ),
                 fix(
                     if expected.starts_with("map_ptr") {
-                        format!("Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what}).")
+                        format!(
+                            "Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what})."
+                        )
                     } else {
-                        format!("Pass a value of the expected kind ({expected}): a pointer to initialised stack or map memory, not a number.")
+                        format!(
+                            "Pass a value of the expected kind ({expected}): a pointer to initialised stack or map memory, not a number."
+                        )
                     },
                     c.line(),
                     None,
@@ -369,9 +396,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         matches: |s| s.has("!read_ok") && s.at_exit(),
         explain: |c| {
             (
-                "the function reaches its exit without setting its return value (r0) on this path.".into(),
+                "the function reaches its exit without setting its return value (r0) on this path."
+                    .into(),
                 fix(
-                    format!("Return a value on every path (for example `return {};`).", c.pass()),
+                    format!(
+                        "Return a value on every path (for example `return {};`).",
+                        c.pass()
+                    ),
                     c.line(),
                     Some(format!("return {};", c.pass())),
                 ),
@@ -481,7 +512,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "Each program type may call only some helpers; this one is not available to the type the \
          program's section gives it.",
         matches: |s| {
-            s.has("cannot use helper") || s.has("unknown func") || s.has("helper call is not allowed")
+            s.has("cannot use helper")
+                || s.has("unknown func")
+                || s.has("helper call is not allowed")
         },
         explain: |c| {
             let helper = c
@@ -494,7 +527,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     c.facts.program_type.unwrap_or("this type of")
                 ),
                 fix(
-                    format!("Use a helper this program type offers instead of {helper}, or move the code to a program type that may call it."),
+                    format!(
+                        "Use a helper this program type offers instead of {helper}, or move the code to a program type that may call it."
+                    ),
                     c.line(),
                     None,
                 ),
@@ -660,7 +695,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "A field or type accessed with CO-RE (preserve_access_index, BPF_CORE_READ) does not \
          exist in the running kernel's BTF, so the loader cannot compute its offset.",
         matches: |s| {
-            s.has("relocating") && (s.has("field") || s.has("core") || s.has("CO-RE") || s.has("BTF"))
+            s.has("relocating")
+                && (s.has("field") || s.has("core") || s.has("CO-RE") || s.has("BTF"))
                 || s.has("invalid func unknown#195896080")
                 || s.has("bad CO-RE relocation")
         },
@@ -682,7 +718,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "The loader must replace every map reference with a map; this one names a symbol that is \
          not a map in the object's maps sections.",
         matches: |s| {
-            s.has("map") && (s.has("not found") || s.has("unknown symbol") || s.has("section not found"))
+            s.has("map")
+                && (s.has("not found") || s.has("unknown symbol") || s.has("section not found"))
                 || s.has("SectionNotFound")
                 || s.has("not found in the symbols table")
         },
@@ -742,7 +779,10 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
     let access = if helper {
         format!("the helper call reads or writes {size} bytes there")
     } else {
-        format!("the instruction accesses {size} byte(s) at offset {} from it", off - reg_off)
+        format!(
+            "the instruction accesses {size} byte(s) at offset {} from it",
+            off - reg_off
+        )
     };
     (
         format!(
@@ -788,7 +828,9 @@ fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
         cause,
         fix(
             if negative {
-                format!("Make `{idx}` unsigned (or check `{idx} >= 0`) and bound it from above before using it as an offset.")
+                format!(
+                    "Make `{idx}` unsigned (or check `{idx} >= 0`) and bound it from above before using it as an offset."
+                )
             } else {
                 format!("Bound `{idx}` from above (and below) before adding it to the pointer.")
             },

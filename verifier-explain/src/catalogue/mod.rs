@@ -9,8 +9,8 @@ mod classes;
 mod words;
 
 pub(crate) use classes::CATALOGUE;
-pub(crate) use words::Ctx;
 use words::CauseFix;
+pub(crate) use words::Ctx;
 
 use serde::Serialize;
 

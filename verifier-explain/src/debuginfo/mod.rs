@@ -29,8 +29,8 @@
 //! ```
 
 mod btf_lines;
-mod program_layout;
 mod lines;
+mod program_layout;
 mod relocate;
 mod variables;
 
@@ -42,8 +42,8 @@ use std::sync::{Arc, Mutex};
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 use serde::Serialize;
 
-pub use program_layout::{LaidOutFunction, ProgramLayout};
 pub use lines::{InlinedCall, SourceLoc};
+pub use program_layout::{LaidOutFunction, ProgramLayout};
 pub use variables::{Place, Variable, variable_in_register, variable_in_slot};
 
 /// Why an object's debug information cannot be read.

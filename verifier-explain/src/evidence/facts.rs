@@ -3,7 +3,9 @@
 //! instruction, the variable a register holds, where a register's value came from).
 
 use super::Variable;
-use crate::debuginfo::{self, DebugInfo, Place, ProgramLayout, variable_in_register, variable_in_slot};
+use crate::debuginfo::{
+    self, DebugInfo, Place, ProgramLayout, variable_in_register, variable_in_slot,
+};
 use crate::log::insn;
 use crate::log::{LogSummary, RegState, SourceComment};
 
@@ -253,12 +255,10 @@ impl Facts<'_> {
 
     /// The source line of the call that produced the possibly-NULL pointer.
     pub(crate) fn null_call_line(&self) -> Option<u32> {
-        let step = self
-            .summary
-            .path
-            .iter()
-            .rev()
-            .find(|s| insn::is_call(&s.text) && s.regs.iter().any(|r| r.reg == 0 && r.or_null))?;
+        let step =
+            self.summary.path.iter().rev().find(|s| {
+                insn::is_call(&s.text) && s.regs.iter().any(|r| r.reg == 0 && r.or_null)
+            })?;
         self.line_of(step.idx).map(|(_, l, _)| l)
     }
 

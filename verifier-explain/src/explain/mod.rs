@@ -19,7 +19,6 @@ use knowledge::Hints;
 /// The most branches an explanation lists.
 const MAX_BRANCHES: usize = 8;
 
-
 /// Explains the rejection a log shows. `source` adds exact lines and variable names;
 /// `program_type` (aya's name, e.g. `Xdp`) makes the fix's return values right.
 pub(crate) fn explain(
