@@ -18,7 +18,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "packet memory passed to a helper is not proven in bounds",
         why: "A helper reads or writes the whole buffer it is given; when that buffer is in the packet, \
-         all of its bytes must be proven in bounds against data_end before the call.",
+             all of its bytes must be proven in bounds against data_end before the call.",
         matches: |s| s.has(PACKET) && s.at_call(),
         explain: |c| packet_out_of_bounds(c, true),
     },
@@ -27,8 +27,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "a loop reaches one element past the end",
         why: "The loop's guard lets the index reach the array's length (`<=` where `<` was meant), so the \
-         last iteration accesses one element past the end; the verifier explores that iteration \
-         and refuses the access.",
+             last iteration accesses one element past the end; the verifier explores that iteration \
+             and refuses the access.",
         matches: |s| {
             ((s.has(PACKET) || s.has(MAP_VALUE)) && s.in_loop && s.off_is_end())
                 || (s.has("invalid write to stack")
@@ -78,8 +78,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "packet access not proven in bounds",
         why: "Every packet read or write must be preceded by a comparison against the packet's end \
-         (data_end) that proves the accessed bytes exist; the verifier tracks how many bytes past \
-         each packet pointer are proven (r=) and refuses accesses beyond that.",
+             (data_end) that proves the accessed bytes exist; the verifier tracks how many bytes past \
+             each packet pointer are proven (r=) and refuses accesses beyond that.",
         matches: |s| s.has(PACKET),
         explain: |c| packet_out_of_bounds(c, false),
     },
@@ -88,7 +88,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "map value access out of bounds",
         why: "Accesses into a map value must lie within value_size; with a variable offset, the \
-         verifier must know its maximum, so the index needs an upper bound check.",
+             verifier must know its maximum, so the index needs an upper bound check.",
         matches: |s| s.has(MAP_VALUE),
         explain: |c| {
             let vs = c.field("value_size=").unwrap_or(0);
@@ -123,7 +123,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::CallTypeSafety,
         title: "a helper's size argument may be zero or negative",
         why: "A helper's size argument must be proven to lie in a range the buffer covers: more than \
-         zero (unless the helper allows zero) and no larger than the buffer.",
+             zero (unless the helper allows zero) and no larger than the buffer.",
         matches: |s| {
             s.has("invalid zero-sized read")
                 || s.has("invalid zero-sized write")
@@ -154,7 +154,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "the offset added to a pointer may be negative",
         why: "A signed value may be negative, and a negative offset reaches before the start of the \
-         object; use an unsigned type or check `>= 0` before using it as an offset.",
+             object; use an unsigned type or check `>= 0` before using it as an offset.",
         matches: |s| s.has("min value is negative") || s.has("negative offset"),
         explain: |c| pointer_offset(c, true),
     },
@@ -163,7 +163,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "pointer arithmetic with an unbounded value",
         why: "Adding a value of unknown range to a pointer makes every later access unprovable; the \
-         verifier needs both a lower and an upper bound on the value added.",
+             verifier needs both a lower and an upper bound on the value added.",
         matches: |s| {
             s.has("unbounded memory access")
                 || s.has("unbounded min value")
@@ -177,8 +177,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "reading stack bytes that were never written",
         why: "Without CAP_PERFMON (or CAP_SYS_ADMIN) the verifier refuses reads of stack bytes the \
-         program never wrote, including bytes a helper would read (a key or a buffer); with those \
-         capabilities the same program loads, so the verdict depends on who loads it.",
+             program never wrote, including bytes a helper would read (a key or a buffer); with those \
+             capabilities the same program loads, so the verdict depends on who loads it.",
         matches: |s| s.has("invalid read from stack") || s.has("invalid indirect read from stack"),
         explain: |c| {
             let operands = &c.found.operands;
@@ -209,8 +209,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::RegisterTypeSafety,
         title: "dereference of a modified context pointer",
         why: "Context fields must be accessed as ctx->field with a constant offset from the \
-         unmodified context pointer; the verifier rewrites these accesses and refuses pointer \
-         arithmetic on ctx.",
+             unmodified context pointer; the verifier rewrites these accesses and refuses pointer \
+             arithmetic on ctx.",
         matches: |s| s.has("dereference of modified ctx ptr") || s.has("modified ctx ptr"),
         explain: |c| {
             let ptr = code_name(c.op(), "ctx");
@@ -234,7 +234,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "invalid access to the program's context",
         why: "Only the fields the program type defines may be accessed in the context structure, each \
-         with its exact size, and most of them only read.",
+             with its exact size, and most of them only read.",
         matches: |s| s.has("invalid bpf_context access"),
         explain: |c| {
             let off = c.field("off=").unwrap_or(0);
@@ -260,7 +260,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "write into read-only memory",
         why: "The memory written is read-only for the program: a map created with BPF_F_RDONLY_PROG, \
-         a frozen or .rodata map (const globals), or a read-only context field.",
+             a frozen or .rodata map (const globals), or a read-only context field.",
         matches: |s| {
             s.has("write into map forbidden")
                 || s.has("cannot write into")
@@ -285,7 +285,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "misaligned access",
         why: "The access is not aligned to its size, which the verifier refuses for the stack, for \
-         atomic operations and (with strict alignment) for packets.",
+             atomic operations and (with strict alignment) for packets.",
         matches: |s| s.has("misaligned"),
         explain: |c| {
             (
@@ -308,7 +308,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::CallTypeSafety,
         title: "possibly NULL pointer passed to a helper",
         why: "A value that may be NULL (a map lookup's result) is passed where the helper needs a \
-         valid pointer; check it against NULL first.",
+             valid pointer; check it against NULL first.",
         matches: |s| s.has("_or_null") && s.has("type=") && s.has("expected="),
         explain: |c| null_pointer(c, "passed to a helper"),
     },
@@ -317,7 +317,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::RegisterTypeSafety,
         title: "possibly NULL pointer dereferenced",
         why: "A map lookup (and other helpers) may return NULL; the pointer must be compared against \
-         NULL before it is dereferenced.",
+             NULL before it is dereferenced.",
         matches: |s| s.has("invalid mem access '") && s.has("_or_null'"),
         explain: |c| null_pointer(c, "dereferenced"),
     },
@@ -326,8 +326,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::RegisterTypeSafety,
         title: "dereference of a plain number",
         why: "The register is a scalar (a number), not a pointer: the verifier lost the pointer type, \
-         typically because two branches left different kinds of values in the same register or \
-         variable and the merged value is only a number.",
+             typically because two branches left different kinds of values in the same register or \
+             variable and the merged value is only a number.",
         matches: |s| s.has("invalid mem access 'scalar'") || s.has("invalid mem access 'inv'"),
         explain: |c| {
             let ptr = code_name(c.op(), "ptr");
@@ -355,7 +355,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::CallTypeSafety,
         title: "helper argument of the wrong type",
         why: "Each helper argument has an expected type (a map, a pointer to initialised memory, a \
-         context, a number); the value passed is of another kind.",
+             context, a number); the value passed is of another kind.",
         matches: |s| s.has("type=") && s.has("expected="),
         explain: |c| {
             let expected = c.word_after("expected=").unwrap_or("another type");
@@ -414,7 +414,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::RegisterTypeSafety,
         title: "a register is read before it is written",
         why: "The instruction reads a register that holds nothing on this path: it was never set, or \
-         a helper call clobbered it (calls overwrite r1-r5).",
+             a helper call clobbered it (calls overwrite r1-r5).",
         matches: |s| s.has("!read_ok"),
         explain: |c| {
             (
@@ -435,7 +435,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ResourceLifetimeSafety,
         title: "a reference is not released on every path",
         why: "A reference taken (a ring buffer reservation, a socket lookup, a kptr) must be released \
-         on every path before the program exits: submit or discard it, release the socket.",
+             on every path before the program exits: submit or discard it, release the socket.",
         matches: |s| s.has("Unreleased reference") || s.has("reference leak"),
         explain: |c| {
             let facts = c.facts;
@@ -474,8 +474,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ResourceLifetimeSafety,
         title: "bpf_spin_lock used incorrectly",
         why: "A spin lock must be taken and released in the same function, on every path, without \
-         helper calls or exits in between, and only on a map value that holds a struct \
-         bpf_spin_lock.",
+             helper calls or exits in between, and only on a map value that holds a struct \
+             bpf_spin_lock.",
         matches: |s| s.has("spin_lock") || s.has("spin_unlock") || s.has("holding a lock"),
         explain: |c| {
             (
@@ -510,7 +510,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::Policy,
         title: "helper not allowed for this program type",
         why: "Each program type may call only some helpers; this one is not available to the type the \
-         program's section gives it.",
+             program's section gives it.",
         matches: |s| {
             s.has("cannot use helper")
                 || s.has("unknown func")
@@ -541,7 +541,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::VerifierLimit,
         title: "the stack of a call chain exceeds 512 bytes",
         why: "The stack frames of a chain of BPF-to-BPF calls add up; their sum must stay within \
-         512 bytes (less with tail calls).",
+             512 bytes (less with tail calls).",
         matches: |s| s.has("combined stack size"),
         explain: |c| {
             let total = c.field("is ").unwrap_or(0);
@@ -560,7 +560,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::VerifierLimit,
         title: "the verifier's complexity limit was reached",
         why: "The verifier simulates every path; after 1,000,000 simulated instructions it gives up. \
-         Loops multiply paths: each iteration is verified separately.",
+             Loops multiply paths: each iteration is verified separately.",
         matches: |s| s.has("BPF program is too large") || s.has("too many states"),
         explain: |c| {
             let hot = c.found.hot_lines.first();
@@ -604,7 +604,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::VerifierLimit,
         title: "tail call from a deep stack of subprogram frames",
         why: "When BPF-to-BPF calls and tail calls are mixed, each caller's frame must be small \
-         (at most 256 bytes in total) so that tail calls cannot overflow the kernel stack.",
+             (at most 256 bytes in total) so that tail calls cannot overflow the kernel stack.",
         matches: |s| s.has("tail_calls are not allowed"),
         explain: |c| {
             (
@@ -622,7 +622,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ProgramStructure,
         title: "infinite loop",
         why: "The verifier reached a loop iteration in exactly the state of an earlier one, so the \
-         loop can never end.",
+             loop can never end.",
         matches: |s| s.has("infinite loop detected"),
         explain: |c| {
             (
@@ -640,7 +640,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ProgramStructure,
         title: "loop (back-edge) not allowed",
         why: "Kernels before 5.3, and loaders without CAP_BPF, refuse any backward jump: every loop \
-         must be unrolled.",
+             must be unrolled.",
         matches: |s| s.has("back-edge"),
         explain: |c| {
             (
@@ -675,7 +675,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ProgramStructure,
         title: "return value outside the allowed range",
         why: "Some program types may only return specific values (for example 0 or 1); the verifier \
-         could not prove the return value is one of them.",
+             could not prove the return value is one of them.",
         matches: |s| s.has("At program exit") || s.has("should have been in"),
         explain: |c| {
             (
@@ -693,7 +693,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ProgramStructure,
         title: "a CO-RE (BTF) relocation failed",
         why: "A field or type accessed with CO-RE (preserve_access_index, BPF_CORE_READ) does not \
-         exist in the running kernel's BTF, so the loader cannot compute its offset.",
+             exist in the running kernel's BTF, so the loader cannot compute its offset.",
         matches: |s| {
             s.has("relocating")
                 && (s.has("field") || s.has("core") || s.has("CO-RE") || s.has("BTF"))
@@ -716,7 +716,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::ProgramStructure,
         title: "reference to a map the object does not define",
         why: "The loader must replace every map reference with a map; this one names a symbol that is \
-         not a map in the object's maps sections.",
+             not a map in the object's maps sections.",
         matches: |s| {
             s.has("map")
                 && (s.has("not found") || s.has("unknown symbol") || s.has("section not found"))
@@ -739,7 +739,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::VerifierInternalError,
         title: "an error this tool does not recognise",
         why: "The verifier's own words are shown; please report the log so the catalogue can learn \
-         it.",
+             it.",
         matches: |_| true,
         explain: |c| {
             (

@@ -2,8 +2,10 @@
 //!
 //! Categories follow the names of the kernel's structured verifier diagnostics (Linux 7.3), so
 //! an explanation from this tool and one from a newer kernel sort the same way. The IDs are
-//! stable: scripts may match on them. `docs/verifier-errors.md` documents every class and is
-//! checked against this table by a test.
+//! stable: scripts may match on them. Each class is one entry of [`CATALOGUE`] (in
+//! `classes.rs`): its ID, category, title and meaning, the messages it matches and how its
+//! cause and fix are worded. `docs/verifier-errors.md` documents every class and is checked
+//! against the catalogue by a test.
 
 mod classes;
 mod words;
@@ -93,8 +95,9 @@ pub(crate) struct ErrorClass {
     pub category: Category,
     /// A one-line title.
     pub title: &'static str,
-    /// Why the verifier refuses this, in general terms.
-    #[allow(dead_code)] // documented in docs/verifier-errors.md, checked by a test
+    /// Why the verifier refuses this, in general terms (what `docs/verifier-errors.md` says of
+    /// the class, which a test checks).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub why: &'static str,
     /// Whether the verifier's message (and the refused instruction) is of this class.
     pub matches: fn(&Signs<'_>) -> bool,
@@ -256,6 +259,11 @@ mod tests {
             assert!(
                 doc.contains(&format!("| {} | {} |", c.category.name(), c.title)),
                 "{}",
+                c.id
+            );
+            assert!(
+                doc.contains(c.why),
+                "docs/verifier-errors.md lacks the meaning of {}",
                 c.id
             );
         }
