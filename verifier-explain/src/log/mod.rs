@@ -43,5 +43,5 @@ pub use diagnostics::Diagnostics;
 pub use replay::{FrameState, Replay};
 #[cfg(test)]
 pub(crate) use state::parse_state;
-pub use state::{PrintedState, RegState, SlotState};
+pub use state::{PrintedState, RegState, SPILLED, SlotState};
 pub use summary::{ErrorSite, LogSummary, PathStep, SourceComment, StateLine, Stats};

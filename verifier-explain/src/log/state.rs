@@ -12,7 +12,7 @@ use serde::Serialize;
 
 /// The `reg` of a [`RegState`] that describes a value spilled to the stack rather than a
 /// register.
-pub(crate) const SPILLED: u8 = u8::MAX;
+pub const SPILLED: u8 = u8::MAX;
 
 /// Registers kept per state text (a real one has at most 11 per frame, 8 frames).
 const MAX_REGS: usize = 128;
