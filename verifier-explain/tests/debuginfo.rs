@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use object::{Object as _, ObjectSection as _};
-use verifier_explain::debuginfo::{DebugInfo, DebugInfoError, InsnAddr, Layout, Place, Variable};
+use verifier_explain::debuginfo::{
+    DebugInfo, DebugInfoError, InsnAddr, Place, ProgramLayout, Variable,
+};
 
 fn fixture(name: &str) -> (DebugInfo, &'static fixtures::Fixture) {
     let f = fixtures::get(name).unwrap_or_else(|| panic!("no fixture {name}"));
@@ -41,7 +43,7 @@ fn names(vars: &[Variable]) -> Vec<&str> {
     vars.iter().map(|v| v.name.as_str()).collect()
 }
 
-fn summary(layout: &Layout) -> Vec<(&str, u32, u32, &str, u64)> {
+fn summary(layout: &ProgramLayout) -> Vec<(&str, u32, u32, &str, u64)> {
     layout
         .functions
         .iter()
@@ -689,7 +691,7 @@ fn clear_exec_flags(bytes: &[u8]) -> Vec<u8> {
 fn debug_info_can_be_shared_between_threads() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<DebugInfo>();
-    send_sync::<Layout>();
+    send_sync::<ProgramLayout>();
 }
 
 #[test]

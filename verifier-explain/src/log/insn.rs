@@ -80,6 +80,7 @@ pub fn memory_operand(text: &str) -> Option<(u8, i64)> {
 }
 
 /// The size in bytes of a load or store (`*(u32 *)`).
+#[allow(dead_code)] // the grammar of loads and stores, tested below; no caller yet
 pub fn access_size(text: &str) -> Option<u64> {
     let start = text.find("*(u")? + 3;
     let digits: String = text[start..]

@@ -33,14 +33,14 @@ pub struct LaidOutFunction {
 
 /// A program as the loader lays it out: its functions in order, without gaps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Layout {
+pub struct ProgramLayout {
     /// The program's name.
     pub program: String,
     /// Its functions in load order; the first is the program's own function.
     pub functions: Vec<LaidOutFunction>,
 }
 
-impl Layout {
+impl ProgramLayout {
     /// Where instruction `idx` of the loaded program lies in the ELF.
     pub fn address(&self, idx: u32) -> Option<InsnAddr> {
         let f = self.function_at(idx)?;
@@ -119,7 +119,7 @@ pub(crate) fn decode(bytes: [u8; 8], little_endian: bool) -> Slot {
 }
 
 /// Lays out `program`; `None` when there is no such program.
-pub(crate) fn build(code: &Code, program: &str) -> Option<Result<Layout, DebugInfoError>> {
+pub(crate) fn build(code: &Code, program: &str) -> Option<Result<ProgramLayout, DebugInfoError>> {
     let (section, main) = code
         .sections
         .iter()
@@ -145,7 +145,7 @@ fn link(
     program: &str,
     section: &CodeSection,
     main: &FunctionSymbol,
-) -> Result<Layout, DebugInfoError> {
+) -> Result<ProgramLayout, DebugInfoError> {
     let mut functions = Vec::new();
     let mut linked: HashMap<(usize, u64), u32> = HashMap::new();
     let mut total: u32 = 0;
@@ -194,7 +194,7 @@ fn link(
             next_slot: 0,
         });
     }
-    Ok(Layout {
+    Ok(ProgramLayout {
         program: program.to_string(),
         functions,
     })
