@@ -54,6 +54,18 @@ pub struct Holder {
 
 /// Lists every map on the system. Maps freed during the walk are left out.
 pub fn list() -> Result<Vec<MapSummary>, MapError> {
+    summaries(true)
+}
+
+/// Lists every map like [`list`], without counting their entries (`entries` is `None`):
+/// counting walks every entry of every hash map, so a caller that shows only some counts takes
+/// them itself with [`read::count`].
+pub fn list_uncounted() -> Result<Vec<MapSummary>, MapError> {
+    summaries(false)
+}
+
+/// Every map on the system, with their entries counted when `count` is true.
+fn summaries(count: bool) -> Result<Vec<MapSummary>, MapError> {
     let programs = programs_by_map();
     let processes = processes_by_map();
     let pins = pins_by_map();
@@ -72,7 +84,7 @@ pub fn list() -> Result<Vec<MapSummary>, MapError> {
             kind: kind::type_name(map.info.map_type),
             key_size: map.info.key_size,
             value_size: map.info.value_size,
-            entries: read::count(&map).ok(),
+            entries: if count { read::count(&map).ok() } else { None },
             max_entries: map.info.max_entries,
             flags: kind::flag_names(map.info.flags),
             memory_bytes: fdinfo.get("memlock").and_then(|v| v.parse().ok()),

@@ -67,7 +67,7 @@ fn frames(obj: &Path, keys: &str) -> Vec<(String, String)> {
     let out: PathBuf = std::env::temp_dir().join(format!(
         "xdpdbg-explain-{}-{}.txt",
         std::process::id(),
-        keys.replace(',', "_")
+        keys.replace(' ', "_")
     ));
     let o = xdpdbg(&[
         "explain",
@@ -174,7 +174,7 @@ fn the_packet_fault_shows_its_line_instruction_and_eth() {
 fn the_history_of_r0_shows_the_lookup() {
     require_root();
     let obj = object("map_lookup_no_null_check");
-    let s = screen(obj.path(), "e,h,0");
+    let s = screen(obj.path(), "e h 0");
     let right = right_pane(&s);
     assert!(
         right.contains("history of r0 · 1 change on the failing path"),
@@ -204,7 +204,7 @@ fn the_history_of_r0_shows_the_lookup() {
         "{right}"
     );
     // `h` again hides the history; `1` shows r1's: written by the ctx load, the map pointer.
-    let s = screen(obj.path(), "e,h,h,1");
+    let s = screen(obj.path(), "e h h 1");
     let right = right_pane(&s);
     assert!(right.contains("history of r1"), "{right}");
     assert!(right.contains("map_ptr(map=seen,ks=4,vs=8)"), "{right}");
@@ -214,7 +214,7 @@ fn the_history_of_r0_shows_the_lookup() {
 fn n_and_p_move_along_the_path() {
     require_root();
     let obj = object("map_lookup_no_null_check");
-    let f = frames(obj.path(), "e,p,p,n,home,p,end,n");
+    let f = frames(obj.path(), "e p p n home p end n");
     let labels: Vec<&str> = f.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(
         labels,
@@ -331,7 +331,7 @@ fn bad_input_is_a_usage_error() {
         err.contains("--headless") && err.contains("verifier-explain"),
         "{err}"
     );
-    let o = xdpdbg(&["explain", path(&obj), "--headless", "--keys", "e,warp"]);
+    let o = xdpdbg(&["explain", path(&obj), "--headless", "--keys", "e warp"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown key `warp`"));
 }

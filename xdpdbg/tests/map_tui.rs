@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use aya_obj::generated::bpf_map_type;
 use bpf_sys::{MapCreate, MapFd};
-use xdpdbg::tui::{self, Headless, TuiOptions};
+use xdpdbg::tui::kit::Headless;
+use xdpdbg::tui::maps::{self, TuiOptions};
 
 fn require_root() {
     assert!(
@@ -57,7 +58,7 @@ fn hex(bytes: &[u8]) -> String {
 fn drive(tag: &str, refresh_ms: u64, keys: &[String]) -> Vec<(String, String)> {
     let out: PathBuf =
         std::env::temp_dir().join(format!("xdpdbg-map-tui-{}-{tag}.txt", std::process::id()));
-    tui::run(TuiOptions {
+    maps::run(TuiOptions {
         refresh_ms,
         headless: Some(Headless {
             keys: keys.to_vec(),

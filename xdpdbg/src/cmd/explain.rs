@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use xdpdbg::output;
 use xdpdbg::tui::explain::{self, Input};
+use xdpdbg::tui::kit::Headless;
+use xdpdbg::tui::kit::keys::parse_script;
 
 /// Exit status of a usage or input error (not an eBPF object, no such program...).
 const EXIT_USAGE: u8 = 2;
@@ -17,7 +19,7 @@ xdpdbg explain prog.o                                 explore the first rejectio
 xdpdbg explain prog.o --prog xdp_main --bpf-only      one program, loaded with CAP_BPF only\n  \
 xdpdbg explain prog.o --log verifier.log              a log captured elsewhere, with the object\n  \
 xdpdbg explain prog.o --json                          the report, as verifier-explain --json prints it\n  \
-xdpdbg explain prog.o --headless --keys 'e,h,1' --width 160 --height 50\n\n\
+xdpdbg explain prog.o --headless --keys 'e h 1' --width 160 --height 50\n\n\
 Keys: arrows/PgUp/PgDn/Home/End move, e the error, n/p next/previous step on the failing path,\n\
 h register history (0-9 pick r0-r9, a r10), tab next program, ? help, q/Esc/Ctrl-C quit.\n\n\
 Exit status: 0 explored (with --json: every program accepted), 1 a failure (with --json: a\n\
@@ -41,7 +43,7 @@ pub struct Args {
     /// Play --keys on an in-memory screen and print the last screen as text (for tests and demos)
     #[arg(long)]
     headless: bool,
-    /// Keys to play headless, separated by commas or spaces: e,n,p,h,0-9,a,up,down,tab,...
+    /// Keys to play headless, separated by spaces: e n p h 0-9 a up down tab ... (quotes group)
     #[arg(long, value_name = "KEYS", requires = "headless", default_value = "")]
     keys: String,
     /// Screen width, headless
@@ -62,9 +64,9 @@ fn usage_error(e: &anyhow::Error) -> ExitCode {
 
 /// Runs `xdpdbg explain`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let keys = match explain::parse_keys(&args.keys) {
+    let keys = match parse_script(&args.keys) {
         Ok(k) => k,
-        Err(e) => return Ok(usage_error(&e)),
+        Err(e) => return Ok(usage_error(&e.into())),
     };
     if args.object.is_none() && args.log.is_none() {
         return Ok(usage_error(&explain::LoadError::NothingToExplain.into()));
@@ -96,7 +98,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
-    let headless = args.headless.then(|| xdpdbg::tui::Headless {
+    let headless = args.headless.then(|| Headless {
         keys,
         width: args.width,
         height: args.height,

@@ -10,6 +10,8 @@ mod watch;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use xdpdbg::tui::kit::{Headless, headless, keys};
+use xdpdbg::tui::maps;
 
 /// Exit status when a compare found another value (`cas`, conditional `set`/`delete`).
 pub const EXIT_MISMATCH: u8 = 3;
@@ -80,7 +82,7 @@ pub fn run(command: MapCommand) -> anyhow::Result<ExitCode> {
 
 /// `xdpdbg map` alone: the interactive browser.
 pub fn browse() -> anyhow::Result<ExitCode> {
-    xdpdbg::tui::run(xdpdbg::tui::TuiOptions::default())?;
+    maps::run(maps::TuiOptions::default())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -92,7 +94,7 @@ Keys: arrows/j/k move, Enter opens, / search, f filter, e edit, d delete (asks y
 p pause, ? help, Esc back, q quit. Headless mode plays key names and prints the final screen.")]
 pub struct TuiArgs {
     /// Refresh period in milliseconds
-    #[arg(long, default_value_t = xdpdbg::tui::DEFAULT_REFRESH_MS)]
+    #[arg(long, default_value_t = maps::DEFAULT_REFRESH_MS)]
     refresh: u64,
     /// Play these keys without a terminal and print the final screen (for tests and demos)
     #[arg(long, value_name = "KEYS")]
@@ -108,9 +110,9 @@ pub struct TuiArgs {
 fn tui(args: &TuiArgs) -> anyhow::Result<ExitCode> {
     let headless = match &args.headless_keys {
         Some(keys) => {
-            let (width, height) = xdpdbg::tui::parse_size(&args.size)?;
-            Some(xdpdbg::tui::Headless {
-                keys: xdpdbg::tui::parse_keys(keys)?,
+            let (width, height) = headless::parse_size(&args.size)?;
+            Some(Headless {
+                keys: keys::parse_script(keys)?,
                 width,
                 height,
                 frames_out: args.frames_out.clone(),
@@ -118,7 +120,7 @@ fn tui(args: &TuiArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    xdpdbg::tui::run(xdpdbg::tui::TuiOptions {
+    maps::run(maps::TuiOptions {
         refresh_ms: args.refresh,
         headless,
     })?;

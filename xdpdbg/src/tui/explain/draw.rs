@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use verifier_explain::VerdictKind;
 use verifier_explain::explain::Operand;
 use verifier_explain::explain::knowledge::{self, Hints};
@@ -17,32 +17,23 @@ use verifier_explain::log::RegState;
 use super::data::{self, Program, Row};
 use super::replay::{Cause, Snapshot};
 use super::state::{App, Mode};
+use crate::tui::kit::{Theme, chrome, nav};
 
-/// Colors and emphasis; without color only bold, reverse video and underlines are used.
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    /// True to use colors.
-    pub color: bool,
+/// The explorer's own styles, on the kit's theme.
+trait ExplorerStyles {
+    /// Source lines and function names.
+    fn source(&self) -> Style;
+    /// The refused instruction.
+    fn fault(&self) -> Style;
+    /// Instructions on the failing path, and what the verifier printed after a step.
+    fn path(&self) -> Style;
+    /// Variable names.
+    fn var(&self) -> Style;
 }
 
-impl Theme {
-    fn pick(&self, color: Style, plain: Style) -> Style {
-        if self.color { color } else { plain }
-    }
-    fn title(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::Black).bg(Color::Cyan).bold(),
-            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
-        )
-    }
+impl ExplorerStyles for Theme {
     fn source(&self) -> Style {
         self.pick(Style::new().fg(Color::Yellow), Style::new().bold())
-    }
-    fn selected(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::Black).bg(Color::Cyan),
-            Style::new().add_modifier(Modifier::REVERSED),
-        )
     }
     fn fault(&self) -> Style {
         self.pick(
@@ -50,23 +41,11 @@ impl Theme {
             Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         )
     }
-    fn bad(&self) -> Style {
-        self.pick(Style::new().fg(Color::Red).bold(), Style::new().bold())
-    }
-    fn good(&self) -> Style {
-        self.pick(Style::new().fg(Color::Green).bold(), Style::new().bold())
-    }
     fn path(&self) -> Style {
         self.pick(Style::new().fg(Color::Cyan), Style::new())
     }
-    fn dim(&self) -> Style {
-        self.pick(Style::new().fg(Color::DarkGray), Style::new())
-    }
-    fn key(&self) -> Style {
-        self.pick(Style::new().fg(Color::Cyan).bold(), Style::new().bold())
-    }
     fn var(&self) -> Style {
-        self.pick(Style::new().fg(Color::Green).bold(), Style::new().bold())
+        self.good()
     }
 }
 
@@ -117,7 +96,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     draw_hints(frame, hints, app, theme);
     if app.mode == Mode::Help {
-        draw_help(frame, main, theme);
+        chrome::help(frame, main, HELP, 84, theme);
     }
 }
 
@@ -152,14 +131,7 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     text.push_str(" · ? help · q quit");
-    frame.render_widget(Paragraph::new(text).style(theme.title()), area);
-}
-
-/// The first row to show so that row `selected` sits mid-screen when it can.
-fn first_row(selected: usize, total: usize, height: usize) -> usize {
-    selected
-        .saturating_sub(height / 2)
-        .min(total.saturating_sub(height))
+    chrome::title_bar(frame, area, text, theme);
 }
 
 fn draw_listing(frame: &mut Frame, area: Rect, app: &App, p: &Program, theme: &Theme) {
@@ -189,7 +161,7 @@ fn draw_listing(frame: &mut Frame, area: Rect, app: &App, p: &Program, theme: &T
     let idx_w = p.insns.last().map_or(1, |i| i.idx.to_string().len());
     let selected_row = p.insns.get(view.selected).map_or(0, |i| i.row);
     let height = usize::from(inner.height);
-    let first = first_row(selected_row, p.rows.len(), height);
+    let first = nav::first_row_centered(selected_row, p.rows.len(), height);
     let lines: Vec<Line> = p
         .rows
         .iter()
@@ -520,7 +492,7 @@ fn draw_history(frame: &mut Frame, area: Rect, app: &App, p: &Program, theme: &T
         ));
     }
     // Keep the current change in sight.
-    let first = first_row(current_line, lines.len(), inner_h);
+    let first = nav::first_row_centered(current_line, lines.len(), inner_h);
     let lines: Vec<Line> = lines.into_iter().skip(first).collect();
     frame.render_widget(
         Paragraph::new(lines)
@@ -543,7 +515,7 @@ fn draw_verdict(frame: &mut Frame, area: Rect, p: &Program, theme: &Theme) {
         VerdictKind::NotLoaded => {
             lines.push(Line::styled(
                 format!("{} was not loaded", p.name),
-                theme.bad(),
+                theme.error(),
             ));
             if let Some(r) = &p.reason {
                 lines.push(Line::raw(r.clone()));
@@ -552,7 +524,7 @@ fn draw_verdict(frame: &mut Frame, area: Rect, p: &Program, theme: &Theme) {
         VerdictKind::Rejected => {
             lines.push(Line::styled(
                 format!("{} was rejected", p.name),
-                theme.bad(),
+                theme.error(),
             ));
             if let Some(e) = &p.errno {
                 lines.push(Line::raw(format!("error: {e}")));
@@ -649,7 +621,7 @@ fn draw_explanation(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         None => " explanation ".to_string(),
     };
     let style = if app.program().is_some_and(|p| p.explanation.is_some()) {
-        theme.bad()
+        theme.error()
     } else {
         theme.good()
     };
@@ -675,12 +647,7 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ("q", "quit"),
         ],
     };
-    let mut spans = Vec::new();
-    for (k, what) in keys {
-        spans.push(Span::styled(*k, theme.key()));
-        spans.push(Span::raw(format!(" {what}  ")));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(chrome::hints(keys, theme)), area);
 }
 
 const HELP: &[(&str, &str)] = &[
@@ -703,30 +670,3 @@ const HELP: &[(&str, &str)] = &[
         "the left column: how many times the verifier processed it",
     ),
 ];
-
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let w = 84.min(area.width);
-    let h = (HELP.len() as u16 + 4).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<10}"), theme.key()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(" any key closes this help", theme.dim()));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" keys ")),
-        popup,
-    );
-}

@@ -9,10 +9,11 @@
 //! category, line, cause and fix. Keys: arrows move, `e` jumps to the error, `n`/`p` step along
 //! the path, `0`-`9`/`a` pick a register, Tab switches program, `q` quits.
 //!
-//! Split like the map browser: [`data`](load) reads the object through `verifier-explain`
-//! (before the terminal is taken), `replay` rebuilds the state along the path, `state` holds
-//! the view, `events` maps keys, `draw` renders. [`run`] restores the terminal on every exit
-//! path (return, error, panic, SIGTERM); headless, it plays keys on an in-memory screen.
+//! Split like the map browser, on the [`kit`](super::kit): [`data`](load) reads the object
+//! through `verifier-explain` (before the terminal is taken), `replay` rebuilds the state along
+//! the path, `state` holds the view, `events` maps keys, `draw` renders. [`run`] restores the
+//! terminal on every exit path (return, error, panic, SIGTERM); headless, it plays keys on an
+//! in-memory screen.
 
 mod data;
 mod draw;
@@ -20,21 +21,12 @@ mod events;
 mod replay;
 mod state;
 
-use std::io::{IsTerminal, Write as _};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-use anyhow::{Context as _, bail};
-use ratatui::Terminal;
-use ratatui::backend::{CrosstermBackend, TestBackend};
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
 
 pub use data::{Input, LoadError, Session, load};
-pub use events::{KEY_NAMES, parse_keys};
 
-use super::{Headless, TerminalGuard, text_of};
-use draw::Theme;
+use super::kit::{self, Headless, Screen, Theme};
 use state::App;
 
 /// The message when there is no terminal to draw on.
@@ -45,9 +37,27 @@ pub const NO_TERMINAL: &str = "the explorer needs a terminal, and stdout is not 
 /// Explores `session` until the user quits; with `headless`, plays its keys on an in-memory
 /// screen instead and prints the last screen (or writes every screen to its `frames_out`).
 pub fn run(session: Session, headless: Option<&Headless>) -> anyhow::Result<()> {
-    match headless {
-        Some(h) => play_headless(session, h),
-        None => interactive(session),
+    kit::run(&mut Explorer(App::new(session)), headless, NO_TERMINAL)
+}
+
+/// The explorer, as the event loop drives it.
+struct Explorer(App);
+
+impl Screen for Explorer {
+    fn fit(&mut self, _width: u16, height: u16) {
+        self.0.page = page_for(height);
+    }
+
+    fn draw(&self, frame: &mut Frame, theme: &Theme) {
+        draw::draw(frame, &self.0, theme);
+    }
+
+    fn on_key(&mut self, key: KeyEvent) {
+        events::on_key(&mut self.0, key);
+    }
+
+    fn quit(&self) -> bool {
+        self.0.quit
     }
 }
 
@@ -56,91 +66,11 @@ fn page_for(height: u16) -> usize {
     usize::from(height.saturating_sub(12).max(1))
 }
 
-/// Plays `keys` against an in-memory screen; returns each screen with the key that led to it.
-fn play(
-    session: Session,
-    width: u16,
-    height: u16,
-    keys: &[String],
-) -> anyhow::Result<Vec<(String, String)>> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height))?;
-    let theme = Theme { color: false };
-    let mut app = App::new(session);
-    app.page = page_for(height);
-    let mut frames = Vec::new();
-    terminal.draw(|f| draw::draw(f, &app, &theme))?;
-    frames.push(("start".to_string(), text_of(terminal.backend().buffer())));
-    for name in keys {
-        if app.quit {
-            break;
-        }
-        for k in events::key_events(name)? {
-            events::on_key(&mut app, k);
-        }
-        terminal.draw(|f| draw::draw(f, &app, &theme))?;
-        frames.push((name.clone(), text_of(terminal.backend().buffer())));
-    }
-    Ok(frames)
-}
-
-fn play_headless(session: Session, script: &Headless) -> anyhow::Result<()> {
-    let frames = play(session, script.width, script.height, &script.keys)?;
-    match &script.frames_out {
-        Some(path) => {
-            let mut text = String::new();
-            for (i, (label, screen)) in frames.iter().enumerate() {
-                text.push_str(&format!("=== frame {i}: {label} ===\n{screen}"));
-            }
-            std::fs::write(path, text)
-                .with_context(|| format!("writing the screens to {}", path.display()))?;
-        }
-        None => {
-            let last = frames.last().map(|(_, s)| s.as_str()).unwrap_or_default();
-            let mut out = std::io::stdout().lock();
-            out.write_all(last.as_bytes())?;
-            out.flush()?;
-        }
-    }
-    Ok(())
-}
-
-fn interactive(session: Session) -> anyhow::Result<()> {
-    if !std::io::stdout().is_terminal() {
-        bail!(NO_TERMINAL);
-    }
-    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let theme = Theme { color };
-    let mut app = App::new(session);
-
-    let _guard = TerminalGuard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))
-        .context("setting up the terminal")?;
-    // SIGTERM and SIGHUP (a closed terminal) end the explorer like `q`, so the guard restores
-    // the terminal on the way out.
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-    }
-    loop {
-        app.page = page_for(terminal.size()?.height);
-        terminal.draw(|f| draw::draw(f, &app, &theme))?;
-        if app.quit || stop.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        if event::poll(Duration::from_millis(200))? {
-            match event::read()? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => events::on_key(&mut app, k),
-                // Drawing adapts to a new size by itself.
-                _ => {}
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::kit::headless::{self, Shot};
+    use crate::tui::kit::keys::parse_script;
     use verifier_explain::log::LogSummary;
     use verifier_explain::{Report, VerdictKind};
 
@@ -178,13 +108,15 @@ processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
         }
     }
 
-    fn keys(list: &str) -> Vec<String> {
-        parse_keys(list).unwrap()
+    /// Plays `keys` on the explorer of `session`, `width` × `height`.
+    fn play(session: Session, width: u16, height: u16, keys: &str) -> Vec<Shot> {
+        let names = parse_script(keys).unwrap();
+        headless::play(&mut Explorer(App::new(session)), width, height, &names).unwrap()
     }
 
     #[test]
     fn the_error_the_path_and_the_history() {
-        let frames = play(session(), 150, 44, &keys("e,h,0,p,p,n,esc,home")).unwrap();
+        let frames = play(session(), 150, 44, "e h 0 p p n esc home");
         let at_error = &frames[1].1;
         assert!(at_error.contains(">✗"), "{at_error}");
         assert!(
@@ -240,7 +172,7 @@ processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
     #[test]
     fn tiny_screens_do_not_panic() {
         for (w, h) in [(1, 1), (10, 5), (40, 12), (79, 30)] {
-            play(session(), w, h, &keys("e h 1 n p tab ?")).unwrap();
+            play(session(), w, h, "e h 1 n p tab ?");
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::data::{Program, Session};
 use super::replay::{self, Change, Snapshot};
+use crate::tui::kit::nav;
 
 /// What the keyboard is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,19 +201,15 @@ impl App {
         self.refresh();
     }
 
-    /// Moves the selection by `delta` instructions (clamped).
+    /// Moves the selection by `delta` instructions, clamped (`isize::MIN` / `MAX`: to the
+    /// first / last).
     pub fn move_by(&mut self, delta: isize) {
         let len = self.program().map_or(0, |p| p.insns.len());
         if len == 0 {
             return;
         }
         let sel = self.view().map_or(0, |v| v.selected);
-        self.select(sel.saturating_add_signed(delta).min(len - 1));
-    }
-
-    /// Moves to the first (`false`) or last (`true`) instruction.
-    pub fn move_to_end(&mut self, last: bool) {
-        self.move_by(if last { isize::MAX } else { isize::MIN });
+        self.select(nav::moved(sel, len, delta));
     }
 
     /// Jumps to the faulting instruction, at the end of the path.

@@ -1,65 +1,47 @@
 //! Drawing the browser from its state; nothing here changes the state.
 
+use bpf_maps::inventory::MapSummary;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
 use super::state::{App, EntryView, Focus, Mode, Tone};
+use crate::tui::kit::{Theme, chrome, nav};
 
-/// Colors and emphasis; without color only bold and reverse video are used.
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    /// True to use colors.
-    pub color: bool,
-}
-
-impl Theme {
-    fn pick(&self, color: Style, plain: Style) -> Style {
-        if self.color { color } else { plain }
-    }
-    fn title(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::Black).bg(Color::Cyan).bold(),
-            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
-        )
-    }
-    fn header(&self) -> Style {
-        self.pick(Style::new().fg(Color::Yellow).bold(), Style::new().bold())
-    }
-    fn selected(&self, focused: bool) -> Style {
-        match (focused, self.color) {
-            (true, true) => Style::new().fg(Color::Black).bg(Color::Cyan),
-            (true, false) => Style::new().add_modifier(Modifier::REVERSED),
-            (false, true) => Style::new().bg(Color::DarkGray),
-            (false, false) => Style::new().add_modifier(Modifier::UNDERLINED),
-        }
-    }
-    fn border(&self, focused: bool) -> Style {
-        match (focused, self.color) {
-            (true, true) => Style::new().fg(Color::Cyan),
-            (true, false) => Style::new().bold(),
-            _ => Style::new(),
-        }
-    }
-    fn tone(&self, tone: Tone) -> Style {
-        match tone {
-            Tone::Info => self.pick(Style::new().fg(Color::Green), Style::new()),
-            Tone::Error => self.pick(Style::new().fg(Color::Red).bold(), Style::new().bold()),
-        }
-    }
-    fn dim(&self) -> Style {
-        self.pick(Style::new().fg(Color::DarkGray), Style::new())
-    }
-    fn key(&self) -> Style {
-        self.pick(Style::new().fg(Color::Cyan).bold(), Style::new().bold())
+/// The style of a status message.
+fn tone(theme: &Theme, tone: Tone) -> Style {
+    match tone {
+        Tone::Info => theme.info(),
+        Tone::Error => theme.error(),
     }
 }
 
-/// Draws the whole screen.
-pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
-    let area = frame.area();
+/// The style of a selected row.
+fn selected(theme: &Theme, focused: bool) -> Style {
+    if focused {
+        theme.selected()
+    } else {
+        theme.selected_unfocused()
+    }
+}
+
+/// Where each part of the screen goes.
+struct Panes {
+    title: Rect,
+    /// The panes' area, where popups go.
+    main: Rect,
+    /// The map list, when shown.
+    maps: Option<Rect>,
+    /// The open map's entries or the selected map's details, when shown.
+    right: Option<Rect>,
+    status: Rect,
+    hints: Rect,
+}
+
+/// Lays the screen out: both panes side by side on a wide screen, else the focused one.
+fn panes(app: &App, area: Rect) -> Panes {
     let [title, main, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -67,10 +49,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-
-    draw_title(frame, title, app, theme);
-    let wide = main.width >= 90;
-    if wide {
+    let (maps, right) = if main.width >= 90 {
         // While a map is open the list shrinks to ids and names, leaving room for entries.
         let left = if app.focus == Focus::Entries && app.open.is_some() {
             (main.width / 4).min(24)
@@ -79,19 +58,93 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         };
         let [l, r] =
             Layout::horizontal([Constraint::Length(left), Constraint::Min(10)]).areas(main);
-        draw_maps(frame, l, app, theme);
-        draw_right(frame, r, app, theme);
+        (Some(l), Some(r))
     } else if app.focus == Focus::Entries && app.open.is_some() {
-        draw_right(frame, main, app, theme);
+        (None, Some(main))
     } else {
-        draw_maps(frame, main, app, theme);
+        (Some(main), None)
+    };
+    Panes {
+        title,
+        main,
+        maps,
+        right,
+        status,
+        hints,
     }
-    draw_status(frame, status, app, theme);
-    draw_hints(frame, hints, app, theme);
+}
+
+/// The map list's block.
+fn maps_block(app: &App, theme: &Theme) -> Block<'static> {
+    let mut title = format!(" maps {}", app.visible_maps.len());
+    if !app.map_search.is_empty() {
+        title = format!(
+            " maps {} of {} matching /{} ",
+            app.visible_maps.len(),
+            app.maps.len(),
+            app.map_search
+        );
+    } else {
+        title.push(' ');
+    }
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(app.focus == Focus::Maps))
+        .title(title)
+}
+
+/// Narrower map lists show ids and names only, not types and entries.
+const MAPS_FULL_WIDTH: u16 = 40;
+
+/// The map list's rows in `inner` (the list inside its borders): each with its position in
+/// the visible maps.
+fn map_rows(app: &App, inner: Rect) -> Vec<(usize, &MapSummary)> {
+    let rows_h = inner.height.saturating_sub(1) as usize;
+    app.visible_maps
+        .iter()
+        .enumerate()
+        .skip(nav::first_row_in_sight(app.map_selected, rows_h))
+        .take(rows_h)
+        .map(|(pos, &i)| (pos, &app.maps[i]))
+        .collect()
+}
+
+/// The maps whose entry counts a screen of `area` shows: those on the list, when it is wide
+/// enough for the ENTRIES column, and the selected one, when its details are shown.
+pub fn counts_shown(app: &App, area: Rect) -> Vec<u32> {
+    let panes = panes(app, area);
+    let mut ids = Vec::new();
+    if let Some(list) = panes.maps {
+        let inner = maps_block(app, &Theme::PLAIN).inner(list);
+        if inner.width >= MAPS_FULL_WIDTH {
+            ids.extend(map_rows(app, inner).into_iter().map(|(_, m)| m.id));
+        }
+    }
+    if panes.right.is_some()
+        && app.open.is_none()
+        && let Some(m) = app.selected_map()
+    {
+        ids.push(m.id);
+    }
+    ids
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let panes = panes(app, frame.area());
+    draw_title(frame, panes.title, app, theme);
+    if let Some(area) = panes.maps {
+        draw_maps(frame, area, app, theme);
+    }
+    if let Some(area) = panes.right {
+        draw_right(frame, area, app, theme);
+    }
+    draw_status(frame, panes.status, app, theme);
+    draw_hints(frame, panes.hints, app, theme);
 
     match &app.mode {
-        Mode::Help => draw_help(frame, main, theme),
-        Mode::Detail => draw_detail(frame, main, app, theme),
+        Mode::Help => chrome::help(frame, panes.main, HELP, 80, theme),
+        Mode::Detail => draw_detail(frame, panes.main, app, theme),
         _ => {}
     }
 }
@@ -106,35 +159,12 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         " xdpdbg map · {} maps · {refresh} · ? help · q quit",
         app.maps.len()
     );
-    frame.render_widget(Paragraph::new(text).style(theme.title()), area);
-}
-
-/// The first row to show so that `selected` is visible in `height` rows.
-fn offset(selected: usize, height: usize) -> usize {
-    if height == 0 {
-        0
-    } else {
-        (selected + 1).saturating_sub(height)
-    }
+    chrome::title_bar(frame, area, text, theme);
 }
 
 fn draw_maps(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let focused = app.focus == Focus::Maps;
-    let mut title = format!(" maps {}", app.visible_maps.len());
-    if !app.map_search.is_empty() {
-        title = format!(
-            " maps {} of {} matching /{} ",
-            app.visible_maps.len(),
-            app.maps.len(),
-            app.map_search
-        );
-    } else {
-        title.push(' ');
-    }
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(theme.border(focused))
-        .title(title);
+    let block = maps_block(app, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -147,23 +177,14 @@ fn draw_maps(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.dim()), inner);
         return;
     }
-    let rows_h = inner.height.saturating_sub(1) as usize;
-    let first = offset(app.map_selected, rows_h);
-    let shown: Vec<_> = app
-        .visible_maps
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(rows_h)
-        .map(|(pos, &i)| (pos, &app.maps[i]))
-        .collect();
+    let shown = map_rows(app, inner);
     let id_w = shown
         .iter()
         .map(|(_, m)| m.id.to_string().len())
         .max()
         .unwrap_or(2)
         .max(2) as u16;
-    let entries = |m: &bpf_maps::inventory::MapSummary| {
+    let entries = |m: &MapSummary| {
         format!(
             "{}/{}",
             m.entries.map_or_else(|| "?".into(), |n| n.to_string()),
@@ -184,7 +205,7 @@ fn draw_maps(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .clamp(4, 14) as u16;
     let rows = shown.iter().map(|(pos, m)| {
         let style = if *pos == app.map_selected {
-            theme.selected(focused)
+            selected(theme, focused)
         } else {
             Style::new()
         };
@@ -210,7 +231,7 @@ fn draw_maps(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(count_w),
     ];
     // Narrow panes (a map is open) show ids and names only.
-    let columns = if inner.width < 40 { 2 } else { 4 };
+    let columns = if inner.width < MAPS_FULL_WIDTH { 2 } else { 4 };
     let table = Table::new(rows, &widths[..columns]).header(header);
     frame.render_widget(table, inner);
 }
@@ -344,7 +365,7 @@ fn draw_entries(frame: &mut Frame, area: Rect, view: &EntryView, focused: bool, 
         return;
     }
     let rows_h = inner.height.saturating_sub(1) as usize;
-    let first = offset(view.selected, rows_h);
+    let first = nav::first_row_in_sight(view.selected, rows_h);
     let shown: Vec<_> = view
         .visible
         .iter()
@@ -362,7 +383,7 @@ fn draw_entries(frame: &mut Frame, area: Rect, view: &EntryView, focused: bool, 
         .clamp(3, (inner.width as usize / 2).max(3)) as u16;
     let rows = shown.iter().map(|(pos, e)| {
         let style = if *pos == view.selected {
-            theme.selected(focused)
+            selected(theme, focused)
         } else {
             Style::new()
         };
@@ -423,11 +444,11 @@ fn status_rows(app: &App, theme: &Theme, width: u16) -> Vec<Line<'static>> {
             key_text, input, ..
         } => prompt(format!("edit {key_text}: "), input),
         Mode::ConfirmDelete { key_text, .. } => vec![
-            (format!("delete key {key_text}? "), theme.tone(Tone::Error)),
+            (format!("delete key {key_text}? "), tone(theme, Tone::Error)),
             ("y deletes it, any other key keeps it".into(), Style::new()),
         ],
         _ => match &app.status {
-            Some((tone, text)) => vec![(text.clone(), theme.tone(*tone))],
+            Some((t, text)) => vec![(text.clone(), tone(theme, *t))],
             None => Vec::new(),
         },
     };
@@ -456,7 +477,7 @@ fn status_rows(app: &App, theme: &Theme, width: u16) -> Vec<Line<'static>> {
 
 /// Rows the status line needs.
 fn status_height(app: &App, width: u16) -> u16 {
-    status_rows(app, &Theme { color: false }, width).len() as u16
+    status_rows(app, &Theme::PLAIN, width).len() as u16
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -500,11 +521,6 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ("?", "help"),
         ],
     };
-    let mut spans = Vec::new();
-    for (k, what) in keys {
-        spans.push(Span::styled(*k, theme.key()));
-        spans.push(Span::raw(format!(" {what}  ")));
-    }
     // What narrows the view, on the right.
     let mut state = Vec::new();
     if let Some(v) = app.open.as_ref().filter(|_| app.focus == Focus::Entries) {
@@ -526,20 +542,8 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(state.chars().count() as u16),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(chrome::hints(keys, theme)), left);
     frame.render_widget(Paragraph::new(state).style(theme.header()), right);
-}
-
-/// A rectangle of `width` × `height` centered in `area` (clamped to it).
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
 }
 
 const HELP: &[(&str, &str)] = &[
@@ -571,26 +575,6 @@ const HELP: &[(&str, &str)] = &[
     ("q ctrl-c", "quit"),
 ];
 
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let popup = centered(area, 80, HELP.len() as u16 + 4);
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<10}"), theme.key()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(" any key closes this help", theme.dim()));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" keys ")),
-        popup,
-    );
-}
-
 fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(e) = app.open.as_ref().and_then(|v| v.current()) else {
         return;
@@ -601,7 +585,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::raw(bpf_maps::typed::hex(&e.key)),
     ])];
     lines.extend(pretty.lines().map(|l| Line::raw(l.to_string())));
-    let popup = centered(
+    let popup = chrome::centered(
         area,
         area.width.saturating_sub(8),
         area.height.saturating_sub(2),
@@ -620,14 +604,14 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::state::tests::{set, summary};
-    use crate::tui::text_of;
+    use crate::tui::kit::headless::text_of;
+    use crate::tui::maps::state::tests::{set, summary};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
     fn render(app: &App, w: u16, h: u16) -> String {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| draw(f, app, &Theme { color: false })).unwrap();
+        t.draw(|f| draw(f, app, &Theme::PLAIN)).unwrap();
         text_of(t.backend().buffer())
     }
 

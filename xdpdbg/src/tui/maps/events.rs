@@ -1,14 +1,13 @@
-//! Keys to state changes, and the names scripted (headless) runs give keys.
+//! Keys to state changes.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{Action, App, Focus, Mode};
+use crate::tui::kit::nav;
 
 /// Applies one key press; returns what the kernel must do, if anything.
 pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    // Raw mode turns Ctrl-C into a key: it always quits.
-    if ctrl && key.code == KeyCode::Char('c') {
+    if nav::is_interrupt(&key) {
         app.quit = true;
         return None;
     }
@@ -88,16 +87,13 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
 }
 
 fn normal(app: &mut App, key: KeyEvent) -> Option<Action> {
-    let page = app.page.max(1) as isize;
+    if let Some(delta) = nav::movement(&key, app.page) {
+        app.move_by(delta);
+        return None;
+    }
     match key.code {
         KeyCode::Char('q') => app.quit = true,
         KeyCode::Char('?') => app.mode = Mode::Help,
-        KeyCode::Up | KeyCode::Char('k') => app.move_by(-1),
-        KeyCode::Down | KeyCode::Char('j') => app.move_by(1),
-        KeyCode::PageUp => app.move_by(-page),
-        KeyCode::PageDown => app.move_by(page),
-        KeyCode::Home | KeyCode::Char('g') => app.move_to_end(false),
-        KeyCode::End | KeyCode::Char('G') => app.move_to_end(true),
         KeyCode::Enter => match app.focus {
             Focus::Maps => return app.selected_map().map(|m| Action::Open(m.id)),
             Focus::Entries => {
@@ -179,82 +175,19 @@ fn edit_line(mut input: String, key: KeyEvent) -> Line {
     Line::Typing(input)
 }
 
-/// One step of a scripted run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// A key press.
-    Key(KeyEvent),
-    /// Each character typed as a key press.
-    Text(String),
-    /// Let this many milliseconds pass (live refresh runs when due).
-    Wait(u64),
-}
-
-/// The key names a script may use, for help texts.
-pub const KEY_NAMES: &str = "any single character (q, /, f, e, d, y, n, r, p, ?, j, k, ...), \
-    enter, esc, up, down, left, right, pageup, pagedown, home, end, tab, backspace, space, \
-    ctrl-<letter> (ctrl-c, ctrl-u), text:<characters to type>, wait:<milliseconds>";
-
-/// Reads one scripted key name (see [`KEY_NAMES`]).
-pub fn parse_step(name: &str) -> Result<Step, String> {
-    if let Some(text) = name.strip_prefix("text:") {
-        return Ok(Step::Text(text.to_string()));
-    }
-    if let Some(ms) = name.strip_prefix("wait:") {
-        return ms
-            .parse()
-            .map(Step::Wait)
-            .map_err(|_| format!("`{name}`: wait takes milliseconds, as in wait:1500"));
-    }
-    let plain = |code| Ok(Step::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    let mut chars = name.chars();
-    if let (Some(c), None) = (chars.next(), chars.next()) {
-        return plain(KeyCode::Char(c));
-    }
-    if let Some(rest) = name.to_lowercase().strip_prefix("ctrl-") {
-        let mut chars = rest.chars();
-        if let (Some(c), None) = (chars.next(), chars.next()) {
-            return Ok(Step::Key(KeyEvent::new(
-                KeyCode::Char(c),
-                KeyModifiers::CONTROL,
-            )));
-        }
-    }
-    match name.to_lowercase().as_str() {
-        "enter" | "return" => plain(KeyCode::Enter),
-        "esc" | "escape" => plain(KeyCode::Esc),
-        "up" => plain(KeyCode::Up),
-        "down" => plain(KeyCode::Down),
-        "left" => plain(KeyCode::Left),
-        "right" => plain(KeyCode::Right),
-        "pageup" | "pgup" => plain(KeyCode::PageUp),
-        "pagedown" | "pgdn" => plain(KeyCode::PageDown),
-        "home" => plain(KeyCode::Home),
-        "end" => plain(KeyCode::End),
-        "tab" => plain(KeyCode::Tab),
-        "backspace" => plain(KeyCode::Backspace),
-        "space" => plain(KeyCode::Char(' ')),
-        _ => Err(format!("unknown key `{name}`; keys are {KEY_NAMES}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::state::tests::{set, summary};
+    use crate::tui::kit::keys::parse_step;
+    use crate::tui::maps::state::tests::{set, summary};
 
+    /// Presses the keys of one script name; returns what the last one asked for.
     fn press(app: &mut App, name: &str) -> Option<Action> {
-        match parse_step(name).unwrap() {
-            Step::Key(k) => on_key(app, k),
-            Step::Text(t) => {
-                let mut last = None;
-                for c in t.chars() {
-                    last = on_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-                }
-                last
-            }
-            Step::Wait(_) => None,
+        let mut last = None;
+        for k in parse_step(name).unwrap().key_events() {
+            last = on_key(app, k);
         }
+        last
     }
 
     fn listed() -> App {
@@ -264,34 +197,6 @@ mod tests {
             summary(9, "fdb", "hash"),
         ]));
         app
-    }
-
-    #[test]
-    fn key_names() {
-        assert_eq!(
-            parse_step("enter").unwrap(),
-            Step::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
-        );
-        assert_eq!(
-            parse_step("ctrl-c").unwrap(),
-            Step::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
-        );
-        assert_eq!(
-            parse_step("/").unwrap(),
-            Step::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE))
-        );
-        assert_eq!(parse_step("text:a b").unwrap(), Step::Text("a b".into()));
-        assert_eq!(parse_step("wait:1500").unwrap(), Step::Wait(1500));
-        assert!(
-            parse_step("wait:soon")
-                .unwrap_err()
-                .contains("milliseconds")
-        );
-        assert!(
-            parse_step("hyper")
-                .unwrap_err()
-                .contains("unknown key `hyper`")
-        );
     }
 
     #[test]

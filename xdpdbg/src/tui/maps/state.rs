@@ -1,8 +1,10 @@
 //! The browser's state and every change to it: no drawing, no terminal, no kernel.
 //!
-//! Changes that need the kernel are returned as an [`Action`]; the loop in the parent module
+//! Changes that need the kernel are returned as an [`Action`]; the browser in the parent module
 //! performs it through a [`super::data::Source`] and hands the result back with
-//! [`App::set_maps`], [`App::set_entries`] or [`App::set_done`].
+//! [`App::set_maps`], [`App::set_counts`], [`App::set_entries`] or [`App::set_done`].
+
+use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -10,11 +12,15 @@ use bpf_maps::Schema;
 use bpf_maps::inventory::MapSummary;
 use bpf_maps::typed::Filter;
 
+use crate::tui::kit::nav::moved;
+
 /// Something only the kernel can do; the loop performs it and reports back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Read the map list again.
+    /// Read the map list again (its entries not counted).
     RefreshMaps,
+    /// Count the entries of these maps (the ones on screen).
+    Count(Vec<u32>),
     /// Open this map and read its entries.
     Open(u32),
     /// Read the open map's entries again.
@@ -237,8 +243,10 @@ impl EntryView {
 
 /// The whole state of the browser.
 pub struct App {
-    /// Every map, as last listed.
+    /// Every map, as last listed, with the entries counted for those in `counted`.
     pub maps: Vec<MapSummary>,
+    /// The maps whose entries were counted since the list was read.
+    counted: HashSet<u32>,
     /// Substring search (case-insensitive) over map names and types, or an exact id (`42`
     /// or `id:42`, which matches the id only).
     pub map_search: String,
@@ -269,6 +277,7 @@ impl App {
     pub fn new(refresh_ms: u64) -> Self {
         Self {
             maps: Vec::new(),
+            counted: HashSet::new(),
             map_search: String::new(),
             visible_maps: Vec::new(),
             map_selected: 0,
@@ -322,9 +331,32 @@ impl App {
             Ok(maps) => {
                 let keep = self.selected_map().map(|m| m.id);
                 self.maps = maps;
+                self.counted.clear();
                 self.rebuild_maps(keep);
             }
             Err(e) => self.error(format!("listing maps failed: {e}")),
+        }
+    }
+
+    /// What to count so that the maps in `shown` (those whose counts the screen shows) have
+    /// theirs: the ones not counted since the list was read, each once.
+    pub fn uncounted(&self, shown: &[u32]) -> Option<Action> {
+        let mut ids: Vec<u32> = Vec::new();
+        for &id in shown {
+            if !self.counted.contains(&id) && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        (!ids.is_empty()).then_some(Action::Count(ids))
+    }
+
+    /// Takes the entry counts of some maps (`None`: they cannot be counted).
+    pub fn set_counts(&mut self, counts: Vec<(u32, Option<u64>)>) {
+        for (id, count) in counts {
+            if let Some(m) = self.maps.iter_mut().find(|m| m.id == id) {
+                m.entries = count;
+            }
+            self.counted.insert(id);
         }
     }
 
@@ -422,23 +454,13 @@ impl App {
         }
     }
 
-    /// Moves the selection of the focused pane by `delta` rows (clamped).
+    /// Moves the selection of the focused pane by `delta` rows, clamped (`isize::MIN` / `MAX`:
+    /// to the first / last).
     pub fn move_by(&mut self, delta: isize) {
-        fn step(sel: usize, len: usize, delta: isize) -> usize {
-            if len == 0 {
-                return 0;
-            }
-            sel.saturating_add_signed(delta).min(len - 1)
-        }
         match (self.focus, &mut self.open) {
-            (Focus::Entries, Some(v)) => v.selected = step(v.selected, v.visible.len(), delta),
-            _ => self.map_selected = step(self.map_selected, self.visible_maps.len(), delta),
+            (Focus::Entries, Some(v)) => v.selected = moved(v.selected, v.visible.len(), delta),
+            _ => self.map_selected = moved(self.map_selected, self.visible_maps.len(), delta),
         }
-    }
-
-    /// Moves the selection to the first (`false`) or last (`true`) row.
-    pub fn move_to_end(&mut self, last: bool) {
-        self.move_by(if last { isize::MAX } else { isize::MIN });
     }
 
     /// The search of the focused pane.
@@ -585,14 +607,23 @@ pub(crate) mod tests {
     use bpf_sys::MapInfo;
     use serde_json::json;
 
+    /// A map of 2 entries out of 16.
     pub(crate) fn summary(id: u32, name: &str, kind: &str) -> MapSummary {
+        MapSummary {
+            entries: Some(2),
+            ..uncounted(id, name, kind)
+        }
+    }
+
+    /// A map as listed before its entries are counted.
+    pub(crate) fn uncounted(id: u32, name: &str, kind: &str) -> MapSummary {
         MapSummary {
             id,
             name: name.to_string(),
             kind: kind.to_string(),
             key_size: 4,
             value_size: 8,
-            entries: Some(2),
+            entries: None,
             max_entries: 16,
             flags: Vec::new(),
             memory_bytes: None,
@@ -663,7 +694,7 @@ pub(crate) mod tests {
         app.set_search("nothing");
         assert!(app.selected_map().is_none());
         app.set_search("");
-        app.move_to_end(true);
+        app.move_by(isize::MAX);
         assert_eq!(app.selected_map().unwrap().id, 3);
         app.move_by(-10);
         assert_eq!(app.selected_map().unwrap().id, 1);
