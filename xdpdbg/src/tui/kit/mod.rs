@@ -23,8 +23,9 @@
 //! 5. `mod.rs`: a type that implements [`Screen`] over the state (and its data), and a
 //!    `run` that calls [`run`].
 //!
-//! Then add the subcommand in `src/cmd/` that parses its `--keys` with [`keys::parse_script`]
-//! into a [`Headless`]. Nothing in the kit or in the other screens changes.
+//! Then declare the folder in `tui/mod.rs` (`pub mod top;`) and add its subcommand in
+//! `src/cmd/`, which parses `--keys` with [`keys::parse_script`] into a [`Headless`]. Nothing in
+//! the kit or in the other screens changes.
 
 pub mod chrome;
 pub mod headless;

@@ -3,20 +3,22 @@
 //! The browser holds no file descriptor between two operations: each one opens the map by
 //! id, so watching a map never keeps it alive after its owner lets it go, and a map that
 //! vanishes is noticed at the next refresh. Listing the maps counts no entries: counting walks
-//! a map's entries, so the browser counts only the maps it shows ([`Source::count`]).
+//! a map's entries, so the browser counts only the maps it shows, when due ([`Source::count`]).
+
+use std::time::Instant;
 
 use bpf_maps::inventory::{self, MapSummary};
 use bpf_maps::{MapError, OpenMap, Schema, kind, read};
 
-use super::state::{Entry, EntrySet, Failure};
+use super::state::{Counted, Entry, EntrySet, Failure};
 
 /// Where the browser's data comes from (the kernel, or a fake in tests).
 pub trait Source {
     /// Every map on the system, its entries not counted (`entries` is `None`).
     fn maps(&mut self) -> Result<Vec<MapSummary>, String>;
-    /// The number of entries in map `id`; `None` when they cannot be counted (or the map is
-    /// gone: the next listing drops it).
-    fn count(&mut self, id: u32) -> Option<u64>;
+    /// The number of entries in map `id` (`None` when they cannot be counted, or the map is
+    /// gone: the next listing drops it), and how long counting took.
+    fn count(&mut self, id: u32) -> Counted;
     /// Every entry of map `id`, decoded.
     fn entries(&mut self, id: u32) -> Result<EntrySet, Failure>;
     /// Deletes `key` from map `id`; returns what to tell the user.
@@ -100,9 +102,15 @@ impl Source for Kernel {
         inventory::list_uncounted().map_err(|e| e.to_string())
     }
 
-    fn count(&mut self, id: u32) -> Option<u64> {
-        let map = bpf_maps::open(&format!("id:{id}")).ok()?;
-        read::count(&map).ok()
+    fn count(&mut self, id: u32) -> Counted {
+        let start = Instant::now();
+        let entries = bpf_maps::open(&format!("id:{id}"))
+            .ok()
+            .and_then(|map| read::count(&map).ok());
+        Counted {
+            entries,
+            took: start.elapsed(),
+        }
     }
 
     fn entries(&mut self, id: u32) -> Result<EntrySet, Failure> {

@@ -135,7 +135,10 @@ fn normal(app: &mut App, key: KeyEvent) -> Option<Action> {
         },
         KeyCode::Char('e') => app.start_edit(),
         KeyCode::Char('d') => app.start_delete(),
-        KeyCode::Char('r') => return Some(app.refresh_action()),
+        KeyCode::Char('r') => {
+            app.recount();
+            return Some(app.refresh_action());
+        }
         KeyCode::Char('p') => {
             app.paused = !app.paused;
             if app.paused {

@@ -9,9 +9,11 @@
 //!
 //! Split like bpftop, on the [`kit`](super::kit): `state` holds everything and every change
 //! (no terminal, no kernel), `events` turns keys into changes, `draw` renders the state,
-//! `data` talks to the kernel through [`bpf_maps`]. The live refresh reads the map list's
-//! metadata and counts the entries of the maps on screen only: counting walks a map's
-//! entries, and the other maps' counts are not shown.
+//! `data` talks to the kernel through [`bpf_maps`]. The live refresh reads the map list
+//! without counting entries (counting walks a map's entries): the browser counts only the maps
+//! whose counts the screen shows, each at every refresh unless counting it takes more than its
+//! share of the period ([`state::COUNTING_SHARE`]): a big map is then counted every few
+//! refreshes. `r` counts every map on screen at once.
 
 mod data;
 mod draw;
@@ -163,7 +165,7 @@ mod tests {
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
-    use super::state::{Entry, EntrySet, Failure};
+    use super::state::{Counted, Entry, EntrySet, Failure};
     use super::*;
     use crate::tui::kit::headless::{self, Shot};
     use bpf_maps::inventory::MapSummary;
@@ -179,8 +181,11 @@ mod tests {
             let m = state::tests::summary(5, "fake_counts", "hash");
             Ok(if self.gone { Vec::new() } else { vec![m] })
         }
-        fn count(&mut self, _: u32) -> Option<u64> {
-            Some(self.entries.len() as u64)
+        fn count(&mut self, _: u32) -> Counted {
+            Counted {
+                entries: Some(self.entries.len() as u64),
+                took: Duration::ZERO,
+            }
         }
         fn entries(&mut self, id: u32) -> Result<EntrySet, Failure> {
             if self.gone {
@@ -286,11 +291,23 @@ mod tests {
     }
 
     /// `maps` maps named `mapN` (ids 1 to `maps`), whose counts change with each listing; every
-    /// count taken is written to `counted`.
+    /// count taken is written to `counted`. Counting costs nothing, except the maps in `cost`.
     struct Many {
         maps: u32,
         listings: u64,
         counted: Vec<u32>,
+        cost: std::collections::HashMap<u32, Duration>,
+    }
+
+    impl Many {
+        fn new(maps: u32) -> Self {
+            Self {
+                maps,
+                listings: 0,
+                counted: Vec::new(),
+                cost: Default::default(),
+            }
+        }
     }
 
     impl Source for Many {
@@ -300,9 +317,12 @@ mod tests {
                 .map(|id| state::tests::uncounted(id, &format!("map{id}"), "hash"))
                 .collect())
         }
-        fn count(&mut self, id: u32) -> Option<u64> {
+        fn count(&mut self, id: u32) -> Counted {
             self.counted.push(id);
-            Some(self.listings * 1000 + u64::from(id))
+            Counted {
+                entries: Some(self.listings * 1000 + u64::from(id)),
+                took: self.cost.get(&id).copied().unwrap_or_default(),
+            }
         }
         fn entries(&mut self, id: u32) -> Result<EntrySet, Failure> {
             Err(Failure::Gone(id))
@@ -335,12 +355,7 @@ mod tests {
 
     #[test]
     fn a_refresh_counts_the_entries_of_the_maps_on_screen_only() {
-        let many = Many {
-            maps: 100,
-            listings: 0,
-            counted: Vec::new(),
-        };
-        let mut browser = Browser::new(1000, many);
+        let mut browser = Browser::new(1000, Many::new(100));
         assert!(
             browser.source.counted.is_empty(),
             "listing the maps counts none"
@@ -388,6 +403,60 @@ mod tests {
                 .iter()
                 .any(|m| (25..=75).contains(&m.id) && m.entries.is_some()),
             "maps never on screen are never counted"
+        );
+    }
+
+    #[test]
+    fn a_map_slow_to_count_is_counted_every_few_refreshes() {
+        let mut many = Many::new(30);
+        // Counting map 2 takes 300 ms: 3 times a tenth of the 1 s period.
+        many.cost.insert(2, Duration::from_millis(300));
+        let mut browser = Browser::new(1000, many);
+        let (_, reads) = show(&mut browser);
+        assert_eq!(reads, (1..=24).collect::<Vec<_>>());
+        let others: Vec<u32> = (1..=24).filter(|&id| id != 2).collect();
+        // Two refreshes count the others; map 2 keeps its count.
+        for listing in [2, 3] {
+            browser.tick();
+            let (screen, reads) = show(&mut browser);
+            assert_eq!(reads, others, "listing {listing}");
+            assert!(shows(&screen, 2, 1002), "{screen}");
+            assert!(shows(&screen, 3, listing * 1000 + 3), "{screen}");
+        }
+        // The third counts it again.
+        browser.tick();
+        let (screen, reads) = show(&mut browser);
+        assert_eq!(reads, (1..=24).collect::<Vec<_>>());
+        assert!(shows(&screen, 2, 4002), "{screen}");
+        // `r` counts every map on screen at once.
+        browser.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
+        let (screen, reads) = show(&mut browser);
+        assert_eq!(reads, (1..=24).collect::<Vec<_>>());
+        assert!(shows(&screen, 2, 5002), "{screen}");
+    }
+
+    #[test]
+    fn a_map_that_reuses_an_id_is_counted_again() {
+        let mut many = Many::new(3);
+        many.cost.insert(2, Duration::from_secs(10));
+        let mut browser = Browser::new(1000, many);
+        assert_eq!(show(&mut browser).1, [1, 2, 3]);
+        browser.tick();
+        assert_eq!(show(&mut browser).1, [1, 3]);
+        // Map 2 is freed and its id given to a map of another name: its count is not the old
+        // map's.
+        browser.app.set_maps(Ok(vec![
+            state::tests::uncounted(1, "map1", "hash"),
+            state::tests::uncounted(2, "other", "hash"),
+        ]));
+        assert_eq!(browser.app.maps[1].entries, None);
+        let (screen, reads) = show(&mut browser);
+        assert_eq!(reads, [1, 2]);
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(" other ") && l.contains("2002/16")),
+            "{screen}"
         );
     }
 }

@@ -4,7 +4,8 @@
 //! performs it through a [`super::data::Source`] and hands the result back with
 //! [`App::set_maps`], [`App::set_counts`], [`App::set_entries`] or [`App::set_done`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -41,6 +42,50 @@ pub enum Action {
         /// What the user typed.
         text: String,
     },
+}
+
+/// One map's entries counted, and what counting them took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// The number of entries; `None` when they cannot be counted.
+    pub entries: Option<u64>,
+    /// How long counting took.
+    pub took: Duration,
+}
+
+/// The share of a refresh period counting one map may take, as a divisor: a map whose count
+/// takes more than a tenth of the period is counted every few refreshes instead of every one
+/// (a 1,000,000-entry hash map, counted in 0.25 s, every third refresh at 1 s), so the browser
+/// does not spend its time re-reading big maps.
+pub const COUNTING_SHARE: u32 = 10;
+
+/// When a map was counted.
+#[derive(Debug, Clone, Copy)]
+struct CountAge {
+    /// The listing it was counted at.
+    listing: u64,
+    /// Listings to wait before counting it again.
+    every: u64,
+}
+
+/// True when `a` and `b`, listed under the same id, are the same map (not one that reused the
+/// id of a map freed meanwhile).
+fn same_map(a: &MapSummary, b: &MapSummary) -> bool {
+    (
+        &a.name,
+        &a.kind,
+        a.key_size,
+        a.value_size,
+        a.max_entries,
+        a.btf_id,
+    ) == (
+        &b.name,
+        &b.kind,
+        b.key_size,
+        b.value_size,
+        b.max_entries,
+        b.btf_id,
+    )
 }
 
 /// Why a map operation failed.
@@ -243,10 +288,12 @@ impl EntryView {
 
 /// The whole state of the browser.
 pub struct App {
-    /// Every map, as last listed, with the entries counted for those in `counted`.
+    /// Every map, as last listed, with its last entry count.
     pub maps: Vec<MapSummary>,
-    /// The maps whose entries were counted since the list was read.
-    counted: HashSet<u32>,
+    /// How many times the maps were listed.
+    listing: u64,
+    /// When each counted map was counted, and how often it is counted.
+    counts: HashMap<u32, CountAge>,
     /// Substring search (case-insensitive) over map names and types, or an exact id (`42`
     /// or `id:42`, which matches the id only).
     pub map_search: String,
@@ -277,7 +324,8 @@ impl App {
     pub fn new(refresh_ms: u64) -> Self {
         Self {
             maps: Vec::new(),
-            counted: HashSet::new(),
+            listing: 0,
+            counts: HashMap::new(),
             map_search: String::new(),
             visible_maps: Vec::new(),
             map_selected: 0,
@@ -325,39 +373,72 @@ impl App {
         }
     }
 
-    /// Takes a new map list (or the error reading it).
+    /// Takes a new map list (or the error reading it). The list comes without entry counts:
+    /// each map keeps its last count, unless its id now names another map.
     pub fn set_maps(&mut self, maps: Result<Vec<MapSummary>, String>) {
         match maps {
-            Ok(maps) => {
+            Ok(mut maps) => {
                 let keep = self.selected_map().map(|m| m.id);
+                let before: HashMap<u32, &MapSummary> =
+                    self.maps.iter().map(|m| (m.id, m)).collect();
+                for m in &mut maps {
+                    match before.get(&m.id) {
+                        Some(old) if same_map(old, m) => m.entries = old.entries,
+                        _ => {
+                            self.counts.remove(&m.id);
+                        }
+                    }
+                }
+                let listed: HashSet<u32> = maps.iter().map(|m| m.id).collect();
+                self.counts.retain(|id, _| listed.contains(id));
                 self.maps = maps;
-                self.counted.clear();
+                self.listing += 1;
                 self.rebuild_maps(keep);
             }
             Err(e) => self.error(format!("listing maps failed: {e}")),
         }
     }
 
-    /// What to count so that the maps in `shown` (those whose counts the screen shows) have
-    /// theirs: the ones not counted since the list was read, each once.
+    /// What to count so that the maps in `shown` (those whose counts the screen shows) show
+    /// a count as fresh as their cost allows: the ones never counted, and the ones whose count
+    /// is due again (see [`COUNTING_SHARE`]), each once.
     pub fn uncounted(&self, shown: &[u32]) -> Option<Action> {
         let mut ids: Vec<u32> = Vec::new();
         for &id in shown {
-            if !self.counted.contains(&id) && !ids.contains(&id) {
+            let due = self
+                .counts
+                .get(&id)
+                .is_none_or(|c| self.listing - c.listing >= c.every);
+            if due && !ids.contains(&id) {
                 ids.push(id);
             }
         }
         (!ids.is_empty()).then_some(Action::Count(ids))
     }
 
-    /// Takes the entry counts of some maps (`None`: they cannot be counted).
-    pub fn set_counts(&mut self, counts: Vec<(u32, Option<u64>)>) {
-        for (id, count) in counts {
+    /// Takes the entry counts of some maps.
+    pub fn set_counts(&mut self, counts: Vec<(u32, Counted)>) {
+        let period = u128::from(self.refresh_ms.max(1));
+        for (id, counted) in counts {
             if let Some(m) = self.maps.iter_mut().find(|m| m.id == id) {
-                m.entries = count;
+                m.entries = counted.entries;
             }
-            self.counted.insert(id);
+            // Refreshes to wait so that counting this map takes at most its share of the time.
+            let every = (counted.took.as_millis() * u128::from(COUNTING_SHARE)).div_ceil(period);
+            let every = u64::try_from(every).unwrap_or(u64::MAX).max(1);
+            self.counts.insert(
+                id,
+                CountAge {
+                    listing: self.listing,
+                    every,
+                },
+            );
         }
+    }
+
+    /// Forgets when the maps were counted: the next screen counts every map it shows (`r`).
+    pub fn recount(&mut self) {
+        self.counts.clear();
     }
 
     fn rebuild_maps(&mut self, keep: Option<u32>) {
