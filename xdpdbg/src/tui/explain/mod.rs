@@ -9,7 +9,7 @@
 //! category, line, cause and fix. Keys: arrows move, `e` jumps to the error, `n`/`p` step along
 //! the path, `0`-`9`/`a` pick a register, Tab switches program, `q` quits.
 //!
-//! Split like the map browser, on the [`kit`](super::kit): [`data`](load) reads the object
+//! Split like the map browser, on the [`super::kit`]: [`data`](load) reads the object
 //! through `verifier-explain` (before the terminal is taken), `replay` rebuilds the state along
 //! the path, `state` holds the view, `events` maps keys, `draw` renders. [`run`] restores the
 //! terminal on every exit path (return, error, panic, SIGTERM); headless, it plays keys on an

@@ -7,12 +7,12 @@
 //! question, `r` refreshes, `p` pauses the live refresh, `Esc` goes back, `?` shows every key,
 //! `q` or Ctrl-C quits. Errors, a map that vanishes included, are shown in the status line.
 //!
-//! Split like bpftop, on the [`kit`](super::kit): `state` holds everything and every change
+//! Split like bpftop, on the [`super::kit`]: `state` holds everything and every change
 //! (no terminal, no kernel), `events` turns keys into changes, `draw` renders the state,
 //! `data` talks to the kernel through [`bpf_maps`]. The live refresh reads the map list
 //! without counting entries (counting walks a map's entries): the browser counts only the maps
 //! whose counts the screen shows, each at every refresh unless counting it takes more than its
-//! share of the period ([`state::COUNTING_SHARE`]): a big map is then counted every few
+//! share of the period (a tenth, `state::COUNTING_SHARE`): a big map is then counted every few
 //! refreshes. `r` counts every map on screen at once.
 
 mod data;
