@@ -49,10 +49,8 @@ fn screen(obj: &Path, keys: &str) -> String {
         "--headless",
         "--keys",
         keys,
-        "--width",
-        "160",
-        "--height",
-        "50",
+        "--size",
+        "160x50",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s = String::from_utf8(o.stdout).expect("UTF-8 screen");
@@ -75,10 +73,8 @@ fn frames(obj: &Path, keys: &str) -> Vec<(String, String)> {
         "--headless",
         "--keys",
         keys,
-        "--width",
-        "160",
-        "--height",
-        "50",
+        "--size",
+        "160x50",
         "--frames-out",
         out.to_str().unwrap(),
     ]);
@@ -357,10 +353,8 @@ fn a_captured_log_is_explained_without_loading() {
         "--headless",
         "--keys",
         "e",
-        "--width",
-        "160",
-        "--height",
-        "40",
+        "--size",
+        "160x40",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s = String::from_utf8_lossy(&o.stdout);
@@ -374,10 +368,8 @@ fn a_captured_log_is_explained_without_loading() {
         "--headless",
         "--keys",
         "e",
-        "--width",
-        "160",
-        "--height",
-        "40",
+        "--size",
+        "160x40",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s = String::from_utf8_lossy(&o.stdout);

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 
 use xdpdbg::output;
 use xdpdbg::tui::explain::{self, Input};
-use xdpdbg::tui::kit::Headless;
-use xdpdbg::tui::kit::keys::parse_script;
 
 /// Exit status of a usage or input error (not an eBPF object, no such program...).
 const EXIT_USAGE: u8 = 2;
@@ -19,7 +17,7 @@ xdpdbg explain prog.o                                 explore the first rejectio
 xdpdbg explain prog.o --prog xdp_main --bpf-only      one program, loaded with CAP_BPF only\n  \
 xdpdbg explain prog.o --log verifier.log              a log captured elsewhere, with the object\n  \
 xdpdbg explain prog.o --json                          the report, as verifier-explain --json prints it\n  \
-xdpdbg explain prog.o --headless --keys 'e h 1' --width 160 --height 50\n\n\
+xdpdbg explain prog.o --headless --keys 'e h 1' --size 160x50\n\n\
 Keys: arrows/PgUp/PgDn/Home/End move, e the error, n/p next/previous step on the failing path,\n\
 h register history (0-9 pick r0-r9, a r10), tab next program, ? help, q/Esc/Ctrl-C quit.\n\n\
 Exit status: 0 explored (with --json: every program accepted), 1 a failure (with --json: a\n\
@@ -40,21 +38,8 @@ pub struct Args {
     /// Print the report as JSON (the schema of verifier-explain --json) instead of exploring
     #[arg(long, conflicts_with = "headless")]
     json: bool,
-    /// Play --keys on an in-memory screen and print the last screen as text (for tests and demos)
-    #[arg(long)]
-    headless: bool,
-    /// Keys to play headless, separated by spaces: e n p h 0-9 a up down tab ... (quotes group)
-    #[arg(long, value_name = "KEYS", requires = "headless", default_value = "")]
-    keys: String,
-    /// Screen width, headless
-    #[arg(long, default_value_t = 120, requires = "headless", value_parser = clap::value_parser!(u16).range(10..=1000))]
-    width: u16,
-    /// Screen height, headless
-    #[arg(long, default_value_t = 40, requires = "headless", value_parser = clap::value_parser!(u16).range(5..=1000))]
-    height: u16,
-    /// Headless: write every screen (one per key) to this file instead of printing the last
-    #[arg(long, value_name = "FILE", requires = "headless")]
-    frames_out: Option<PathBuf>,
+    #[command(flatten)]
+    headless: super::headless::HeadlessArgs,
 }
 
 fn usage_error(e: &anyhow::Error) -> ExitCode {
@@ -64,14 +49,14 @@ fn usage_error(e: &anyhow::Error) -> ExitCode {
 
 /// Runs `xdpdbg explain`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let keys = match parse_script(&args.keys) {
-        Ok(k) => k,
-        Err(e) => return Ok(usage_error(&e.into())),
+    let headless = match args.headless.headless() {
+        Ok(h) => h,
+        Err(e) => return Ok(usage_error(&e)),
     };
     if args.object.is_none() && args.log.is_none() {
         return Ok(usage_error(&explain::LoadError::NothingToExplain.into()));
     }
-    if !args.json && !args.headless && !std::io::stdout().is_terminal() {
+    if !args.json && headless.is_none() && !std::io::stdout().is_terminal() {
         return Ok(usage_error(&anyhow::anyhow!(explain::NO_TERMINAL)));
     }
     let input = Input {
@@ -98,12 +83,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
-    let headless = args.headless.then(|| Headless {
-        keys,
-        width: args.width,
-        height: args.height,
-        frames_out: args.frames_out.clone(),
-    });
     explain::run(session, headless.as_ref())?;
     Ok(ExitCode::SUCCESS)
 }

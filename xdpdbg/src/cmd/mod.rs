@@ -2,5 +2,6 @@
 
 pub mod doctor;
 pub mod explain;
+pub mod headless;
 pub mod lab;
 pub mod map;

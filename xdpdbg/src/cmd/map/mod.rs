@@ -10,7 +10,6 @@ mod watch;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use xdpdbg::tui::kit::{Headless, headless, keys};
 use xdpdbg::tui::maps;
 
 /// Exit status when a compare found another value (`cas`, conditional `set`/`delete`).
@@ -89,37 +88,19 @@ pub fn browse() -> anyhow::Result<ExitCode> {
 /// Options of `xdpdbg map tui`.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  xdpdbg map tui --refresh 500\n  \
-xdpdbg map tui --headless-keys '/ text:counts enter' --size 100x30\n\n\
+xdpdbg map tui --headless --keys '/ text:counts enter' --size 100x30\n\n\
 Keys: arrows/j/k move, Enter opens, / search, f filter, e edit, d delete (asks y/n), r refresh,\n\
 p pause, ? help, Esc back, q quit. Headless mode plays key names and prints the final screen.")]
 pub struct TuiArgs {
     /// Refresh period in milliseconds
     #[arg(long, default_value_t = maps::DEFAULT_REFRESH_MS)]
     refresh: u64,
-    /// Play these keys without a terminal and print the final screen (for tests and demos)
-    #[arg(long, value_name = "KEYS")]
-    headless_keys: Option<String>,
-    /// Screen size in headless mode, WIDTHxHEIGHT
-    #[arg(long, default_value = "120x40", requires = "headless_keys")]
-    size: String,
-    /// In headless mode, write every screen to this file instead
-    #[arg(long, requires = "headless_keys")]
-    frames_out: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    headless: super::headless::HeadlessArgs,
 }
 
 fn tui(args: &TuiArgs) -> anyhow::Result<ExitCode> {
-    let headless = match &args.headless_keys {
-        Some(keys) => {
-            let (width, height) = headless::parse_size(&args.size)?;
-            Some(Headless {
-                keys: keys::parse_script(keys)?,
-                width,
-                height,
-                frames_out: args.frames_out.clone(),
-            })
-        }
-        None => None,
-    };
+    let headless = args.headless.headless()?;
     maps::run(maps::TuiOptions {
         refresh_ms: args.refresh,
         headless,
