@@ -13,7 +13,8 @@
 //!   [`Variable`]s alive there; [`variable_in_register`] and [`variable_in_slot`] say which of
 //!   them a register or stack slot holds.
 //! - The words for a state: [`describe`] and [`describe_slot`] (what the explanation says of
-//!   an operand, e.g. `a packet pointer with 14 bytes proven in bounds`), with [`Hints`].
+//!   an operand, e.g. `a packet pointer with 14 bytes proven in bounds`), with [`Hints`]; an
+//!   explanation's [`Operand`]s, and a variable's [`Place`].
 //!
 //! ```
 //! use verifier_explain::view::{Replay, describe, Hints};
@@ -32,7 +33,8 @@
 //! ```
 
 pub use crate::debuginfo::{
-    DebugInfo, ProgramLayout, SourceLoc, Variable, variable_in_register, variable_in_slot,
+    DebugInfo, Place, ProgramLayout, SourceLoc, Variable, variable_in_register, variable_in_slot,
 };
+pub use crate::explain::Operand;
 pub use crate::explain::knowledge::{Hints, describe, describe_slot};
 pub use crate::log::{FrameState, LogSummary, PathStep, RegState, Replay, SlotState};

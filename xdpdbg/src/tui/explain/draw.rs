@@ -10,9 +10,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use verifier_explain::VerdictKind;
-use verifier_explain::explain::Operand;
-use verifier_explain::explain::knowledge::{self, Hints};
-use verifier_explain::log::RegState;
+use verifier_explain::view::{self, Hints, Operand, RegState};
 
 use super::data::{self, Program, Row};
 use super::replay::{Cause, Snapshot};
@@ -247,7 +245,7 @@ fn wrapped(text: &str, width: usize, indent: &str, style: Style) -> Vec<Line<'st
 }
 
 /// `name (type)` of a variable, or nothing.
-fn var_label(v: &verifier_explain::debuginfo::Variable) -> String {
+fn var_label(v: &view::Variable) -> String {
     match &v.type_name {
         Some(t) => format!("{} ({t})", v.name),
         None => v.name.clone(),
@@ -321,7 +319,7 @@ fn registers(
     for r in 0..=10u8 {
         let state = s.state.regs.get(&r);
         let operand = operands.iter().find(|o| o.operand == format!("r{r}"));
-        let name = verifier_explain::debuginfo::variable_in_register(&vars, r)
+        let name = view::variable_in_register(&vars, r)
             .map(var_label)
             .or_else(|| {
                 operand
@@ -345,7 +343,7 @@ fn registers(
         head.push(Span::raw(format!("{}{marker}", st.text)));
         lines.push(Line::from(head));
         let meaning = operand.map_or_else(
-            || knowledge::describe(Some(st), &Hints::default()),
+            || view::describe(Some(st), &Hints::default()),
             |o| o.meaning.clone(),
         );
         lines.extend(wrapped(&meaning, width, "    ", theme.dim()));
@@ -366,7 +364,7 @@ fn registers(
     if !s.state.slots.is_empty() {
         lines.push(Line::styled("stack", theme.key()));
         for (off, slot) in &s.state.slots {
-            let name = verifier_explain::debuginfo::variable_in_slot(&vars, *off)
+            let name = view::variable_in_slot(&vars, *off)
                 .map(|v| format!("{}  ", var_label(v)))
                 .unwrap_or_default();
             lines.push(Line::from(vec![
@@ -375,7 +373,7 @@ fn registers(
                 Span::raw(slot.text.clone()),
             ]));
             lines.extend(wrapped(
-                &knowledge::describe_slot(slot, &Hints::default()),
+                &view::describe_slot(slot, &Hints::default()),
                 width,
                 "    ",
                 theme.dim(),
@@ -413,17 +411,14 @@ fn registers(
 }
 
 /// `&name` when a register points at a stack variable's slot.
-fn address_of(
-    state: Option<&RegState>,
-    vars: &[verifier_explain::debuginfo::Variable],
-) -> Option<String> {
+fn address_of(state: Option<&RegState>, vars: &[view::Variable]) -> Option<String> {
     let st = state?;
     if st.type_name != "fp" || st.reg == 10 {
         return None;
     }
     let off = st.off?;
     vars.iter()
-        .find(|v| v.place == verifier_explain::debuginfo::Place::Stack(off))
+        .find(|v| v.place == view::Place::Stack(off))
         .map(|v| format!("&{}", v.name))
 }
 
@@ -485,7 +480,7 @@ fn draw_history(frame: &mut Frame, area: Rect, app: &App, p: &Program, theme: &T
             .map_or_else(|| "no value (cleared)".to_string(), |s| s.text.clone());
         lines.extend(wrapped(&state, width, "    ", Style::new()));
         lines.extend(wrapped(
-            &knowledge::describe(c.state.as_ref(), &Hints::default()),
+            &view::describe(c.state.as_ref(), &Hints::default()),
             width,
             "    ",
             theme.dim(),

@@ -71,7 +71,7 @@ mod tests {
     use super::*;
     use crate::tui::kit::headless::{self, Shot};
     use crate::tui::kit::keys::parse_script;
-    use verifier_explain::log::LogSummary;
+    use verifier_explain::view::LogSummary;
     use verifier_explain::{Report, VerdictKind};
 
     const LOG: &str = "\
