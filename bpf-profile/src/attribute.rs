@@ -57,8 +57,25 @@ impl Attributor {
 
     /// Adds a program to charge samples to (again for the same id replaces it).
     pub fn add_program(&mut self, symbols: Arc<ProgramSymbols>) {
-        self.programs.retain(|p| p.prog_id != symbols.prog_id);
-        self.programs.push(symbols);
+        self.add_programs([symbols]);
+    }
+
+    /// Adds many programs at once (the address index is rebuilt once).
+    pub fn add_programs(&mut self, programs: impl IntoIterator<Item = Arc<ProgramSymbols>>) {
+        for symbols in programs {
+            self.programs.retain(|p| p.prog_id != symbols.prog_id);
+            self.programs.push(symbols);
+        }
+        self.reindex();
+    }
+
+    /// Forgets a program: its samples count as elsewhere from now on.
+    pub fn remove_program(&mut self, prog_id: u32) {
+        self.programs.retain(|p| p.prog_id != prog_id);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
         self.ranges = self
             .programs
             .iter()

@@ -13,8 +13,9 @@ pub enum KallsymsError {
     Read(#[from] std::io::Error),
     /// Every address is zero.
     #[error(
-        "/proc/kallsyms hides kernel addresses from this process (kernel.kptr_restrict): run as \
-         root, or `sysctl kernel.kptr_restrict=0`"
+        "/proc/kallsyms hides kernel addresses from this process: run as root (raw kernel \
+         addresses need CAP_SYSLOG), or `sysctl kernel.kptr_restrict=0` together with \
+         kernel.perf_event_paranoid at most 1 (the kernel requires both then)"
     )]
     AddressesHidden,
 }

@@ -33,8 +33,9 @@ pub enum Resolution {
 pub enum SymbolError {
     /// The kernel gave zeros for every JIT address.
     #[error(
-        "program {id}: the kernel hides JIT addresses from this process (raw kernel pointers \
-         are shown only to privileged users): run as root, or `sysctl kernel.kptr_restrict=0`"
+        "program {id}: the kernel hides JIT addresses from this process: run as root (raw \
+         kernel addresses need CAP_SYSLOG), or `sysctl kernel.kptr_restrict=0` together with \
+         kernel.perf_event_paranoid at most 1 (the kernel requires both then)"
     )]
     AddressesHidden {
         /// The program.
