@@ -6,7 +6,12 @@
 //!   address, looked up one byte back so that it falls on the call and not on the next line),
 //!   the sample is time inside a helper or kfunc called from that line: it is charged to the
 //!   line, with the name of the function the program called (the frame just inside it).
-//! - Otherwise it is time elsewhere in the kernel.
+//! - Otherwise it is time elsewhere in the kernel. So is an interrupt or exception taken while
+//!   a program ran (the frame inside the program is then the interrupted address, reached
+//!   through an x86 entry stub named `asm_*`): that time is not the line's doing.
+//!
+//! A program's JIT memory may be reused by a program loaded after it is unloaded: remove
+//! vanished programs ([`Attributor::remove_program`]) when the inventory reports them.
 //!
 //! Only self time is charged: a sample in a BPF subprogram counts for that subprogram, not for
 //! its caller.
@@ -145,6 +150,9 @@ impl Attributor {
                     frames[j - 1].wrapping_sub(1)
                 };
                 let helper = self.kernel_name(callee);
+                if is_entry_stub(&helper) {
+                    return Charge::Elsewhere;
+                }
                 if let Some(c) = self.charge_at(ret.wrapping_sub(1), Some(helper)) {
                     return c;
                 }
@@ -152,6 +160,13 @@ impl Attributor {
         }
         Charge::Elsewhere
     }
+}
+
+/// True for the kernel's interrupt and exception entry stubs (x86: `asm_sysvec_*`,
+/// `asm_common_interrupt`, `asm_exc_*`), through which a call chain crosses from a handler into
+/// the context it interrupted.
+fn is_entry_stub(name: &str) -> bool {
+    name.starts_with("asm_")
 }
 
 #[cfg(test)]
@@ -193,7 +208,7 @@ pub(crate) mod tests {
     pub(crate) fn attributor() -> Attributor {
         let kernel = KernelSymbols::parse(
             "ffffffff81000000 T some_helper\nffffffff81000800 T inner_fn\n\
-             ffffffff82000000 T bpf_test_run\n",
+             ffffffff82000000 T bpf_test_run\nffffffff83000000 T asm_sysvec_apic_timer_interrupt\n",
         )
         .unwrap();
         let mut a = Attributor::new(Some(kernel));
@@ -242,6 +257,9 @@ pub(crate) mod tests {
         );
         let elsewhere = a.charge(&sample(0xffff_ffff_8200_0010, &[0xffff_ffff_8200_0010]));
         assert_eq!(elsewhere, Charge::Elsewhere);
+        // An interrupt handler's time while the program ran is not the program's.
+        let irq = [0xffff_ffff_8100_0810, 0xffff_ffff_8300_0010, BASE + 0x10];
+        assert_eq!(a.charge(&sample(irq[0], &irq)), Charge::Elsewhere);
         // No call chain: a helper sample cannot be placed.
         assert_eq!(
             a.charge(&sample(0xffff_ffff_8100_0010, &[])),

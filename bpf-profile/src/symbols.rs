@@ -124,16 +124,25 @@ pub struct ProgramSymbols {
 }
 
 impl ProgramSymbols {
-    /// Builds the map of a loaded program, fetching its BTF from the kernel when it has one.
+    /// Builds the map of a program, fetching its BTF from the kernel when it has one.
+    ///
+    /// Build it while the program is loaded: its BTF object may be freed with it. When the BTF
+    /// is already gone (`ENOENT`), the map is built without it, at a lower
+    /// [`resolution`](Self::resolution).
     pub fn build(info: &FullProgInfo) -> Result<Self, SymbolError> {
-        let btf = if info.btf_id != 0 {
-            Some(btf_data(info.btf_id).map_err(|source| SymbolError::Btf {
-                id: info.id,
-                btf_id: info.btf_id,
-                source,
-            })?)
-        } else {
-            None
+        let btf = match info.btf_id {
+            0 => None,
+            btf_id => match btf_data(btf_id) {
+                Ok(data) => Some(data),
+                Err(e) if e.errno() == libc::ENOENT => None,
+                Err(source) => {
+                    return Err(SymbolError::Btf {
+                        id: info.id,
+                        btf_id,
+                        source,
+                    });
+                }
+            },
         };
         Self::from_parts(info, btf.as_deref())
     }
