@@ -213,3 +213,30 @@ fn an_xdp_link_names_its_interface_and_owner() {
         .unwrap();
     });
 }
+
+#[test]
+fn a_raw_tracepoint_link_names_its_tracepoint() {
+    require_root();
+    let f = fixtures::get("count_switches").unwrap();
+    let mut ebpf = aya::Ebpf::load(f.object).unwrap();
+    let tp: &mut aya::programs::RawTracePoint = ebpf
+        .program_mut("count_switches")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    tp.load().unwrap();
+    let fd = tp.fd().unwrap().as_fd().try_clone_to_owned().unwrap();
+    let id = ProgFd::from_fd(fd).info().unwrap().id;
+    tp.attach("sched_switch").expect("attach to sched_switch");
+    let snapshot = Inventory::new().refresh().unwrap();
+    let me = snapshot.programs.iter().find(|p| p.id == id).unwrap();
+    assert_eq!(me.prog_type, "raw_tracepoint");
+    assert_eq!(
+        me.attachments.iter().map(|a| &a.point).collect::<Vec<_>>(),
+        [&AttachPoint::Tracepoint {
+            name: "sched_switch".into(),
+            raw: true
+        }]
+    );
+    drop(ebpf);
+}
