@@ -46,7 +46,7 @@ pub struct Program {
     pub tag: String,
     /// Where it is attached (through links only: see [`crate::attach`]).
     pub attachments: Vec<Attachment>,
-    /// The processes that hold it (see [`crate::owners`]).
+    /// The processes that hold it, one entry per file descriptor (see [`crate::owners`]).
     pub owners: Vec<Owner>,
     /// How many times it ran (advances only while run-time statistics are on).
     pub run_cnt: u64,

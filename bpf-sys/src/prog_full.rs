@@ -1,7 +1,7 @@
 //! A program's full info: run-time statistics, load metadata, and the JIT image's function and
 //! line tables that map a kernel address back to a subprogram and a source line.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
 use aya_obj::generated::{bpf_func_info, bpf_line_info, bpf_prog_info};
 
@@ -135,6 +135,10 @@ impl ProgFd {
     /// The program's full info, arrays included, in two `BPF_OBJ_GET_INFO_BY_FD` calls: the first
     /// learns how many records of each kind there are, the second fetches them into buffers of
     /// that size.
+    ///
+    /// JIT addresses are real only when the process that *opened this descriptor* may see raw
+    /// kernel addresses (CAP_SYSLOG, or `kernel.kptr_restrict=0` with
+    /// `kernel.perf_event_paranoid` at most 1); see [`FullProgInfo::addresses_hidden`].
     pub fn full_info(&self) -> Result<FullProgInfo> {
         let op = Op("BPF_OBJ_GET_INFO_BY_FD");
         let fd = self.as_fd_raw();
@@ -227,7 +231,6 @@ impl ProgFd {
     }
 
     fn as_fd_raw(&self) -> i32 {
-        use std::os::fd::AsFd;
         self.as_fd().as_raw_fd()
     }
 }
