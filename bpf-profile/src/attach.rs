@@ -1,14 +1,16 @@
-//! Where programs are attached, from the kernel's links.
+//! Where programs are attached, from the kernel's links (and, for XDP, netlink).
 //!
 //! Found: everything attached through a BPF link (XDP and TCX/netkit links on interfaces,
 //! cgroup links, netns links, raw tracepoints, fentry/fexit/LSM, perf-event links for
-//! kprobes/uprobes/tracepoints, multi-kprobes and -uprobes, netfilter, struct_ops, iterators).
-//! Not found: attachments made without a link, namely XDP attached over netlink (`ip link set
-//! xdp`), classic tc (`cls_bpf`) filters, cgroup programs attached with `BPF_PROG_ATTACH`,
-//! perf events given a program by `PERF_EVENT_IOC_SET_BPF`, socket filters and sockmap
-//! programs. Interface names are resolved in this process's network namespace: a link created
-//! in another namespace keeps its index, and the name may then be wrong or missing
-//! ([`AttachPoint::Interface::ifname`] is `None` when no interface has the index here).
+//! kprobes/uprobes/tracepoints, multi-kprobes and -uprobes, netfilter, struct_ops, iterators),
+//! and XDP attached over netlink without a link (`ip link set dev X xdp ...`) on the
+//! interfaces of this process's network namespace ([`crate::netlink_xdp`]).
+//! Not found: other attachments made without a link, namely XDP over netlink in other network
+//! namespaces, classic tc (`cls_bpf`) filters, cgroup programs attached with
+//! `BPF_PROG_ATTACH`, perf events given a program by `PERF_EVENT_IOC_SET_BPF`, socket filters
+//! and sockmap programs. Interface names are resolved in this process's network namespace: a
+//! link created in another namespace keeps its index, and the name may then be wrong or
+//! missing ([`AttachPoint::Interface::ifname`] is `None` when no interface has the index here).
 
 use std::collections::HashMap;
 use std::ffi::CStr;
@@ -20,11 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::names;
 
-/// One attachment of a program: a link and what it attaches to.
+/// One attachment of a program: a link (or a netlink XDP attachment) and what it attaches to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
-    /// The link's id.
-    pub link_id: u32,
+    /// The link's id; `None` for XDP attached over netlink, without a link.
+    pub link_id: Option<u32>,
     /// Where it attaches.
     pub point: AttachPoint,
 }
@@ -33,8 +35,9 @@ pub struct Attachment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AttachPoint {
-    /// A hook on a network interface: `xdp`, `tcx_ingress`, `tcx_egress`, `netkit_primary`,
-    /// `netkit_peer`.
+    /// A hook on a network interface: `xdp` (a link, or native XDP over netlink),
+    /// `xdp_generic`, `xdp_offload` (over netlink), `tcx_ingress`, `tcx_egress`,
+    /// `netkit_primary`, `netkit_peer`.
     Interface {
         /// The hook.
         hook: String,

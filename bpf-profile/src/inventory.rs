@@ -8,7 +8,8 @@
 //! program unloaded between the id walk and the read is skipped without error. The inventory
 //! never keeps a program's file descriptor open (that would keep the program alive).
 //!
-//! What is found and what is not: see [`crate::attach`] (attach points come from links only)
+//! What is found and what is not: see [`crate::attach`] (attach points come from links, and
+//! from netlink for XDP in this network namespace)
 //! and [`crate::owners`] (owners hold a program or link fd).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -18,8 +19,9 @@ use std::time::Instant;
 use bpf_sys::{FullProgInfo, LinkFd, ProgFd, SysError, link_ids, prog_ids};
 use serde::{Deserialize, Serialize};
 
-use crate::attach::{Attachment, Resolver};
+use crate::attach::{AttachPoint, Attachment, Resolver};
 use crate::names;
+use crate::netlink_xdp::{self, NetlinkError};
 use crate::owners::{self, Owner};
 
 /// Why the inventory could not be read.
@@ -31,6 +33,9 @@ pub enum InventoryError {
          program needs it)"
     )]
     Bpf(#[from] SysError),
+    /// The interfaces could not be listed (for XDP attached without a link).
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
 }
 
 /// One program, as one refresh saw it.
@@ -144,16 +149,36 @@ impl Inventory {
             let id = id?;
             let info = match LinkFd::from_id(id).and_then(|l| l.info()) {
                 Ok(info) => info,
-                Err(e) if e.errno() == libc::ENOENT => continue,
+                // Freed since the walk saw it, or still being created (EAGAIN: the kernel has
+                // given it an id but not finished attaching it).
+                Err(e) if e.errno() == libc::ENOENT || e.errno() == libc::EAGAIN => continue,
                 Err(e) => return Err(e.into()),
             };
             attachments
                 .entry(info.prog_id)
                 .or_default()
                 .push(Attachment {
-                    link_id: info.id,
+                    link_id: Some(info.id),
                     point: resolver.resolve(&info),
                 });
+        }
+        for xdp in netlink_xdp::attached()? {
+            let list = attachments.entry(xdp.prog_id).or_default();
+            // A program attached through an XDP link shows in the dump too: keep the link.
+            let by_link = list.iter().any(|a| {
+                matches!(&a.point, AttachPoint::Interface { hook, ifindex, .. }
+                    if hook == "xdp" && *ifindex == xdp.ifindex)
+            });
+            if !by_link {
+                list.push(Attachment {
+                    link_id: None,
+                    point: AttachPoint::Interface {
+                        hook: xdp.mode.hook().to_string(),
+                        ifindex: xdp.ifindex,
+                        ifname: Some(xdp.ifname),
+                    },
+                });
+            }
         }
         let mut owners = owners::scan();
         for p in &mut programs {

@@ -4,8 +4,8 @@
 //!
 //! Modules, in data-flow order:
 //! - [`inventory`]: every loaded program (not only ours) with its [`attach`] points (from
-//!   links) and [`owners`] (processes holding it), and a full-info snapshot of each program
-//!   taken when first seen;
+//!   links, and from [`netlink_xdp`] for XDP attached without one) and [`owners`] (processes
+//!   holding it), and a full-info snapshot of each program taken when first seen;
 //! - [`stats`]: run-time statistics on while a guard lives, and per-program rates (runs/s,
 //!   ns per run, CPU %, defined there);
 //! - [`symbols`]: a program's JIT address map to subprogram and source line (BTF func and line
@@ -52,6 +52,7 @@ pub mod cpus;
 pub mod inventory;
 pub mod kallsyms;
 pub mod names;
+pub mod netlink_xdp;
 pub mod owners;
 pub mod profile;
 pub mod sampler;

@@ -240,3 +240,60 @@ fn a_raw_tracepoint_link_names_its_tracepoint() {
     );
     drop(ebpf);
 }
+
+#[test]
+fn xdp_attached_over_netlink_is_found_without_a_link() {
+    require_root();
+    let object = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(object.path(), fixtures::get("hot_spot").unwrap().object).unwrap();
+    // A network namespace of this thread's own; `ip`, started from it, attaches there.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: unshare with CLONE_NEWNET moves only this thread to a new namespace.
+            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+            assert_eq!(
+                rc,
+                0,
+                "unshare(CLONE_NEWNET): {}",
+                std::io::Error::last_os_error()
+            );
+            let status = std::process::Command::new("ip")
+                .args(["link", "set", "dev", "lo", "xdpgeneric", "obj"])
+                .arg(object.path())
+                .args(["sec", "xdp"])
+                .status()
+                .expect("run ip (iproute2)");
+            assert!(
+                status.success(),
+                "ip link set dev lo xdpgeneric obj ...: {status}"
+            );
+            let found = bpf_profile::netlink_xdp::attached().unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(
+                (found[0].ifname.as_str(), found[0].mode),
+                ("lo", bpf_profile::netlink_xdp::XdpMode::Generic)
+            );
+            let snapshot = Inventory::new().refresh().unwrap();
+            let me = snapshot
+                .programs
+                .iter()
+                .find(|p| p.id == found[0].prog_id)
+                .unwrap();
+            assert_eq!(me.name, "hot_spot");
+            assert_eq!(me.attachments.len(), 1, "{:?}", me.attachments);
+            assert_eq!(me.attachments[0].link_id, None);
+            assert_eq!(
+                me.attachments[0].point,
+                AttachPoint::Interface {
+                    hook: "xdp_generic".into(),
+                    ifindex: 1,
+                    ifname: Some("lo".into())
+                }
+            );
+            assert!(me.owners.is_empty(), "ip has exited: {:?}", me.owners);
+            // The namespace, its lo and the program go when this thread ends.
+        })
+        .join()
+        .unwrap();
+    });
+}

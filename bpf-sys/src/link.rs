@@ -177,6 +177,9 @@ const fn is(value: u32, link: bpf_link_type) -> bool {
 
 impl LinkFd {
     /// Opens the link with this id.
+    ///
+    /// Fails with `ENOENT` for a link freed since, and with `EAGAIN` for a link the kernel has
+    /// numbered but not finished creating: both are normal during a walk.
     pub fn from_id(id: u32) -> Result<Self> {
         fd_by_id(
             Op("BPF_LINK_GET_FD_BY_ID"),
