@@ -7,7 +7,7 @@ fn main() {
     let clang = bpf_build::Clang::detect()
         .unwrap_or_else(|e| bpf_build::fail(&e))
         .include("bpf")
-        .include("../xdpdbg/include");
+        .include("../bpf-maps/include");
     let built = clang
         .compile_dir(Path::new("bpf"), &out)
         .unwrap_or_else(|e| bpf_build::fail(&e));

@@ -2,7 +2,7 @@
 
 use crate::spec::{LabSpec, validate_name};
 use crate::state::{LabInfo, NAMESPACE_PREFIX};
-use crate::{Error, PingStats, cleanup, netns, tool};
+use crate::{Error, PingStats, netns, teardown, tool};
 use preflight::Capability;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsStr;
@@ -80,9 +80,9 @@ impl Lab {
     pub(crate) fn build(spec: &LabSpec) -> Result<Lab, Error> {
         preflight::require_capabilities(&[Capability::NetAdmin, Capability::SysAdmin])?;
         spec.validate()?;
-        let _building = cleanup::building();
+        let _building = teardown::building();
         let info = Self::reserve(spec)?;
-        cleanup::track(&info);
+        teardown::track(&info);
         // From here on, dropping `lab` (on any error below) removes whatever exists.
         let lab = Lab { info, owned: true };
         lab.create(spec)?;
@@ -355,7 +355,7 @@ impl Lab {
     pub fn detach(mut self) -> Result<LabInfo, Error> {
         self.info.owner_pid = None;
         self.info.save()?;
-        cleanup::untrack(&self.info.id);
+        teardown::untrack(&self.info.id);
         self.owned = false;
         Ok(self.info.clone())
     }
@@ -364,8 +364,8 @@ impl Lab {
     /// them every link), its /etc/netns files and its state file.
     pub fn teardown(mut self) -> Result<(), Error> {
         self.owned = false;
-        let result = cleanup::teardown(&self.info);
-        cleanup::untrack(&self.info.id);
+        let result = teardown::teardown(&self.info);
+        teardown::untrack(&self.info.id);
         result
     }
 }
@@ -373,10 +373,10 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         if self.owned {
-            if let Err(e) = cleanup::teardown(&self.info) {
+            if let Err(e) = teardown::teardown(&self.info) {
                 eprintln!("netlab: tearing down lab {}: {e}", self.info.id);
             }
-            cleanup::untrack(&self.info.id);
+            teardown::untrack(&self.info.id);
         }
     }
 }

@@ -14,7 +14,7 @@
 //! 198.18.0.0/24 and fd00:198:18::/64 (the RFC 2544 benchmarking range and a unique-local
 //! prefix), and exist only inside the lab.
 //!
-//! Teardown is guaranteed: a [`Lab`] is torn down when it is dropped (which covers errors and
+//! Teardown is guaranteed (all of it lives in one module, `teardown.rs`): a [`Lab`] is torn down when it is dropped (which covers errors and
 //! panics), and on SIGINT, SIGTERM, SIGHUP or SIGQUIT every live lab of the process is torn down
 //! before the process dies of the signal. Processes still running inside a lab's namespaces are
 //! killed first, so the namespaces really go. A lab can also be detached, to outlive the process
@@ -31,19 +31,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod cleanup;
 mod error;
 mod lab;
 pub mod netns;
 mod ping;
 mod spec;
 mod state;
+mod teardown;
 mod tool;
 
 pub use error::Error;
 pub use lab::{Host, Lab, SWITCH_NODE};
 pub use ping::PingStats;
 pub use spec::LabSpec;
-pub use state::{
-    LabInfo, NAMESPACE_PREFIX, STATE_DIR, list_labs, orphan_namespaces, remove_corrupt_states,
-};
+pub use state::{LabInfo, NAMESPACE_PREFIX, STATE_DIR, list_labs};
+pub use teardown::{orphan_namespaces, remove_corrupt_states};

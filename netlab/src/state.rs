@@ -142,34 +142,3 @@ pub fn list_labs() -> Result<Vec<LabInfo>, Error> {
     labs.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(labs)
 }
-
-/// Namespaces that look like a lab's (`xl-*`) but belong to no lab with a state file: leftovers
-/// of a process that was killed with SIGKILL while it built a lab.
-pub fn orphan_namespaces() -> Result<Vec<String>, Error> {
-    let known: Vec<String> = list_labs()?.iter().flat_map(LabInfo::namespaces).collect();
-    let mut orphans: Vec<String> = std::fs::read_dir(crate::netns::NETNS_RUN_DIR)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(NAMESPACE_PREFIX) && !known.contains(n))
-        .collect();
-    orphans.sort();
-    Ok(orphans)
-}
-
-/// Removes state files that cannot be read as a lab (their namespaces are then orphans, which
-/// `xdpdbg lab down --all` removes too). Returns the files removed.
-pub fn remove_corrupt_states() -> Vec<PathBuf> {
-    let mut removed = Vec::new();
-    for entry in std::fs::read_dir(STATE_DIR).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(id) = name.strip_suffix(".json")
-            && matches!(LabInfo::load(id), Err(Error::CorruptState { .. }))
-            && std::fs::remove_file(entry.path()).is_ok()
-        {
-            removed.push(entry.path());
-        }
-    }
-    removed
-}

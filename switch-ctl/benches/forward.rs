@@ -63,10 +63,10 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use aya::Ebpf;
 use aya::maps::{DevMap, PerCpuArray};
 use aya::programs::{SchedClassifier, TcAttachType, Xdp, XdpMode};
+use bpf_sys::{ProgFd, TestRun};
 use netlab::{Host, Lab, LabSpec};
 use serde_json::Value;
 use switch_ebpf::bench;
-use xdpdbg::sys::{ProgFd, TestRun};
 
 /// The frame: 14 Ethernet + 20 IPv4 + 8 UDP + 18 payload bytes (64 on the wire with the FCS).
 const FRAME_LEN: usize = 60;

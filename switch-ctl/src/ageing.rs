@@ -10,18 +10,18 @@
 //! 2. **Removal.** When the bridge removes a learned entry (its ageing, or an operator), the
 //!    daemon decides whether the fast path still uses it, against the data plane refreshing
 //!    the same entry at the same moment (the paper's map-exclusion problem). It ages the entry
-//!    out of the map with a compare-and-swap on `last_seen_ns` ([`xdpdbg::cas::Cas::age_out`],
-//!    the protocol of `xdpdbg/ageing.h`): the swap succeeds only if the data plane has not
+//!    out of the map with a compare-and-swap on `last_seen_ns` ([`bpf_maps::cas::Cas::age_out`],
+//!    the protocol of `bpf_maps/ageing.h`): the swap succeeds only if the data plane has not
 //!    refreshed the entry since it was read; then the tombstone makes the data plane treat the
 //!    entry as a miss. If the swap fails, or the entry was stamped within the last
 //!    [`RELEARN_WINDOW_NS`], the entry is active: it is put back into the bridge (as the bridge would relearn it on the
 //!    next frame) and stays in the map. No active entry is ever aged out.
 
-use crate::dataplane::Maps;
+use crate::pinned_maps::PinnedMaps;
+use bpf_maps::cas::{Cas, CasError, FieldRef, Outcome};
 use std::collections::HashMap;
 use std::time::Duration;
 use switch_ebpf::types::{FDB_LAST_SEEN_OFFSET, FdbKey, fdb_flags};
-use xdpdbg::cas::{Cas, FieldRef, Outcome};
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock the data plane stamps with
 /// (`bpf_ktime_get_coarse_ns`, the same clock in coarser steps).
@@ -67,7 +67,7 @@ const LAST_SEEN: FieldRef = FieldRef {
 
 impl Ager {
     /// An ager for the `fdb` map behind `map`.
-    pub fn new(map: xdpdbg::sys::MapFd) -> anyhow::Result<Ager> {
+    pub fn new(map: bpf_sys::MapFd) -> Result<Ager, CasError> {
         Ok(Ager {
             cas: Cas::new(map, None)?,
             refreshed: HashMap::new(),
@@ -78,7 +78,7 @@ impl Ager {
     /// bridge's ageing time (0: the bridge does not age).
     pub fn due(
         &mut self,
-        maps: &Maps,
+        maps: &PinnedMaps,
         ageing_ms: impl Fn(u32) -> u64,
         now: u64,
     ) -> Vec<(u32, [u8; 6])> {
@@ -91,7 +91,7 @@ impl Ager {
             let ageing_ns = ageing_ms(key.bridge) * 1_000_000;
             if entry.flags & fdb_flags::STATIC != 0
                 || seen == 0
-                || seen == xdpdbg::cas::DYING
+                || seen == bpf_maps::cas::DYING
                 || ageing_ns == 0
             {
                 continue;
@@ -109,17 +109,17 @@ impl Ager {
     /// whether the entry's port is still an up, forwarding port of its bridge.
     pub fn removed(
         &mut self,
-        maps: &mut Maps,
+        maps: &mut PinnedMaps,
         key: FdbKey,
         port_usable: bool,
         now: u64,
-    ) -> anyhow::Result<Removal> {
+    ) -> Result<Removal, CasError> {
         self.refreshed.remove(&key);
         let Ok(entry) = maps.fdb.get(&key, 0) else {
             return Ok(Removal::Removed);
         };
         let seen = entry.last_seen_ns;
-        if entry.flags & fdb_flags::STATIC != 0 || !port_usable || seen == xdpdbg::cas::DYING {
+        if entry.flags & fdb_flags::STATIC != 0 || !port_usable || seen == bpf_maps::cas::DYING {
             let _ = maps.fdb.remove(&key);
             return Ok(Removal::Removed);
         }

@@ -9,14 +9,15 @@
 //! forwarding, and the next daemon adopts it.
 
 use crate::ageing::{self, Ager, Removal};
-use crate::dataplane::DataPlane;
-use crate::layout::Layout;
+use crate::daemon_dirs::DaemonDirs;
+use crate::dataplane::{DataPlane, DataPlaneError};
 use crate::netlink::xdp_features::{self, FeatureEvent, FeatureWatch};
-use crate::netlink::{Event, Netlink};
+use crate::netlink::{Event, Netlink, NetlinkError};
+use crate::pid_file::{self, ClaimError};
 use crate::plan::{self, Kernel, Options, Plan};
 use crate::status::{self, BridgeStatus, DaemonStatus, PortStatus, Status};
-use crate::{fdb, netfilter};
-use anyhow::Context as _;
+use crate::{fdb_mirror, netfilter};
+use bpf_maps::cas::CasError;
 use futures::FutureExt as _;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -24,20 +25,70 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switch_ebpf::types::{FdbKey, port_flags};
 use tokio::signal::unix::{SignalKind, signal};
 
+/// Why the daemon could not start, or stopped other than by a signal.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Missing privileges.
+    #[error("switch-ctl run loads eBPF programs and changes links: run it as root")]
+    Privileges(#[source] preflight::Error),
+    /// The pid file could not be claimed (another daemon serves the namespace).
+    #[error(transparent)]
+    PidFile(#[from] ClaimError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The signal handlers could not be installed.
+    #[error(transparent)]
+    Signals(std::io::Error),
+    /// The data plane could not be loaded.
+    #[error(transparent)]
+    DataPlane(#[from] DataPlaneError),
+    /// The `fdb` map's descriptor could not be duplicated for the ager.
+    #[error(transparent)]
+    AgerMap(std::io::Error),
+    /// The compare-and-swap behind ageing failed.
+    #[error(transparent)]
+    Ageing(#[from] CasError),
+    /// The rtnetlink sockets could not be opened.
+    #[error("cannot open rtnetlink sockets")]
+    OpenNetlink(#[source] NetlinkError),
+    /// The thread following xdp-features could not start.
+    #[error("cannot start the xdp-features thread")]
+    FeaturesThread(#[source] std::io::Error),
+    /// Dumping the links failed.
+    #[error("link dump failed")]
+    LinkDump(#[source] NetlinkError),
+    /// Dumping the FDB failed.
+    #[error("FDB dump failed")]
+    FdbDump(#[source] NetlinkError),
+    /// Another netlink request failed.
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
+    /// Writing the fast path's FDB failed.
+    #[error(transparent)]
+    FdbMap(#[from] aya::maps::MapError),
+    /// The kernel closed the notification connection.
+    #[error("the rtnetlink connection closed")]
+    NetlinkClosed,
+    /// The event loop panicked (the ports were detached anyway).
+    #[error("the daemon panicked; every port was detached")]
+    Panicked,
+}
+
 /// Runs the daemon in the current network namespace until a signal stops it.
-pub fn run(options: Options, layout: Layout, netns: String) -> anyhow::Result<()> {
+pub fn run(options: Options, dirs: DaemonDirs, netns: String) -> Result<(), DaemonError> {
     use preflight::Capability;
     preflight::require_capabilities(&[Capability::Bpf, Capability::NetAdmin])
-        .context("switch-ctl run loads eBPF programs and changes links: run it as root")?;
-    claim_pid_file(&layout)?;
+        .map_err(DaemonError::Privileges)?;
+    pid_file::claim(&dirs)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .map_err(DaemonError::Runtime)?;
     runtime.block_on(async {
         // Installed before anything is attached, so a SIGTERM during start-up is not fatal.
-        let mut signals = Signals::install()?;
-        let mut daemon = Daemon::start(options, layout.clone(), netns).await?;
+        let mut signals = Signals::install().map_err(DaemonError::Signals)?;
+        let mut daemon = Daemon::start(options, dirs, netns).await?;
         // Whatever happens next (an error, a panic), the ports are detached on the way out.
         let served = AssertUnwindSafe(async {
             tokio::select! {
@@ -51,36 +102,20 @@ pub fn run(options: Options, layout: Layout, netns: String) -> anyhow::Result<()
         daemon.stop().await;
         match served {
             Ok(result) => result,
-            Err(_) => anyhow::bail!("the daemon panicked; every port was detached"),
+            Err(_) => Err(DaemonError::Panicked),
         }
     })
 }
 
-/// Writes our pid, refusing when a live daemon already serves this namespace.
-fn claim_pid_file(layout: &Layout) -> anyhow::Result<()> {
-    status::create_private_dir(&layout.run_dir)?;
-    if let Some(pid) = std::fs::read_to_string(layout.pid_file())
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        && pid != std::process::id()
-        && status::alive(pid)
-    {
-        anyhow::bail!(
-            "a switch-ctl daemon (pid {pid}) already serves this network namespace; \
-             `switch-ctl stop` stops it"
-        );
-    }
-    std::fs::write(layout.pid_file(), format!("{}\n", std::process::id()))
-        .context("cannot write the pid file")
-}
-
+/// A running daemon. It owns the loaded data plane from start to [`Daemon::stop`], which
+/// consumes both.
 struct Daemon {
     options: Options,
-    layout: Layout,
+    dirs: DaemonDirs,
     netlink: Netlink,
     events: crate::netlink::Events,
     features: tokio::sync::mpsc::UnboundedReceiver<FeatureEvent>,
-    plane: Option<DataPlane>,
+    plane: DataPlane,
     ager: Ager,
     kernel: Kernel,
     plan: Plan,
@@ -100,19 +135,38 @@ fn log(message: impl std::fmt::Display) {
     eprintln!("switch-ctl: {message}");
 }
 
+/// An error and its causes, `: `-separated (what `anyhow` prints with `{:#}`).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text += &format!(": {e}");
+        cause = e.source();
+    }
+    text
+}
+
 impl Daemon {
-    async fn start(options: Options, layout: Layout, netns: String) -> anyhow::Result<Daemon> {
-        let plane = DataPlane::open(&layout)?;
-        let ager = Ager::new(plane.maps.fdb_raw.fd.try_clone()?)?;
-        let (netlink, events) = Netlink::open()
-            .await
-            .context("cannot open rtnetlink sockets")?;
+    async fn start(
+        options: Options,
+        dirs: DaemonDirs,
+        netns: String,
+    ) -> Result<Daemon, DaemonError> {
+        let plane = DataPlane::open(&dirs)?;
+        let fdb = plane
+            .maps
+            .fdb_raw
+            .fd
+            .try_clone()
+            .map_err(DaemonError::AgerMap)?;
+        let ager = Ager::new(fdb)?;
+        let (netlink, events) = Netlink::open().await.map_err(DaemonError::OpenNetlink)?;
         let features = watch_features()?;
         let status = DaemonStatus {
             pid: std::process::id(),
             running: true,
             netns,
-            pin_dir: layout.pin_dir.display().to_string(),
+            pin_dir: dirs.pin_dir.display().to_string(),
             started_unix: unix_now(),
             last_resync_unix: 0,
             resyncs: 0,
@@ -121,11 +175,11 @@ impl Daemon {
         };
         let daemon = Daemon {
             options,
-            layout,
+            dirs,
             netlink,
             events,
             features,
-            plane: Some(plane),
+            plane,
             ager,
             kernel: Kernel::default(),
             plan: Plan::default(),
@@ -137,29 +191,21 @@ impl Daemon {
         Ok(daemon)
     }
 
-    fn plane(&mut self) -> &mut DataPlane {
-        self.plane
-            .as_mut()
-            .expect("the data plane lives until stop")
-    }
-
     /// Detaches every port, removes the pins and the runtime files.
-    async fn stop(&mut self) {
-        if let Some(plane) = self.plane.take() {
-            plane.teardown(&self.netlink).await;
-        }
-        crate::dataplane::remove_pins(&self.layout);
-        let _ = std::fs::remove_dir_all(&self.layout.run_dir);
+    async fn stop(self) {
+        self.plane.teardown(&self.netlink).await;
+        self.dirs.remove_pins();
+        self.dirs.remove_run_dir();
     }
 
-    async fn serve(&mut self, mut signals: Signals) -> anyhow::Result<()> {
+    async fn serve(&mut self, mut signals: Signals) -> Result<(), DaemonError> {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 event = self.events.next() => match event {
                     Some(event) => self.on_event(event).await?,
-                    None => anyhow::bail!("the rtnetlink connection closed"),
+                    None => return Err(DaemonError::NetlinkClosed),
                 },
                 Some(event) = self.features.recv() => self.on_features(event).await?,
                 _ = tick.tick() => self.on_tick().await?,
@@ -171,8 +217,8 @@ impl Daemon {
     }
 
     /// Reads everything again from the kernel and applies it.
-    async fn resync(&mut self) -> anyhow::Result<()> {
-        let links = self.netlink.links().await.context("link dump failed")?;
+    async fn resync(&mut self) -> Result<(), DaemonError> {
+        let links = self.netlink.links().await.map_err(DaemonError::LinkDump)?;
         self.kernel.links = links.into_iter().map(|l| (l.ifindex, l)).collect();
         self.kernel.features = xdp_features::dump().unwrap_or_else(|e| {
             log(format!(
@@ -183,11 +229,9 @@ impl Daemon {
         self.kernel.netfilter = netfilter::active_hooks();
         self.replan().await;
         let links: Vec<_> = self.kernel.links.values().collect();
-        let plane = self.plane.as_ref().expect("the data plane lives");
-        plane.sweep(&self.netlink, &links).await;
-        let entries = self.netlink.fdb().await.context("FDB dump failed")?;
-        let plan = self.plan.clone();
-        let stats = fdb::resync(&mut self.plane().maps, &entries, &plan)?;
+        self.plane.sweep(&self.netlink, &links).await;
+        let entries = self.netlink.fdb().await.map_err(DaemonError::FdbDump)?;
+        let stats = fdb_mirror::resync(&mut self.plane.maps, &entries, &self.plan)?;
         self.status.resyncs += 1;
         self.status.last_resync_unix = unix_now();
         log(format!(
@@ -205,7 +249,7 @@ impl Daemon {
     /// Recomputes the plan and applies it to ports. Returns whether the set of accelerated
     /// bridges changed (the FDB then needs a resync).
     async fn replan(&mut self) -> bool {
-        let plane = self.plane.as_ref().expect("the data plane lives");
+        let plane = &self.plane;
         let plan = plan::plan(&self.kernel, &self.options, &|id| plane.is_ours(id));
         let accelerated = |p: &Plan| -> Vec<u32> {
             p.bridges
@@ -215,10 +259,9 @@ impl Daemon {
                 .collect()
         };
         let changed = accelerated(&plan) != accelerated(&self.plan);
-        let before = self.plane().attached();
-        let netlink = self.netlink.clone();
-        let failed = self.plane().apply(&netlink, &plan).await;
-        let after = self.plane().attached();
+        let before = self.plane.attached();
+        let failed = self.plane.apply(&self.netlink, &plan).await;
+        let after = self.plane.attached();
         for (ifindex, mode) in &after {
             if before.get(ifindex) != Some(mode) {
                 log(format!("attached {} ({mode})", port_name(&plan, *ifindex)));
@@ -227,7 +270,10 @@ impl Daemon {
         for ifindex in before.keys().filter(|i| !after.contains_key(i)) {
             log(format!("detached {}", port_name(&self.plan, *ifindex)));
         }
-        self.errors = failed.into_iter().collect();
+        self.errors = failed
+            .into_iter()
+            .map(|(ifindex, error)| (ifindex, with_causes(&error)))
+            .collect();
         for (ifindex, error) in &self.errors {
             log(format!("port {}: {error}", port_name(&plan, *ifindex)));
         }
@@ -235,7 +281,7 @@ impl Daemon {
         changed
     }
 
-    async fn on_event(&mut self, event: Event) -> anyhow::Result<()> {
+    async fn on_event(&mut self, event: Event) -> Result<(), DaemonError> {
         match event {
             Event::Link(link) => {
                 if !self.kernel.features.contains_key(&link.ifindex)
@@ -260,7 +306,7 @@ impl Daemon {
             }
             Event::Fdb(entry) => {
                 if let Some((key, port, flags)) = plan::fdb_entry(&entry, &self.plan) {
-                    fdb::upsert(&mut self.plane().maps, key, port, flags)?;
+                    fdb_mirror::upsert(&mut self.plane.maps, key, port, flags)?;
                 }
             }
             Event::FdbRemoved(entry) => self.on_fdb_removed(&entry).await?,
@@ -274,7 +320,7 @@ impl Daemon {
     }
 
     /// After a link change: replan, and resync the FDB if bridges changed acceleration.
-    async fn relink(&mut self) -> anyhow::Result<()> {
+    async fn relink(&mut self) -> Result<(), DaemonError> {
         if self.replan().await {
             self.resync().await?;
         } else {
@@ -283,10 +329,13 @@ impl Daemon {
         Ok(())
     }
 
-    async fn on_fdb_removed(&mut self, entry: &crate::netlink::FdbEntry) -> anyhow::Result<()> {
+    async fn on_fdb_removed(
+        &mut self,
+        entry: &crate::netlink::FdbEntry,
+    ) -> Result<(), DaemonError> {
         let bridge = entry.bridge.unwrap_or(entry.port);
         let key = FdbKey::new(bridge, entry.mac);
-        let Ok(current) = self.plane().maps.fdb.get(&key, 0) else {
+        let Ok(current) = self.plane.maps.fdb.get(&key, 0) else {
             return Ok(());
         };
         if current.ifindex != entry.port {
@@ -298,8 +347,7 @@ impl Daemon {
             p.bridge == bridge && p.flags & need == need
         });
         let now = ageing::now_ns();
-        let plane = self.plane.as_mut().expect("the data plane lives");
-        match self.ager.removed(&mut plane.maps, key, usable, now)? {
+        match self.ager.removed(&mut self.plane.maps, key, usable, now)? {
             Removal::Removed => {}
             Removal::Relearn { port } => {
                 if let Err(e) = self.netlink.fdb_add_dynamic(port, entry.mac).await {
@@ -310,7 +358,7 @@ impl Daemon {
         Ok(())
     }
 
-    async fn on_features(&mut self, event: FeatureEvent) -> anyhow::Result<()> {
+    async fn on_features(&mut self, event: FeatureEvent) -> Result<(), DaemonError> {
         match event {
             FeatureEvent::Changed { ifindex, features } => {
                 self.kernel.features.insert(ifindex, features);
@@ -325,7 +373,7 @@ impl Daemon {
         self.relink().await
     }
 
-    async fn on_tick(&mut self) -> anyhow::Result<()> {
+    async fn on_tick(&mut self) -> Result<(), DaemonError> {
         let hooks = netfilter::active_hooks();
         if hooks != self.kernel.netfilter {
             log(format!("bridge netfilter hooks now: {hooks:?}"));
@@ -344,8 +392,7 @@ impl Daemon {
             self.last_ageing = Instant::now();
             let plan = &self.plan;
             let ageing_ms = |bridge: u32| plan.bridge(bridge).map_or(0, |b| b.ageing_time_ms);
-            let plane = self.plane.as_ref().expect("the data plane lives");
-            let due = self.ager.due(&plane.maps, ageing_ms, ageing::now_ns());
+            let due = self.ager.due(&self.plane.maps, ageing_ms, ageing::now_ns());
             for (port, mac) in due {
                 if let Err(e) = self.netlink.fdb_use(port, mac).await {
                     log(format!("cannot refresh an FDB entry in the bridge: {e}"));
@@ -360,9 +407,8 @@ impl Daemon {
 
     fn write_status(&mut self) {
         self.last_status = Instant::now();
-        let plane = self.plane.as_ref().expect("the data plane lives");
-        let attached = plane.attached();
-        let slots = plane.slots();
+        let attached = self.plane.attached();
+        let slots = self.plane.slots();
         let bridges = self
             .plan
             .bridges
@@ -398,8 +444,8 @@ impl Daemon {
             daemon: self.status.clone(),
             bridges,
         };
-        if let Err(e) = status::write(&self.layout, &status) {
-            log(format!("cannot write the status file: {e:#}"));
+        if let Err(e) = status::write(&self.dirs, &status) {
+            log(format!("cannot write the status file: {}", with_causes(&e)));
         }
     }
 }
@@ -412,7 +458,7 @@ struct Signals {
 }
 
 impl Signals {
-    fn install() -> anyhow::Result<Signals> {
+    fn install() -> std::io::Result<Signals> {
         Ok(Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
@@ -436,7 +482,7 @@ fn port_name(plan: &Plan, ifindex: u32) -> String {
 }
 
 /// Follows xdp-features notifications in a thread (the socket is blocking).
-fn watch_features() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<FeatureEvent>> {
+fn watch_features() -> Result<tokio::sync::mpsc::UnboundedReceiver<FeatureEvent>, DaemonError> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     match FeatureWatch::open() {
         Ok(mut watch) => {
@@ -449,7 +495,7 @@ fn watch_features() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<Featu
                         }
                     }
                 })
-                .context("cannot start the xdp-features thread")?;
+                .map_err(DaemonError::FeaturesThread)?;
         }
         Err(e) => log(format!(
             "cannot follow xdp-features ({e}); XDP redirect targets are read at resync only"

@@ -1,97 +1,118 @@
 //! The data plane as the daemon drives it: the loaded programs, the pinned maps, and the
 //! programs attached to ports.
 //!
-//! Maps are pinned under the daemon's [`Layout`]; programs are attached the device-owned way
+//! Maps are pinned in the daemon's [`DaemonDirs`]; programs are attached the device-owned way
 //! (IFLA_XDP for XDP, a clsact filter for TC), so both outlive the daemon and a daemon killed
 //! with -9 leaves forwarding working. The next daemon reuses the maps (aya opens existing
 //! pins) and attaches its own programs over the old ones (an XDP replace is atomic; TC is
 //! detached and attached again, frames meanwhile going to the bridge). A program is ours when
 //! it is one of the switch's programs and uses our pinned `fdb` map. [`DataPlane::teardown`]
 //! and [`detach_leftovers`] remove everything.
+//!
+//! What it knows comes out as plain data ([`DataPlane::attached`], [`DataPlane::slots`], the
+//! ports that failed from [`DataPlane::apply`]); the daemon turns that into its status.
 
-use crate::layout::Layout;
+use crate::daemon_dirs::{CreateDirError, DaemonDirs};
 use crate::mode::Mode;
-use crate::netlink::Netlink;
+use crate::netlink::{Netlink, NetlinkError};
+use crate::pinned_maps::{self, PinnedMaps};
 use crate::plan::Plan;
-use anyhow::{Context as _, bail};
-use aya::maps::{Array, DevMap, HashMap as BpfHashMap, MapData, PerCpuArray, PerCpuValues};
+use aya::maps::{DevMap, MapData, MapError, PerCpuValues};
 use aya::programs::tc::{self, NlOptions, TcAttachOptions, TcAttachType};
-use aya::programs::{SchedClassifier, Xdp};
+use aya::programs::{ProgramError, SchedClassifier, Xdp};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::fd::{AsFd as _, AsRawFd as _};
 use std::path::PathBuf;
-use switch_ebpf::types::{FdbEntry, FdbKey, PORTS_MAX, PortConfig, PortCounters};
+use switch_ebpf::types::{PORTS_MAX, PortConfig, PortCounters};
 use switch_ebpf::{maps, programs};
+
+/// What can go wrong loading the data plane, configuring or attaching a port, or removing
+/// what an earlier daemon left.
+#[derive(Debug, thiserror::Error)]
+pub enum DataPlaneError {
+    /// bpffs is not mounted and cannot be.
+    #[error("switch-ctl pins its maps on bpffs")]
+    Bpffs(#[source] preflight::Error),
+    /// The pin directory could not be created.
+    #[error(transparent)]
+    PinDir(#[from] CreateDirError),
+    /// The object could not be loaded (maps created or reused from their pins).
+    #[error("cannot load the switch's data plane (is `switch-ctl check` clean?)")]
+    Load(#[source] aya::EbpfError),
+    /// The embedded object lacks a program (a build problem).
+    #[error("program {0} missing from the object")]
+    MissingProgram(&'static str),
+    /// The embedded object lacks a map (a build problem).
+    #[error("map {0} missing from the object")]
+    MissingMap(&'static str),
+    /// The kernel's verifier refused a program.
+    #[error("the verifier rejected {program}")]
+    Rejected {
+        /// The program.
+        program: &'static str,
+        /// The refusal.
+        #[source]
+        source: ProgramError,
+    },
+    /// A program operation failed.
+    #[error(transparent)]
+    Program(#[from] ProgramError),
+    /// A map operation failed.
+    #[error(transparent)]
+    Map(#[from] MapError),
+    /// The pinned maps could not be opened.
+    #[error(transparent)]
+    Pins(#[from] pinned_maps::OpenError),
+    /// A bpf(2) command failed.
+    #[error(transparent)]
+    Sys(#[from] bpf_sys::SysError),
+    /// A port's per-CPU counters could not be zeroed (the number of possible CPUs could not
+    /// be read).
+    #[error(transparent)]
+    PerCpu(std::io::Error),
+    /// The devmap of redirect targets could not be written.
+    #[error(transparent)]
+    TxPorts(#[from] aya::maps::xdp::XdpMapError),
+    /// Every counter slot is taken.
+    #[error("all {PORTS_MAX} counter slots are in use")]
+    SlotsFull,
+    /// XDP could not be attached to a port.
+    #[error("cannot attach XDP ({mode}) to {port}")]
+    AttachXdp {
+        /// The mode.
+        mode: Mode,
+        /// The port's name.
+        port: String,
+        /// The kernel's refusal.
+        #[source]
+        source: NetlinkError,
+    },
+    /// The TC filter could not be attached to a port.
+    #[error("cannot attach TC ingress to {port}")]
+    AttachTc {
+        /// The port's name.
+        port: String,
+        /// Why.
+        #[source]
+        source: ProgramError,
+    },
+    /// A netlink request failed.
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
+}
 
 /// The clsact filter priority of the TC fast path (ASCII "SW").
 const TC_PRIORITY: u16 = 0x5357;
 
-/// The maps, typed, opened from their pins (by the daemon after loading, and by `status`).
-pub struct Maps {
-    /// MAC to port.
-    pub fdb: BpfHashMap<MapData, FdbKey, FdbEntry>,
-    /// The same map for whole-map batch reads and compare-and-swap (xdpdbg's layer).
-    pub fdb_raw: xdpdbg::maps::OpenMap,
-    /// Port configuration by ifindex.
-    pub ports: Array<MapData, PortConfig>,
-    /// Per-CPU counters by port slot.
-    pub counters: PerCpuArray<MapData, PortCounters>,
-}
-
-impl Maps {
-    /// Opens the pinned maps of a daemon (running or not).
-    pub fn from_pins(layout: &Layout) -> anyhow::Result<Maps> {
-        let open = |name: &str| {
-            let path = layout.map_pin(name);
-            MapData::from_pin(&path)
-                .with_context(|| format!("cannot open pinned map {}", path.display()))
-                .and_then(|m| aya::maps::Map::from_map_data(m).context("unexpected map type"))
-        };
-        let fdb_pin = layout.map_pin(maps::FDB);
-        Ok(Maps {
-            fdb_raw: xdpdbg::maps::open(&fdb_pin.to_string_lossy())
-                .with_context(|| format!("cannot open pinned map {}", fdb_pin.display()))?,
-            fdb: open(maps::FDB)?.try_into()?,
-            ports: open(maps::PORTS)?.try_into()?,
-            counters: open(maps::COUNTERS)?.try_into()?,
-        })
-    }
-
-    /// A port's counters, summed over CPUs.
-    pub fn counters(&self, slot: u32) -> anyhow::Result<PortCounters> {
-        let mut sum = PortCounters::default();
-        for c in self.counters.get(&slot, 0)?.iter() {
-            sum.add(c);
-        }
-        Ok(sum)
-    }
-
-    /// The port configuration of `ifindex` (zeroed when it is not a fast-path port).
-    pub fn port(&self, ifindex: u32) -> PortConfig {
-        self.ports.get(&ifindex, 0).unwrap_or_default()
-    }
-
-    /// Every FDB entry in the fast path, read in batches (an empty list if the read fails).
-    pub fn fdb_entries(&self) -> Vec<(FdbKey, FdbEntry)> {
-        let Ok(entries) = xdpdbg::maps::read::read_all(&self.fdb_raw) else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .filter_map(|(k, v)| Some((FdbKey::from_bytes(k)?, FdbEntry::from_bytes(v)?)))
-            .collect()
-    }
-}
-
 /// The loaded data plane of one daemon.
 pub struct DataPlane {
-    layout: Layout,
+    dirs: DaemonDirs,
     ebpf: aya::Ebpf,
     xdp_program: &'static str,
     /// The typed maps.
-    pub maps: Maps,
+    pub maps: PinnedMaps,
     tx_ports: DevMap<MapData>,
-    tx_ports_raw: xdpdbg::sys::MapFd,
+    tx_ports_raw: bpf_sys::MapFd,
     /// Attached ports: mode and name (a TC filter is found by the port's name).
     attachments: BTreeMap<u32, (Mode, String)>,
     slots: HashMap<u32, u32>,
@@ -103,20 +124,19 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
-    /// Loads the programs with the maps pinned under `layout` (reusing pins that exist).
-    pub fn open(layout: &Layout) -> anyhow::Result<DataPlane> {
-        preflight::ensure_bpffs(preflight::BPFFS_DEFAULT)
-            .context("switch-ctl pins its maps on bpffs")?;
-        crate::status::create_private_dir(&layout.pin_dir)?;
+    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist).
+    pub fn open(dirs: &DaemonDirs) -> Result<DataPlane, DataPlaneError> {
+        preflight::ensure_bpffs(preflight::BPFFS_DEFAULT).map_err(DataPlaneError::Bpffs)?;
+        dirs.create_pin_dir()?;
         let mut loader = aya::EbpfLoader::new();
         let names = [maps::FDB, maps::PORTS, maps::TX_PORTS, maps::COUNTERS];
-        let pins: Vec<(&str, PathBuf)> = names.iter().map(|n| (*n, layout.map_pin(n))).collect();
+        let pins: Vec<(&str, PathBuf)> = names.iter().map(|n| (*n, dirs.map_pin(n))).collect();
         for (name, pin) in &pins {
             loader.map_pin_path(name, pin.as_path());
         }
         let mut ebpf = loader
             .load(switch_ebpf::SWITCH)
-            .context("cannot load the switch's data plane (is `switch-ctl check` clean?)")?;
+            .map_err(DataPlaneError::Load)?;
         // The two XDP variants cannot share the devmap: a kernel with frags support always gets
         // the frags variant, so a pinned devmap always meets the variant that created it.
         let xdp_program = if preflight::require_feature(preflight::Feature::XdpFrags).is_ok() {
@@ -127,25 +147,29 @@ impl DataPlane {
         let mut program_ids = HashSet::new();
         {
             let xdp: &mut Xdp = program(&mut ebpf, xdp_program)?;
-            xdp.load()
-                .with_context(|| format!("the verifier rejected {xdp_program}"))?;
+            xdp.load().map_err(|source| DataPlaneError::Rejected {
+                program: xdp_program,
+                source,
+            })?;
             program_ids.insert(xdp.info()?.id());
         }
         {
             let tc: &mut SchedClassifier = program(&mut ebpf, programs::TC)?;
-            tc.load().context("the verifier rejected switch_tc")?;
+            tc.load().map_err(|source| DataPlaneError::Rejected {
+                program: programs::TC,
+                source,
+            })?;
             program_ids.insert(tc.info()?.id());
         }
-        let take = |ebpf: &mut aya::Ebpf, name: &str| {
-            ebpf.take_map(name)
-                .with_context(|| format!("map {name} missing from the object"))
-        };
-        let maps = Maps::from_pins(layout)?;
-        let tx_ports = take(&mut ebpf, maps::TX_PORTS)?.try_into()?;
-        let tx_ports_raw = xdpdbg::sys::MapFd::from_pin(&layout.map_pin(maps::TX_PORTS))?;
+        let maps = PinnedMaps::from_pins(dirs)?;
+        let tx_ports = ebpf
+            .take_map(maps::TX_PORTS)
+            .ok_or(DataPlaneError::MissingMap(maps::TX_PORTS))?
+            .try_into()?;
+        let tx_ports_raw = bpf_sys::MapFd::from_pin(&dirs.map_pin(maps::TX_PORTS))?;
         let fdb_map_id = maps.fdb_raw.info.id;
         let mut plane = DataPlane {
-            layout: layout.clone(),
+            dirs: dirs.clone(),
             ebpf,
             xdp_program,
             maps,
@@ -200,7 +224,7 @@ impl DataPlane {
 
     /// Makes maps and attachments follow `plan`. Returns the ports that failed, with the
     /// reason (a port can vanish mid-operation; the next event brings the plan up to date).
-    pub async fn apply(&mut self, netlink: &Netlink, plan: &Plan) -> Vec<(u32, String)> {
+    pub async fn apply(&mut self, netlink: &Netlink, plan: &Plan) -> Vec<(u32, DataPlaneError)> {
         let mut failed = Vec::new();
         // Ports that left (or whose fast path is off) are detached first, then unconfigured.
         let stale: Vec<u32> = self
@@ -229,7 +253,7 @@ impl DataPlane {
                 name.clone_from(&port.name);
             }
             if let Err(e) = self.configure(port.ifindex, port.bridge, port.flags) {
-                failed.push((port.ifindex, format!("{e:#}")));
+                failed.push((port.ifindex, e));
                 continue;
             }
             if let Some(mode) = port.mode
@@ -240,7 +264,7 @@ impl DataPlane {
                         self.attachments
                             .insert(port.ifindex, (mode, port.name.clone()));
                     }
-                    Err(e) => failed.push((port.ifindex, format!("{e:#}"))),
+                    Err(e) => failed.push((port.ifindex, e)),
                 }
             }
         }
@@ -248,18 +272,18 @@ impl DataPlane {
     }
 
     /// Writes a port's configuration (and its devmap slot), giving it a counter slot.
-    fn configure(&mut self, ifindex: u32, bridge: u32, flags: u32) -> anyhow::Result<()> {
+    fn configure(&mut self, ifindex: u32, bridge: u32, flags: u32) -> Result<(), DataPlaneError> {
         let slot = match self.slots.get(&ifindex) {
             Some(slot) => *slot,
             None => {
                 let used: HashSet<u32> = self.slots.values().copied().collect();
                 let Some(slot) = (0..PORTS_MAX).find(|s| !used.contains(s)) else {
-                    bail!("all {PORTS_MAX} counter slots are in use");
+                    return Err(DataPlaneError::SlotsFull);
                 };
-                let zero = vec![PortCounters::default(); xdpdbg::sys::possible_cpus()?];
-                self.maps
-                    .counters
-                    .set(slot, PerCpuValues::try_from(zero)?, 0)?;
+                let cpus = bpf_sys::possible_cpus().map_err(DataPlaneError::PerCpu)?;
+                let zero = vec![PortCounters::default(); cpus];
+                let zero = PerCpuValues::try_from(zero).map_err(DataPlaneError::PerCpu)?;
+                self.maps.counters.set(slot, zero, 0)?;
                 self.slots.insert(ifindex, slot);
                 slot
             }
@@ -303,7 +327,7 @@ impl DataPlane {
         ifindex: u32,
         name: &str,
         mode: Mode,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), DataPlaneError> {
         match mode {
             Mode::Xdp | Mode::XdpGeneric => {
                 let generic = mode == Mode::XdpGeneric;
@@ -314,7 +338,11 @@ impl DataPlane {
                 netlink
                     .set_xdp(ifindex, Some(fd), generic)
                     .await
-                    .with_context(|| format!("cannot attach XDP ({mode}) to {name}"))?;
+                    .map_err(|source| DataPlaneError::AttachXdp {
+                        mode,
+                        port: name.into(),
+                        source,
+                    })?;
             }
             Mode::Tc => {
                 // Ours from an earlier daemon would run twice: it goes first.
@@ -328,7 +356,10 @@ impl DataPlane {
                 });
                 let id = classifier
                     .attach_with_options(name, TcAttachType::Ingress, options)
-                    .with_context(|| format!("cannot attach TC ingress to {name}"))?;
+                    .map_err(|source| DataPlaneError::AttachTc {
+                        port: name.into(),
+                        source,
+                    })?;
                 // The filter belongs to the device; dropping our handle would remove it.
                 std::mem::forget(classifier.take_link(id)?);
             }
@@ -380,7 +411,7 @@ impl DataPlane {
         for (ifindex, (mode, name)) in std::mem::take(&mut self.attachments) {
             detach(netlink, ifindex, &name, mode).await;
         }
-        remove_pins(&self.layout);
+        self.dirs.remove_pins();
     }
 }
 
@@ -400,7 +431,7 @@ async fn detach(netlink: &Netlink, ifindex: u32, name: &str, mode: Mode) {
 
 /// Whether program `id` is one of the switch's XDP or TC programs and uses map `map_id`.
 fn uses_map(id: u32, map_id: u32) -> bool {
-    let Ok(info) = xdpdbg::sys::ProgFd::from_id(id).and_then(|p| p.info()) else {
+    let Ok(info) = bpf_sys::ProgFd::from_id(id).and_then(|p| p.info()) else {
         return false;
     };
     info.name.starts_with("switch_") && info.map_ids.contains(&map_id)
@@ -408,8 +439,11 @@ fn uses_map(id: u32, map_id: u32) -> bool {
 
 /// Detaches what a daemon killed with -9 left on the ports of this namespace (XDP programs
 /// and TC filters of ours, found by their use of the pinned `fdb` map), and removes its pins.
-pub async fn detach_leftovers(netlink: &Netlink, layout: &Layout) -> anyhow::Result<usize> {
-    let map_id = match xdpdbg::sys::MapFd::from_pin(&layout.map_pin(maps::FDB)) {
+pub async fn detach_leftovers(
+    netlink: &Netlink,
+    dirs: &DaemonDirs,
+) -> Result<usize, DataPlaneError> {
+    let map_id = match bpf_sys::MapFd::from_pin(&dirs.map_pin(maps::FDB)) {
         Ok(map) => Some(map.info()?.id),
         Err(_) => None,
     };
@@ -427,26 +461,17 @@ pub async fn detach_leftovers(netlink: &Netlink, layout: &Layout) -> anyhow::Res
             detached += 1;
         }
     }
-    remove_pins(layout);
+    dirs.remove_pins();
     Ok(detached)
 }
 
-/// Removes a daemon's pins (maps and any leftover links). Links whose pin goes and which no
-/// process holds are detached by the kernel.
-pub fn remove_pins(layout: &Layout) {
-    let _ = std::fs::remove_dir_all(&layout.pin_dir);
-    // The per-daemon directory's parent stays unless empty.
-    if let Some(parent) = layout.pin_dir.parent() {
-        let _ = std::fs::remove_dir(parent);
-    }
-}
-
-fn program<'a, T>(ebpf: &'a mut aya::Ebpf, name: &str) -> anyhow::Result<&'a mut T>
+/// Program `name` of the loaded object, as its type.
+fn program<'a, T>(ebpf: &'a mut aya::Ebpf, name: &'static str) -> Result<&'a mut T, DataPlaneError>
 where
-    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = aya::programs::ProgramError>,
+    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
 {
     let p = ebpf
         .program_mut(name)
-        .with_context(|| format!("program {name} missing from the object"))?;
+        .ok_or(DataPlaneError::MissingProgram(name))?;
     Ok(p.try_into()?)
 }

@@ -4,14 +4,14 @@
 //! detaches everything; `check` answers whether this machine can run the switch.
 
 use anyhow::Context as _;
+use bpf_load::Verdict;
 use clap::{Parser, Subcommand};
 use preflight::{Capability, Feature};
 use std::process::ExitCode;
-use switch_ctl::layout::Layout;
+use switch_ctl::daemon_dirs::DaemonDirs;
 use switch_ctl::mode::{PortOverride, Requested};
 use switch_ctl::plan::{Options, Selection};
-use switch_ctl::{daemon, namespace, status};
-use verifier_explain::Verdict;
+use switch_ctl::{daemon, namespace, pid_file, status};
 
 /// The concealed XDP switch: manage a Linux bridge with any tool; the XDP fast path follows.
 #[derive(Parser)]
@@ -109,9 +109,8 @@ fn line(check: &str, result: Result<String, String>) -> CheckLine {
 
 /// Loads the embedded data plane into the verifier (and unloads it at once).
 fn verify_data_plane() -> anyhow::Result<String> {
-    let outcomes =
-        verifier_explain::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::programs::XDP))
-            .context("cannot load the switch object")?;
+    let outcomes = bpf_load::load_object(switch_ebpf::SWITCH, Some(switch_ebpf::programs::XDP))
+        .context("cannot load the switch object")?;
     match outcomes.first().map(|o| &o.verdict) {
         Some(Verdict::Accepted { stats, .. }) => Ok(format!("accepted, {stats}")),
         Some(Verdict::Rejected { message, .. }) => {
@@ -177,8 +176,8 @@ fn check(json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Enters `netns` if given, and returns the daemon layout of the namespace we are in.
-fn locate(netns: Option<&str>) -> anyhow::Result<(Layout, String)> {
+/// Enters `netns` if given, and returns the daemon directories of the namespace we are in.
+fn locate(netns: Option<&str>) -> anyhow::Result<(DaemonDirs, String)> {
     if let Some(name) = netns {
         namespace::enter(name)?;
     }
@@ -187,12 +186,12 @@ fn locate(netns: Option<&str>) -> anyhow::Result<(Layout, String)> {
         Some(name) => format!("netns {name} ({tag})"),
         None => tag.clone(),
     };
-    Ok((Layout::for_namespace(&tag), label))
+    Ok((DaemonDirs::for_namespace(&tag), label))
 }
 
 fn status(json: bool, netns: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (layout, label) = locate(netns)?;
-    let Some(status) = status::read(&layout)? else {
+    let (dirs, label) = locate(netns)?;
+    let Some(status) = status::read(&dirs)? else {
         if json {
             println!("{}", serde_json::json!({ "daemon": null, "bridges": [] }));
         } else {
@@ -209,30 +208,27 @@ fn status(json: bool, netns: Option<&str>) -> anyhow::Result<ExitCode> {
 }
 
 fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (layout, label) = locate(netns)?;
-    let pid = std::fs::read_to_string(layout.pid_file())
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .filter(|pid| status::alive(*pid));
-    if let Some(pid) = pid {
+    let (dirs, label) = locate(netns)?;
+    if let Some(pid) = pid_file::running_daemon(&dirs) {
         let target = nix::unistd::Pid::from_raw(pid as i32);
         nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGTERM)
             .with_context(|| format!("cannot signal the daemon (pid {pid})"))?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while status::alive(pid) {
+        while pid_file::alive(pid) {
             if std::time::Instant::now() > deadline {
                 anyhow::bail!("the daemon (pid {pid}) did not stop within 10 s of SIGTERM");
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         println!("stopped the daemon (pid {pid}); the bridge forwards on its own");
-    } else if layout.pin_dir.exists() {
+    } else if dirs.pin_dir.exists() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let detached = runtime.block_on(async {
             let (netlink, _events) = switch_ctl::netlink::Netlink::open().await?;
-            switch_ctl::dataplane::detach_leftovers(&netlink, &layout).await
+            let detached = switch_ctl::dataplane::detach_leftovers(&netlink, &dirs).await?;
+            anyhow::Ok(detached)
         })?;
         println!(
             "no daemon was running; removed the fast path it left in {label} ({detached} \
@@ -241,7 +237,7 @@ fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
     } else {
         println!("no switch-ctl daemon in {label}");
     }
-    let _ = std::fs::remove_dir_all(&layout.run_dir);
+    dirs.remove_run_dir();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -256,7 +252,7 @@ fn main() -> ExitCode {
             modes,
             allow_netfilter,
             netns,
-        } => locate(netns.as_deref()).and_then(|(layout, label)| {
+        } => locate(netns.as_deref()).and_then(|(dirs, label)| {
             let options = Options {
                 bridges: if all_bridges {
                     Selection::All
@@ -267,7 +263,8 @@ fn main() -> ExitCode {
                 overrides: modes,
                 allow_netfilter,
             };
-            daemon::run(options, layout, label).map(|()| ExitCode::SUCCESS)
+            daemon::run(options, dirs, label)?;
+            Ok(ExitCode::SUCCESS)
         }),
         Command::Status { json, netns } => status(json, netns.as_deref()),
         Command::Stop { netns } => stop(netns.as_deref()),

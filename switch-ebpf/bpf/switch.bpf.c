@@ -13,7 +13,7 @@
  *
  * The control plane (switch-ctl) fills `ports`, `tx_ports` and `fdb` from the kernel's own
  * bridge state. The data plane writes only `last_seen_ns` of FDB entries, with the race-free
- * protocol of xdpdbg/ageing.h (switch-ctl ages entries out with a compare-and-swap).
+ * protocol of bpf_maps/ageing.h (switch-ctl ages entries out with a compare-and-swap).
  *
  * Minimum kernel: 5.15 for switch_xdp and switch_tc (bpf_ktime_get_coarse_ns is 5.11), 5.18 for
  * switch_xdp_frags.
@@ -22,7 +22,7 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include <xdpdbg/ageing.h>
+#include <bpf_maps/ageing.h>
 
 #include "switch.h"
 
@@ -111,15 +111,15 @@ static __always_inline enum verdict decide(void *data, void *data_end, __u32 ing
 		__u64 now = bpf_ktime_get_coarse_ns();
 		__u64 seen = *(volatile __u64 *)&src->last_seen_ns;
 
-		if (seen == XDPDBG_DYING)
+		if (seen == BPF_MAPS_DYING)
 			return pass(c, PASS_SOURCE);
-		if (now - seen >= SWITCH_REFRESH_NS && !xdpdbg_refresh(&src->last_seen_ns, now))
+		if (now - seen >= SWITCH_REFRESH_NS && !bpf_maps_refresh(&src->last_seen_ns, now))
 			return pass(c, PASS_SOURCE);
 	}
 
 	__builtin_memcpy(key.mac, eth->h_dest, ETH_ALEN);
 	struct fdb_entry *dst = bpf_map_lookup_elem(&fdb, &key);
-	if (!dst || *(volatile __u64 *)&dst->last_seen_ns == XDPDBG_DYING)
+	if (!dst || *(volatile __u64 *)&dst->last_seen_ns == BPF_MAPS_DYING)
 		return pass(c, PASS_FDB_MISS);
 	if (dst->flags & FDB_LOCAL)
 		return pass(c, PASS_LOCAL);

@@ -31,7 +31,7 @@ enum fdb_flags {
 struct fdb_entry {
 	__u32 ifindex;       /* the port the MAC lives behind */
 	__u32 flags;         /* enum fdb_flags */
-	__u64 last_seen_ns;  /* CLOCK_MONOTONIC; XDPDBG_DYING while switch-ctl ages it out */
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC; BPF_MAPS_DYING while switch-ctl ages it out */
 };
 
 enum port_flags {

@@ -1,10 +1,10 @@
 //! The embedded data plane keeps its debug information, its Rust mirror matches its BTF, and
 //! this kernel's verifier accepts every program.
 
+use bpf_maps::typed::Types;
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 use std::mem::{offset_of, size_of};
 use switch_ebpf::types::{FDB_LAST_SEEN_OFFSET, FdbEntry, FdbKey, PortConfig, PortCounters};
-use xdpdbg::typed::Types;
 
 const PROGRAMS: [&str; 3] = [
     switch_ebpf::programs::XDP,

@@ -88,7 +88,7 @@ fn run(cli: &Cli) -> anyhow::Result<bool> {
         write!(out, "{}", verifier_explain::render::human(&report))?;
         if cli.print_log {
             for p in &report.programs {
-                if let Some(log) = &p.log {
+                if let Some(log) = p.log() {
                     writeln!(out, "\n--- verifier log of {} ---\n{log}", p.program)?;
                 }
             }

@@ -3,7 +3,7 @@
 //! `anstream`, which strips them when the output is not a color terminal or NO_COLOR is set.
 
 use crate::explain::Explanation;
-use crate::report::{ProgramReport, Report, VerdictKind};
+use crate::report::{ProgramReport, ProgramVerdict, Report};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
 
@@ -31,41 +31,38 @@ pub fn human(report: &Report) -> String {
 }
 
 fn program(out: &mut String, p: &ProgramReport) {
-    match p.verdict {
-        VerdictKind::Accepted => {
+    match &p.verdict {
+        ProgramVerdict::Accepted { .. } => {
             let _ = writeln!(out, "{}: {}", s(HEAD, &p.program), s(GOOD, "accepted"));
         }
-        VerdictKind::NotLoaded => {
-            let _ = writeln!(
-                out,
-                "{}: not loaded: {}",
-                s(HEAD, &p.program),
-                p.reason.as_deref().unwrap_or("")
-            );
+        ProgramVerdict::NotLoaded { reason } => {
+            let _ = writeln!(out, "{}: not loaded: {reason}", s(HEAD, &p.program));
             return;
         }
-        VerdictKind::Rejected => {
+        ProgramVerdict::Rejected {
+            errno, explanation, ..
+        } => {
             let _ = writeln!(
                 out,
                 "{}: {}{}",
                 s(HEAD, &p.program),
                 s(BAD, "rejected"),
-                p.errno
+                errno
                     .as_deref()
                     .map_or(String::new(), |e| format!(" ({e})"))
             );
+            self::explanation(out, explanation);
         }
     }
-    if let Some(e) = &p.explanation {
-        explanation(out, e);
-    }
-    if !p.limits.is_empty() {
-        let parts: Vec<String> = p
-            .limits
+    let limits = p.limits();
+    if let Some(stats) = p.stats()
+        && !limits.is_empty()
+    {
+        let parts: Vec<String> = limits
             .iter()
             .map(|l| format!("{} {} of {} ({:.1}%)", l.name, l.used, l.limit, l.percent))
             .collect();
-        let states = match (p.stats.peak_states, p.stats.total_states) {
+        let states = match (stats.peak_states, stats.total_states) {
             (Some(peak), Some(total)) => format!("; states: peak {peak}, total {total}"),
             _ => String::new(),
         };
@@ -74,7 +71,7 @@ fn program(out: &mut String, p: &ProgramReport) {
 }
 
 /// Renders one explanation (indented by two spaces).
-pub fn explanation(out: &mut String, e: &Explanation) {
+fn explanation(out: &mut String, e: &Explanation) {
     let _ = writeln!(
         out,
         "  {} [{}] {}",

@@ -1,17 +1,18 @@
 //! Whole-object reports: every program's verdict, statistics, limits and explanation, as the
 //! CLI prints them and `--json` serialises them (schema in `docs/verifier-explain.md`).
 
-use crate::debuginfo::{DebugInfo, DebugInfoError, Layout};
-use crate::explain::{self, Explanation, Source};
-use crate::load::{self, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict};
+use crate::debuginfo::{DebugInfo, DebugInfoError, ProgramLayout};
+use crate::evidence::Source;
+use crate::explain::{self, Explanation};
 use crate::log::LogSummary;
+use bpf_load::{self as load, COMPLEXITY_LIMIT, LoadError, LoadOutcome, Privileges, Verdict};
 use serde::Serialize;
 
 /// The version of the JSON schema; bumped only on incompatible changes (fields are only added).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The BPF stack limit of a call chain, in bytes.
-pub const STACK_LIMIT: u64 = 512;
+pub(crate) const STACK_LIMIT: u64 = 512;
 
 /// Why an explanation could not be produced at all.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +42,7 @@ impl Report {
     pub fn any_rejected(&self) -> bool {
         self.programs
             .iter()
-            .any(|p| p.verdict == VerdictKind::Rejected)
+            .any(|p| p.verdict.kind() == VerdictKind::Rejected)
     }
 }
 
@@ -57,32 +58,144 @@ pub enum VerdictKind {
     NotLoaded,
 }
 
-/// One program's report.
-#[derive(Debug, Clone, Serialize)]
+/// One program's report: its name, its type and what happened to it.
+#[derive(Debug, Clone)]
 pub struct ProgramReport {
     /// The program's name.
     pub program: String,
-    /// Its type as aya names it, when loaded.
+    /// Its type as aya names it, when known.
     pub program_type: Option<String>,
-    /// The verdict.
-    pub verdict: VerdictKind,
-    /// The load's error (`Permission denied (os error 13)`), for rejections.
-    pub errno: Option<String>,
-    /// The verifier's statistics, as far as known.
-    pub stats: ProgramStats,
-    /// How close the program is to each verifier limit.
-    pub limits: Vec<Limit>,
+    /// What happened to it, with what each outcome carries.
+    pub verdict: ProgramVerdict,
+}
+
+/// What happened to a program, with what each outcome carries: a rejection always has its
+/// explanation, an accepted program its parsed log, a program not loaded its reason.
+#[derive(Debug, Clone)]
+pub enum ProgramVerdict {
+    /// The verifier accepted it.
+    Accepted {
+        /// The verifier's statistics.
+        stats: ProgramStats,
+        /// The verifier's whole log, when this tool loaded the program (`--print-log`).
+        log: Option<String>,
+        /// The log, parsed: for tools that show it, so they need not parse it again.
+        summary: Box<LogSummary>,
+    },
+    /// The verifier or the loader refused it.
+    Rejected {
+        /// The load's error (`Permission denied (os error 13)`), when this tool loaded it.
+        errno: Option<String>,
+        /// The verifier's statistics, as far as known.
+        stats: ProgramStats,
+        /// The explanation.
+        explanation: Box<Explanation>,
+        /// The verifier's whole log, when this tool loaded the program.
+        log: Option<String>,
+        /// The log, parsed (none when the loader refused the object before the verifier ran).
+        summary: Option<Box<LogSummary>>,
+    },
+    /// This tool could not load it (it needs an attach target).
+    NotLoaded {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ProgramVerdict {
+    /// The verdict without its details.
+    pub fn kind(&self) -> VerdictKind {
+        match self {
+            ProgramVerdict::Accepted { .. } => VerdictKind::Accepted,
+            ProgramVerdict::Rejected { .. } => VerdictKind::Rejected,
+            ProgramVerdict::NotLoaded { .. } => VerdictKind::NotLoaded,
+        }
+    }
+}
+
+impl PartialEq<VerdictKind> for ProgramVerdict {
+    fn eq(&self, other: &VerdictKind) -> bool {
+        self.kind() == *other
+    }
+}
+
+impl ProgramReport {
+    /// The verifier's statistics (empty for a program not loaded).
+    pub fn stats(&self) -> Option<&ProgramStats> {
+        match &self.verdict {
+            ProgramVerdict::Accepted { stats, .. } | ProgramVerdict::Rejected { stats, .. } => {
+                Some(stats)
+            }
+            ProgramVerdict::NotLoaded { .. } => None,
+        }
+    }
+
+    /// How close the program is to each verifier limit, as far as its statistics tell.
+    pub fn limits(&self) -> Vec<Limit> {
+        self.stats().map(limits_of).unwrap_or_default()
+    }
+
     /// For rejections: the explanation.
-    pub explanation: Option<Explanation>,
-    /// Why it was not loaded, for [`VerdictKind::NotLoaded`].
-    pub reason: Option<String>,
-    /// The verifier's whole log (not serialised; `--log` prints it).
-    #[serde(skip)]
-    pub log: Option<String>,
-    /// The log, parsed (not serialised): for tools that show it, so they need not parse it
-    /// again.
-    #[serde(skip)]
-    pub summary: Option<LogSummary>,
+    pub fn explanation(&self) -> Option<&Explanation> {
+        match &self.verdict {
+            ProgramVerdict::Rejected { explanation, .. } => Some(explanation),
+            _ => None,
+        }
+    }
+
+    /// The verifier's whole log, when this tool loaded the program.
+    pub fn log(&self) -> Option<&str> {
+        match &self.verdict {
+            ProgramVerdict::Accepted { log, .. } | ProgramVerdict::Rejected { log, .. } => {
+                log.as_deref()
+            }
+            ProgramVerdict::NotLoaded { .. } => None,
+        }
+    }
+
+    /// The log, parsed, when there was one.
+    pub fn summary(&self) -> Option<&LogSummary> {
+        match &self.verdict {
+            ProgramVerdict::Accepted { summary, .. } => Some(summary),
+            ProgramVerdict::Rejected { summary, .. } => summary.as_deref(),
+            ProgramVerdict::NotLoaded { .. } => None,
+        }
+    }
+}
+
+/// The `--json` form: every field present, null where the verdict has none (the schema of
+/// `docs/verifier-explain.md`, unchanged since reports were a struct of optional fields).
+impl Serialize for ProgramReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            program: &'a str,
+            program_type: Option<&'a str>,
+            verdict: VerdictKind,
+            errno: Option<&'a str>,
+            stats: &'a ProgramStats,
+            limits: Vec<Limit>,
+            explanation: Option<&'a Explanation>,
+            reason: Option<&'a str>,
+        }
+        let none = ProgramStats::default();
+        let (errno, reason) = match &self.verdict {
+            ProgramVerdict::Rejected { errno, .. } => (errno.as_deref(), None),
+            ProgramVerdict::NotLoaded { reason } => (None, Some(reason.as_str())),
+            ProgramVerdict::Accepted { .. } => (None, None),
+        };
+        Flat {
+            program: &self.program,
+            program_type: self.program_type.as_deref(),
+            verdict: self.verdict.kind(),
+            errno,
+            stats: self.stats().unwrap_or(&none),
+            limits: self.limits(),
+            explanation: self.explanation(),
+            reason,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// The verifier's statistics.
@@ -238,14 +351,13 @@ fn loader_rejection(program: String, message: String, object: &[u8], debug: &Deb
         programs: vec![ProgramReport {
             program,
             program_type: None,
-            verdict: VerdictKind::Rejected,
-            errno: Some(message),
-            stats: ProgramStats::default(),
-            limits: Vec::new(),
-            explanation: Some(explanation),
-            reason: None,
-            log: None,
-            summary: None,
+            verdict: ProgramVerdict::Rejected {
+                errno: Some(message),
+                stats: ProgramStats::default(),
+                explanation: Box::new(explanation),
+                log: None,
+                summary: None,
+            },
         }],
     }
 }
@@ -264,14 +376,11 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
             ProgramReport {
                 program: o.program,
                 program_type: Some(o.program_type),
-                verdict: VerdictKind::Accepted,
-                errno: None,
-                limits: limits_of(&stats),
-                stats,
-                explanation: None,
-                reason: None,
-                log: Some(log),
-                summary: Some(summary),
+                verdict: ProgramVerdict::Accepted {
+                    stats,
+                    log: Some(log),
+                    summary: Box::new(summary),
+                },
             }
         }
         Verdict::Rejected {
@@ -301,32 +410,28 @@ fn program_report(o: LoadOutcome, debug: &DebugInfo) -> ProgramReport {
             ProgramReport {
                 program: o.program,
                 program_type: Some(o.program_type),
-                verdict: VerdictKind::Rejected,
-                errno: Some(errno),
-                limits: limits_of(&stats),
-                stats,
-                explanation: Some(explanation),
-                reason: None,
-                log: Some(log),
-                summary: Some(summary),
+                verdict: ProgramVerdict::Rejected {
+                    errno: Some(errno),
+                    stats,
+                    explanation: Box::new(explanation),
+                    log: Some(log),
+                    summary: Some(Box::new(summary)),
+                },
             }
         }
         Verdict::Unsupported { reason } => ProgramReport {
             program: o.program,
             program_type: Some(o.program_type),
-            verdict: VerdictKind::NotLoaded,
-            errno: None,
-            stats: ProgramStats::default(),
-            limits: Vec::new(),
-            explanation: None,
-            reason: Some(reason),
-            log: None,
-            summary: None,
+            verdict: ProgramVerdict::NotLoaded { reason },
         },
     }
 }
 
-fn stats_of(summary: &LogSummary, layout: Option<&Layout>, estimated: Vec<u64>) -> ProgramStats {
+fn stats_of(
+    summary: &LogSummary,
+    layout: Option<&ProgramLayout>,
+    estimated: Vec<u64>,
+) -> ProgramStats {
     let s = &summary.stats;
     ProgramStats {
         processed_insns: s.processed,
@@ -359,7 +464,7 @@ fn limits_of(stats: &ProgramStats) -> Vec<Limit> {
 }
 
 /// Per function, the stack bytes its instructions use (see [`DebugInfo::stack_depth`]).
-fn estimate_stack(debug: &DebugInfo, layout: &Layout) -> Vec<u64> {
+fn estimate_stack(debug: &DebugInfo, layout: &ProgramLayout) -> Vec<u64> {
     layout
         .functions
         .iter()
@@ -400,52 +505,42 @@ pub fn explain_log<R: std::io::BufRead>(
         .as_ref()
         .and_then(program_type_of)
         .map(str::to_string);
-    let mut report = if summary.error.is_some() {
+    let estimated = match (&debug, &layout, summary.error.is_some()) {
+        (Some(d), Some(l), true) => estimate_stack(d, l),
+        _ => Vec::new(),
+    };
+    let stats = stats_of(&summary, layout.as_ref(), estimated);
+    let verdict = if summary.error.is_some() {
         let mut explanation = explain::explain(&summary, source, program_type.as_deref());
         explanation.notes.extend(notes);
-        let estimated = match (&debug, &layout) {
-            (Some(d), Some(l)) => estimate_stack(d, l),
-            _ => Vec::new(),
-        };
-        let stats = stats_of(&summary, layout.as_ref(), estimated);
-        ProgramReport {
-            program: name,
-            program_type,
-            verdict: VerdictKind::Rejected,
+        ProgramVerdict::Rejected {
             errno: None,
-            limits: limits_of(&stats),
             stats,
-            explanation: Some(explanation),
-            reason: None,
+            explanation: Box::new(explanation),
             log: None,
-            summary: None,
+            summary: Some(Box::new(summary)),
         }
     } else {
-        let stats = stats_of(&summary, layout.as_ref(), Vec::new());
-        ProgramReport {
-            program: name,
-            program_type,
-            verdict: VerdictKind::Accepted,
-            errno: None,
-            limits: limits_of(&stats),
+        ProgramVerdict::Accepted {
             stats,
-            explanation: None,
-            reason: None,
             log: None,
-            summary: None,
+            summary: Box::new(summary),
         }
     };
-    report.summary = Some(summary);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
-        programs: vec![report],
+        programs: vec![ProgramReport {
+            program: name,
+            program_type,
+            verdict,
+        }],
     })
 }
 
 /// The program type (aya's name) that a program's ELF section gives it.
-fn program_type_of(layout: &Layout) -> Option<&'static str> {
+fn program_type_of(layout: &ProgramLayout) -> Option<&'static str> {
     let section = layout.functions.first()?.section_name.as_str();
-    load::kind_of_section_name(section)
+    load::program_type_of_section(section)
 }
 
 /// The program whose instructions match the log's, with the share of matching opcodes.
@@ -453,12 +548,12 @@ fn pick_program(
     debug: &DebugInfo,
     summary: &LogSummary,
     wanted: Option<&str>,
-) -> Result<(String, Layout, f64), Error> {
+) -> Result<(String, ProgramLayout, f64), Error> {
     let names = match wanted {
         Some(w) => vec![w.to_string()],
         None => debug.programs(),
     };
-    let mut best: Option<(String, Layout, f64)> = None;
+    let mut best: Option<(String, ProgramLayout, f64)> = None;
     for name in names {
         let layout = debug.layout(&name)?;
         let (mut seen, mut same) = (0u32, 0u32);

@@ -52,7 +52,7 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
             failures.push(format!("{}: no program was rejected", f.name));
             continue;
         };
-        let e = p.explanation.as_ref().expect("rejections are explained");
+        let e = p.explanation().expect("rejections are explained");
         let mut problems = Vec::new();
         if e.id != id {
             problems.push(format!(
@@ -139,14 +139,14 @@ fn a_complexity_rejection_is_explained_from_its_whole_log() {
     let report = explain_object(f.object, &Options::default()).expect("loads");
     let p = &report.programs[0];
     assert_eq!(p.verdict, VerdictKind::Rejected);
-    let log = p.log.as_deref().expect("a rejection keeps its log");
+    let log = p.log().expect("a rejection keeps its log");
     assert!(
         log.starts_with("func#0") || log.starts_with("0: "),
         "the log is whole, from the first instruction: {:?}",
         &log[..80.min(log.len())]
     );
     assert!(log.contains("BPF program is too large"));
-    let e = p.explanation.as_ref().unwrap();
+    let e = p.explanation().unwrap();
     assert!(
         e.notes.iter().all(|n| !n.contains("only its end was kept")),
         "{:?}",
@@ -158,5 +158,5 @@ fn a_complexity_rejection_is_explained_from_its_whole_log() {
         counted > 500_000,
         "hot lines count {counted} of 1M instructions"
     );
-    assert!(p.stats.peak_states.is_some_and(|s| s > 0));
+    assert!(p.stats().and_then(|s| s.peak_states).is_some_and(|s| s > 0));
 }

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use object::{Object as _, ObjectSection as _};
-use verifier_explain::debuginfo::{DebugInfo, DebugInfoError, InsnAddr, Layout, Place, Variable};
+use verifier_explain::debuginfo::{
+    DebugInfo, DebugInfoError, InsnAddr, Place, ProgramLayout, Variable,
+};
 
 fn fixture(name: &str) -> (DebugInfo, &'static fixtures::Fixture) {
     let f = fixtures::get(name).unwrap_or_else(|| panic!("no fixture {name}"));
@@ -41,7 +43,7 @@ fn names(vars: &[Variable]) -> Vec<&str> {
     vars.iter().map(|v| v.name.as_str()).collect()
 }
 
-fn summary(layout: &Layout) -> Vec<(&str, u32, u32, &str, u64)> {
+fn summary(layout: &ProgramLayout) -> Vec<(&str, u32, u32, &str, u64)> {
     layout
         .functions
         .iter()
@@ -359,13 +361,13 @@ fn map_lookup_result_is_in_r0_at_the_dereference() {
 #[test]
 fn inlined_functions_give_their_variables_and_call_chain() {
     let (info, f) = fixture("ageing_refresh");
-    // llvm-objdump -dl: insn 20 `if r1 == -1 goto` is ageing.h:34, inside xdpdbg_refresh
+    // llvm-objdump -dl: insn 20 `if r1 == -1 goto` is ageing.h:34, inside bpf_maps_refresh
     // inlined at ageing_refresh.bpf.c:58:13; llvm-dwarfdump: old in r1, i constant 0,
     // last_seen in r8, now in r7 there.
     let addr = at(&info, "ageing_refresh", 20);
     let loc = info.source_at(addr).unwrap();
     assert!(
-        loc.file.ends_with("xdpdbg/include/xdpdbg/ageing.h"),
+        loc.file.ends_with("bpf-maps/include/bpf_maps/ageing.h"),
         "{loc:?}"
     );
     assert!(
@@ -373,15 +375,15 @@ fn inlined_functions_give_their_variables_and_call_chain() {
         "normalized path: {loc:?}"
     );
     assert_eq!((loc.line, loc.column), (34, 7));
-    assert_eq!(loc.function, "xdpdbg_refresh");
+    assert_eq!(loc.function, "bpf_maps_refresh");
     assert_eq!(loc.inlined.len(), 1);
     let call = &loc.inlined[0];
-    assert_eq!(call.function, "xdpdbg_refresh");
+    assert_eq!(call.function, "bpf_maps_refresh");
     assert_eq!(call.call_file, PathBuf::from(f.source_path));
     assert_eq!((call.call_line, call.call_column), (58, 13));
     assert_eq!(
         info.source_line(&loc.file, 34).as_deref().map(str::trim),
-        Some("if (old == XDPDBG_DYING)")
+        Some("if (old == BPF_MAPS_DYING)")
     );
 
     let vars = info.variables_at(addr);
@@ -392,10 +394,15 @@ fn inlined_functions_give_their_variables_and_call_chain() {
     let old = var(&vars, "old");
     assert_eq!(old.place, Place::Register(1));
     assert!(old.inlined && !old.parameter);
-    assert_eq!(old.function, "xdpdbg_refresh");
+    assert_eq!(old.function, "bpf_maps_refresh");
     assert_eq!(old.type_name.as_deref(), Some("__u64"));
     assert_eq!(old.decl_line, Some(32));
-    assert!(old.decl_file.as_ref().unwrap().ends_with("xdpdbg/ageing.h"));
+    assert!(
+        old.decl_file
+            .as_ref()
+            .unwrap()
+            .ends_with("bpf_maps/ageing.h")
+    );
     assert_eq!(var(&vars, "i").place, Place::Constant(0));
     let last_seen = var(&vars, "last_seen");
     assert_eq!(last_seen.place, Place::Register(8));
@@ -684,7 +691,7 @@ fn clear_exec_flags(bytes: &[u8]) -> Vec<u8> {
 fn debug_info_can_be_shared_between_threads() {
     fn send_sync<T: Send + Sync + 'static>() {}
     send_sync::<DebugInfo>();
-    send_sync::<Layout>();
+    send_sync::<ProgramLayout>();
 }
 
 #[test]

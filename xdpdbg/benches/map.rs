@@ -26,10 +26,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aya_obj::generated::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, bpf_map_type};
+use bpf_maps::cas::{Cas, FieldRef, Outcome};
+use bpf_sys::{MapCreate, MapFd};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
-use xdpdbg::cas::{Cas, FieldRef, Outcome};
-use xdpdbg::sys::{self, MapCreate, MapFd};
 
 const ENTRIES: u32 = 1_000_000;
 const DUMP_TARGET_RATIO: f64 = 10.0;
@@ -128,7 +128,7 @@ fn fill(map: &MapFd) -> Duration {
             s.spawn(move || {
                 let mut i = t;
                 while i < ENTRIES {
-                    map.update(&fdb_key(i), &fdb_value(i), sys::NOEXIST)
+                    map.update(&fdb_key(i), &fdb_value(i), bpf_sys::NOEXIST)
                         .unwrap_or_else(|e| panic!("filling entry {i}: {e}"));
                     i += threads;
                 }
@@ -555,7 +555,7 @@ fn create(name: &str, map_type: bpf_map_type, flags: u32) -> MapFd {
     })
     .unwrap_or_else(|e| panic!("creating {name}: {e}"));
     for k in 0..CAS_KEYS {
-        map.update(&k.to_ne_bytes(), &0u64.to_ne_bytes(), sys::ANY)
+        map.update(&k.to_ne_bytes(), &0u64.to_ne_bytes(), bpf_sys::ANY)
             .unwrap();
     }
     map
@@ -578,7 +578,7 @@ impl Variant {
                 let mut v = [0u8; 8];
                 assert!(m.lookup(key, &mut v, 0).unwrap());
                 assert_eq!(u64::from_ne_bytes(v), expected);
-                m.update(key, &desired.to_ne_bytes(), sys::ANY).unwrap();
+                m.update(key, &desired.to_ne_bytes(), bpf_sys::ANY).unwrap();
             }
         }
     }

@@ -4,8 +4,8 @@ mod common;
 
 use std::process::{Command, Output};
 
+use bpf_sys::MapFd;
 use serde_json::Value;
-use xdpdbg::sys::MapFd;
 
 fn xdpdbg(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xdpdbg"))
@@ -246,7 +246,7 @@ fn snapshot_diff_and_watch() {
 fn list_per_cpu_values_and_refusals() {
     let m = load("snapshot_counters", "snapshot_counters", "stats_a");
     let id = m.id.as_str();
-    let cpus = xdpdbg::sys::possible_cpus().unwrap();
+    let cpus = bpf_sys::possible_cpus().unwrap();
 
     let listed = json(&xdpdbg(&["map", "list", "--json"]));
     let me = listed

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aya_obj::generated::bpf_map_type;
-use xdpdbg::sys::{self, MapCreate, MapFd};
+use bpf_sys::{MapCreate, MapFd};
 use xdpdbg::tui::{self, Headless, TuiOptions};
 
 fn require_root() {
@@ -30,7 +30,7 @@ fn hash_map(prefix: &str, entries: &[(u32, u64)]) -> (MapFd, String) {
     })
     .expect("creating a test map");
     for (k, v) in entries {
-        map.update(&k.to_ne_bytes(), &v.to_ne_bytes(), sys::ANY)
+        map.update(&k.to_ne_bytes(), &v.to_ne_bytes(), bpf_sys::ANY)
             .expect("filling the test map");
     }
     (map, name)
@@ -286,19 +286,19 @@ fn typed_entries_show_edit_and_filter_with_btf() {
         aya::maps::Map::HashMap(d) => d.fd().as_fd().try_clone_to_owned().unwrap(),
         other => panic!("unexpected map {other:?}"),
     };
-    let map = xdpdbg::maps::OpenMap {
+    let map = bpf_maps::OpenMap {
         info: MapFd::from_fd(fd.try_clone().unwrap()).info().unwrap(),
         fd: MapFd::from_fd(fd),
     };
     let id = map.info.id;
-    let schema = xdpdbg::maps::Schema::of(&map).unwrap();
+    let schema = bpf_maps::Schema::of(&map).unwrap();
     let key = schema.encode_key("mac=02:1a:b0:00:00:01,vlan=10").unwrap();
     let value = schema
         .encode_value("port=80,name=eth0,packets=5,state=PORT_FORWARDING")
         .unwrap();
-    map.fd.update(&key, &value, sys::ANY).unwrap();
+    map.fd.update(&key, &value, bpf_sys::ANY).unwrap();
     let other = schema.encode_key("mac=02:1a:b0:00:00:02,vlan=20").unwrap();
-    map.fd.update(&other, &value, sys::ANY).unwrap();
+    map.fd.update(&other, &value, bpf_sys::ANY).unwrap();
     let read = |k: &[u8]| {
         let mut v = vec![0u8; map.info.value_size as usize];
         assert!(map.fd.lookup(k, &mut v, 0).unwrap());

@@ -1,4 +1,5 @@
-//! The bridge's forwarding database: entries, their dump, and the changes the daemon makes.
+//! The bridge's forwarding database on the wire (RTM_*NEIGH messages of the bridge family):
+//! entries, their dump, and the changes the daemon makes.
 
 use rtnetlink::{
     packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE},

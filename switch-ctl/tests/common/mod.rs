@@ -553,8 +553,8 @@ impl Daemon<'_> {
     /// (egress ifindex, `fdb_flags`), None when absent.
     pub fn fdb_entry(&self, mac: &str) -> Option<(u32, u32)> {
         let (pin_dir, run_dir) = self.dirs();
-        let layout = switch_ctl::layout::Layout { pin_dir, run_dir };
-        let maps = switch_ctl::dataplane::Maps::from_pins(&layout)
+        let dirs = switch_ctl::daemon_dirs::DaemonDirs { pin_dir, run_dir };
+        let maps = switch_ctl::pinned_maps::PinnedMaps::from_pins(&dirs)
             .unwrap_or_else(|e| panic!("cannot open the pinned maps: {e:#}"));
         let mac = parse_mac(mac);
         maps.fdb_entries()
@@ -577,7 +577,7 @@ pub fn parse_mac(text: &str) -> [u8; 6] {
 
 /// Whether program `id` still exists in the kernel.
 pub fn program_exists(id: u32) -> bool {
-    xdpdbg::sys::ProgFd::from_id(id).is_ok()
+    bpf_sys::ProgFd::from_id(id).is_ok()
 }
 
 /// SIGTERM, then wait up to 10 s, then SIGKILL.

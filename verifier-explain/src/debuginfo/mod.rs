@@ -29,8 +29,8 @@
 //! ```
 
 mod btf_lines;
-mod layout;
 mod lines;
+mod program_layout;
 mod relocate;
 mod variables;
 
@@ -42,8 +42,8 @@ use std::sync::{Arc, Mutex};
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 use serde::Serialize;
 
-pub use layout::{LaidOutFunction, Layout};
 pub use lines::{InlinedCall, SourceLoc};
+pub use program_layout::{LaidOutFunction, ProgramLayout};
 pub use variables::{Place, Variable, variable_in_register, variable_in_slot};
 
 /// Why an object's debug information cannot be read.
@@ -257,8 +257,8 @@ impl DebugInfo {
 
     /// How the loader lays out `program`: its function first, then each subprogram it calls,
     /// appended at its first call, depth first (as aya and libbpf do).
-    pub fn layout(&self, program: &str) -> Result<Layout, DebugInfoError> {
-        layout::build(&self.code, program).ok_or_else(|| DebugInfoError::NoSuchProgram {
+    pub fn layout(&self, program: &str) -> Result<ProgramLayout, DebugInfoError> {
+        program_layout::build(&self.code, program).ok_or_else(|| DebugInfoError::NoSuchProgram {
             wanted: program.to_string(),
             available: self.programs().join(", "),
         })?

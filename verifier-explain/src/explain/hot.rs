@@ -1,6 +1,6 @@
 //! Where the verifier spent its instruction budget: processed instructions per source line.
 
-use super::{Facts, HotLine};
+use crate::evidence::{Facts, HotLine};
 use std::collections::HashMap;
 
 /// The most lines reported.

@@ -27,7 +27,7 @@ fn number(v: i64) -> String {
 }
 
 /// Describes a scalar's known range.
-pub fn scalar(reg: &RegState) -> String {
+pub(crate) fn scalar(reg: &RegState) -> String {
     if let Some(v) = reg.value {
         return format!("the number {}", number(v));
     }

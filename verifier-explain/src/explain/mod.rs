@@ -1,269 +1,27 @@
 //! Turning a parsed verifier log (and, when there is one, the object's debug information) into
 //! an explanation: the line, the variables, the cause, the path and the fix.
 
-mod fix;
 mod hot;
-pub mod insn;
 pub mod knowledge;
 mod model;
 
-pub use model::{
-    Branch, Explanation, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot,
-    Variable,
+pub use crate::evidence::{
+    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
 };
+pub use model::Explanation;
 
-use crate::catalogue::{self, Category, Context};
-use crate::debuginfo::{DebugInfo, Layout, Place, variable_in_register, variable_in_slot};
-use crate::log::{LogSummary, RegState};
-use insn::Use;
+use crate::catalogue::{self, Category, Context, Ctx};
+use crate::evidence::{Facts, Findings, Source};
+use crate::log::LogSummary;
+use crate::log::insn::{self, Use};
 use knowledge::Hints;
-
-/// The object a log came from: its debug information and the program's instruction layout.
-#[derive(Debug, Clone, Copy)]
-pub struct Source<'a> {
-    /// The object's DWARF/BTF.
-    pub debug: &'a DebugInfo,
-    /// Where each instruction of the program came from.
-    pub layout: &'a Layout,
-}
 
 /// The most branches an explanation lists.
 const MAX_BRANCHES: usize = 8;
 
-/// Everything the explanation's parts look up.
-pub(crate) struct Facts<'a> {
-    pub summary: &'a LogSummary,
-    pub source: Option<Source<'a>>,
-    pub program_type: Option<&'a str>,
-    pub fault: Option<u32>,
-}
-
-impl Facts<'_> {
-    /// The source line of instruction `idx`: (file, line, column), exact when the object is
-    /// known, else from the log's comments.
-    pub fn line_of(&self, idx: u32) -> Option<(String, u32, u32)> {
-        if let Some(src) = self.source {
-            let loc = src.debug.source_at(src.layout.address(idx)?)?;
-            return Some((loc.file.display().to_string(), loc.line, loc.column));
-        }
-        let c = self.comment_before(idx)?;
-        Some((c.file.clone()?, c.line?, 0))
-    }
-
-    /// The text of a source line (from the file), or the log's comment for `idx`.
-    pub fn text_of(&self, idx: u32) -> Option<String> {
-        if let Some(src) = self.source {
-            let loc = src.debug.source_at(src.layout.address(idx)?)?;
-            return src
-                .debug
-                .source_line(&loc.file, loc.line)
-                .map(|l| l.trim().to_string());
-        }
-        let c = self.comment_before(idx)?;
-        Some(c.text.trim().to_string())
-    }
-
-    /// The log's last source comment at or before `idx` that names a real line (`@ f.c:0`
-    /// comments carry no line).
-    pub fn comment_before(&self, idx: u32) -> Option<&crate::log::SourceComment> {
-        self.summary
-            .comments
-            .range(..=idx)
-            .rev()
-            .map(|(_, c)| c)
-            .find(|c| c.line.is_some_and(|l| l > 0))
-    }
-
-    /// Whether the program's source is Rust (fixes are then written in Rust).
-    pub fn is_rust(&self) -> bool {
-        self.fault
-            .and_then(|i| self.line_of(i))
-            .is_some_and(|(file, _, _)| file.ends_with(".rs"))
-    }
-
-    /// Every other variable that also lives in register `reg` at instruction `idx`.
-    pub fn aliases_in_reg(&self, idx: u32, reg: u8) -> Vec<String> {
-        let Some(src) = self.source else {
-            return Vec::new();
-        };
-        let Some(addr) = src.layout.address(idx) else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = src
-            .debug
-            .variables_at(addr)
-            .into_iter()
-            .filter(|v| v.place == Place::Register(reg))
-            .map(|v| v.name)
-            .skip(1)
-            .collect();
-        names.dedup();
-        names
-    }
-
-    /// The variables whose location is register `reg` at instruction `idx`.
-    pub fn var_in_reg(&self, idx: u32, reg: u8) -> Option<Variable> {
-        let src = self.source?;
-        let vars = src.debug.variables_at(src.layout.address(idx)?);
-        variable_in_register(&vars, reg).cloned().map(variable)
-    }
-
-    /// The variable that lives in stack slot fp+`off` at instruction `idx`.
-    pub fn var_in_slot(&self, idx: u32, off: i64) -> Option<Variable> {
-        let src = self.source?;
-        let vars = src.debug.variables_at(src.layout.address(idx)?);
-        variable_in_slot(&vars, off).cloned().map(variable)
-    }
-
-    /// Every variable declared in the scopes around instruction `idx`.
-    pub fn vars_in_scope(&self, idx: u32) -> Vec<crate::debuginfo::Variable> {
-        let Some(src) = self.source else {
-            return Vec::new();
-        };
-        src.layout
-            .address(idx)
-            .map(|a| src.debug.variables_in_scope(a))
-            .unwrap_or_default()
-    }
-
-    /// The state of register `reg` just before the faulting instruction.
-    pub fn reg(&self, reg: u8) -> Option<&RegState> {
-        self.summary.regs_before_error.iter().find(|r| r.reg == reg)
-    }
-
-    /// The path step (index into `summary.path`) that last wrote `reg` before the fault.
-    pub fn last_write(&self, reg: u8) -> Option<usize> {
-        self.write_before(reg, self.summary.path.len().saturating_sub(1))
-    }
-
-    /// The path step before position `end` that last wrote `reg`.
-    pub fn write_before(&self, reg: u8, end: usize) -> Option<usize> {
-        let path = &self.summary.path;
-        (0..end.min(path.len())).rev().find(|&i| {
-            insn::destination(&path[i].text) == Some(reg)
-                || (reg == 0 && insn::is_call(&path[i].text))
-        })
-    }
-
-    /// The source variable a register's value came from, following copies (`r2 = r0`) back
-    /// along the path: compilers often keep a copy in a register the variable's location list
-    /// does not name. Returns the variable and where it was computed.
-    pub fn trace(&self, reg: u8, before: usize) -> Option<(Variable, u32)> {
-        let path = &self.summary.path;
-        let (mut reg, mut end) = (reg, before);
-        for _ in 0..8 {
-            let i = self.write_before(reg, end)?;
-            let after = path.get(i + 1)?;
-            if let Some(v) = self.var_in_reg(after.idx, reg) {
-                return Some((v, path[i].idx));
-            }
-            let text = path[i].text.trim();
-            let Some((lhs, rhs)) = text.split_once(" = ") else {
-                return self
-                    .declared_on_line_of(path[i].idx)
-                    .map(|v| (v, path[i].idx));
-            };
-            let (dst, src) = (insn::registers(lhs), insn::registers(rhs));
-            if src.is_empty() || insn::is_call(text) {
-                // A constant (a map address, a number) or a call's result: nothing to follow.
-                return None;
-            }
-            if dst.len() != 1 || src.len() != 1 || rhs.contains('(') {
-                return self
-                    .declared_on_line_of(path[i].idx)
-                    .map(|v| (v, path[i].idx));
-            }
-            if let Some(v) = self.var_in_reg(path[i].idx, src[0]) {
-                return Some((v, path[i].idx));
-            }
-            reg = src[0];
-            end = i;
-        }
-        None
-    }
-
-    /// A variable without a location that is declared on the source line of instruction `idx`
-    /// (`int hop = 64 - iph->ttl;` computes `hop` even when DWARF lost it).
-    pub fn declared_on_line_of(&self, idx: u32) -> Option<Variable> {
-        let (file, line, _) = self.line_of(idx)?;
-        let fault = self.fault?;
-        let v = self.vars_in_scope(fault).into_iter().find(|v| {
-            v.decl_line == Some(line)
-                && v.decl_file
-                    .as_ref()
-                    .is_none_or(|f| f.display().to_string() == file)
-        })?;
-        let mut v = variable(v);
-        v.inferred = true;
-        Some(v)
-    }
-
-    /// The variables whose values the instruction at path position `i` combined (`r3 += r1`:
-    /// the pointer and the index; `r1 = *(u32 *)(r0 +0)`: the pointer read through).
-    pub fn inputs(&self, i: usize) -> Vec<String> {
-        let Some(step) = self.summary.path.get(i) else {
-            return Vec::new();
-        };
-        let text = step.text.trim();
-        let regs: Vec<u8> = match text.split_once(" = ") {
-            Some((_, rhs)) => insn::registers(rhs),
-            None => insn::registers(text),
-        };
-        let mut names = Vec::new();
-        for r in regs.into_iter().filter(|&r| r != 10) {
-            let found = self
-                .var_in_reg(step.idx, r)
-                .or_else(|| self.trace(r, i).map(|(v, _)| v));
-            if let Some(v) = found
-                && !names.contains(&v.name)
-            {
-                names.push(v.name);
-            }
-        }
-        names
-    }
-
-    /// `line N` (or `insn N`) for instruction `idx`.
-    pub fn where_(&self, idx: u32) -> String {
-        match self.line_of(idx) {
-            Some((_, line, _)) => format!("line {line}"),
-            None => format!("instruction {idx}"),
-        }
-    }
-
-    /// The value a program returns to let the packet (or event) go on unharmed.
-    pub fn pass_value(&self) -> &'static str {
-        match self.program_type.unwrap_or("") {
-            "Xdp" => "XDP_PASS",
-            "SchedClassifier" => "TC_ACT_OK",
-            "CgroupSkb" => "1",
-            _ => "0",
-        }
-    }
-
-    /// Whether a backward jump encloses instruction `idx` (it lies in a loop).
-    pub fn in_loop(&self, idx: u32) -> bool {
-        self.summary
-            .insns
-            .iter()
-            .any(|(&j, (_, text))| j >= idx && insn::jump_target(j, text).is_some_and(|t| t <= idx))
-    }
-}
-
-fn variable(v: crate::debuginfo::Variable) -> Variable {
-    Variable {
-        name: v.name,
-        type_name: v.type_name,
-        function: v.function,
-        parameter: v.parameter,
-        inlined: v.inlined,
-        inferred: false,
-    }
-}
-
 /// Explains the rejection a log shows. `source` adds exact lines and variable names;
 /// `program_type` (aya's name, e.g. `Xdp`) makes the fix's return values right.
-pub fn explain(
+pub(crate) fn explain(
     summary: &LogSummary,
     source: Option<Source<'_>>,
     program_type: Option<&str>,
@@ -367,33 +125,38 @@ pub fn explain(
     } else {
         Vec::new()
     };
-    let mut explanation = Explanation {
+    let found = Findings {
+        message: error.message.clone(),
+        instruction,
+        location,
+        operands,
+        path,
+        path_omitted,
+        hot_lines,
+    };
+    let (cause, fix) = (class.explain)(&Ctx {
+        facts: &facts,
+        found: &found,
+    });
+    let notes = notes(&facts, class.id);
+    Explanation {
         id: class.id,
         category: match diag_category {
             Some(c) if class.id == "unknown" => c,
             _ => class.category,
         },
         title: class.title,
-        message: error.message.clone(),
-        instruction,
-        location,
-        operands,
-        cause: String::new(),
-        path,
-        path_omitted,
-        fix: Fix {
-            summary: String::new(),
-            line: None,
-            code: None,
-        },
-        hot_lines,
-        notes: Vec::new(),
-    };
-    let (cause, fix) = fix::cause_and_fix(&facts, &explanation);
-    explanation.cause = cause;
-    explanation.fix = fix;
-    explanation.notes = notes(&facts, &explanation);
-    explanation
+        message: found.message,
+        instruction: found.instruction,
+        location: found.location,
+        operands: found.operands,
+        cause,
+        path: found.path,
+        path_omitted: found.path_omitted,
+        fix,
+        hot_lines: found.hot_lines,
+        notes,
+    }
 }
 
 /// For a back-edge (`back-edge from insn 47 to 17`): the instruction with the loop's first
@@ -710,7 +473,7 @@ fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
     (all.split_off(omitted), omitted)
 }
 
-fn notes(facts: &Facts<'_>, e: &Explanation) -> Vec<String> {
+fn notes(facts: &Facts<'_>, id: &str) -> Vec<String> {
     let mut notes = Vec::new();
     let s = facts.summary;
     if facts.source.is_none() {
@@ -737,7 +500,7 @@ fn notes(facts: &Facts<'_>, e: &Explanation) -> Vec<String> {
     if s.error.is_none() {
         notes.push("the log shows no error: the verifier may have accepted the program".into());
     }
-    if e.id == "uninitialized-stack-read" {
+    if id == "uninitialized-stack-read" {
         notes.push(
             "this depends on privileges: loaders with CAP_PERFMON or CAP_SYS_ADMIN may read \
              uninitialised stack, so the same object loads as root but not as a least-privilege \

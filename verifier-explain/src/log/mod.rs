@@ -32,6 +32,7 @@
 //! ```
 
 mod diagnostics;
+pub(crate) mod insn;
 mod line;
 mod path;
 mod replay;
@@ -40,5 +41,7 @@ mod summary;
 
 pub use diagnostics::Diagnostics;
 pub use replay::{FrameState, Replay};
-pub use state::{PrintedState, RegState, SPILLED, SlotState, parse_state};
+#[cfg(test)]
+pub(crate) use state::parse_state;
+pub use state::{PrintedState, RegState, SPILLED, SlotState};
 pub use summary::{ErrorSite, LogSummary, PathStep, SourceComment, StateLine, Stats};

@@ -23,9 +23,9 @@
 
 use std::collections::BTreeMap;
 
+use super::insn;
 use super::state::{PrintedState, RegState, SPILLED, SlotState};
 use super::summary::PathStep;
-use crate::explain::insn;
 
 /// One call frame's registers and stack slots.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -548,13 +548,18 @@ mod against_real_logs {
         // Complexity rejections are loaded at level 1, which prints no per-instruction state.
         let level2 = |f: &&fixtures::Fixture| f.explains.is_some_and(|id| id != "complexity-limit");
         for f in fixtures::ALL.iter().filter(level2) {
-            let Ok(report) = crate::explain_object(f.object, &Default::default()) else {
+            let Ok(outcomes) = bpf_load::load_object(f.object, None) else {
                 continue; // refused by the loader: no log
             };
-            for p in &report.programs {
-                let Some(log) = p.log.as_deref().filter(|l| l.contains("R10=fp0")) else {
-                    continue;
+            for o in &outcomes {
+                let log = match &o.verdict {
+                    bpf_load::Verdict::Accepted { log, .. }
+                    | bpf_load::Verdict::Rejected { log, .. } => log,
+                    bpf_load::Verdict::Unsupported { .. } => continue,
                 };
+                if !log.contains("R10=fp0") {
+                    continue;
+                }
                 let (checked, wrong) = mismatches(&LogSummary::parse_str(log));
                 total += checked;
                 failures.extend(wrong.into_iter().map(|w| format!("{}: {w}", f.name)));

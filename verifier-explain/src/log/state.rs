@@ -98,7 +98,7 @@ pub struct PrintedState {
 /// Parses a state text such as `R1=ctx() R10=fp0 fp-8=mmmm????`, optionally prefixed by
 /// `frameN:`. Never fails: unknown items land in [`PrintedState::extras`]. At most 128
 /// registers, 1024 slots and 64 other items are kept.
-pub fn parse_state(text: &str) -> PrintedState {
+pub(crate) fn parse_state(text: &str) -> PrintedState {
     let mut out = PrintedState::default();
     let mut frame = None;
     for token in split_top_level(text, b' ') {
@@ -320,7 +320,7 @@ impl RegState {
 
     /// Parses the text after `=` (`scalar(smin=0,smax=7)`, `fp-8`, `P5`, `inv0`, `ctx()`) into
     /// a state for frame `frame`; `reg` is left [`SPILLED`] for the caller to set.
-    pub fn from_value(value: &str, frame: u32) -> RegState {
+    pub(crate) fn from_value(value: &str, frame: u32) -> RegState {
         let mut st = RegState {
             reg: SPILLED,
             frame,

@@ -4,9 +4,8 @@
 //! id, so watching a map never keeps it alive after its owner lets it go, and a map that
 //! vanishes is noticed at the next refresh.
 
-use crate::maps::inventory::{self, MapSummary};
-use crate::maps::{self, MapError, OpenMap, Schema, kind, read};
-use crate::sys;
+use bpf_maps::inventory::{self, MapSummary};
+use bpf_maps::{MapError, OpenMap, Schema, kind, read};
 
 use super::state::{Entry, EntrySet, Failure};
 
@@ -61,7 +60,7 @@ impl Kernel {
     /// Opens map `id` again; a map that is gone, or whose id now names another map, is
     /// [`Failure::Gone`].
     fn open(&mut self, id: u32) -> Result<(OpenMap, Schema), Failure> {
-        let map = match maps::open(&format!("id:{id}")) {
+        let map = match bpf_maps::open(&format!("id:{id}")) {
             Ok(m) => m,
             Err(MapError::NotFound(_)) => return Err(Failure::Gone(id)),
             Err(e) => return Err(failed(e)),
@@ -148,7 +147,7 @@ impl Source for Kernel {
         let bytes = schema.replicate(&one);
         // EXIST: never re-create a key deleted since the lookup.
         map.fd
-            .update(key, &bytes, sys::EXIST)
+            .update(key, &bytes, bpf_sys::EXIST)
             .map_err(|e| match e.errno() {
                 libc::ENOENT => Failure::Failed(format!(
                     "key {shown} was deleted meanwhile; nothing was written"

@@ -163,7 +163,7 @@ fn draw_maps(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .max()
         .unwrap_or(2)
         .max(2) as u16;
-    let entries = |m: &crate::maps::inventory::MapSummary| {
+    let entries = |m: &bpf_maps::inventory::MapSummary| {
         format!(
             "{}/{}",
             m.entries.map_or_else(|| "?".into(), |n| n.to_string()),
@@ -598,7 +598,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let pretty = serde_json::to_string_pretty(&e.full_json).unwrap_or_default();
     let mut lines: Vec<Line> = vec![Line::from(vec![
         Span::styled("key bytes ", theme.header()),
-        Span::raw(crate::typed::hex(&e.key)),
+        Span::raw(bpf_maps::typed::hex(&e.key)),
     ])];
     lines.extend(pretty.lines().map(|l| Line::raw(l.to_string())));
     let popup = centered(

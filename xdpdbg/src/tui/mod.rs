@@ -3,13 +3,13 @@
 //! The left pane lists the maps (id, name, type, entries of capacity); Enter opens one and the
 //! right pane shows its entries typed with the map's BTF (hex without it), key → value as
 //! compact JSON. `/` searches (maps by name, entries by text), `f` filters entries with a
-//! [`crate::typed::Filter`] expression, `e` edits a value, `d` deletes an entry after a y/n
+//! [`bpf_maps::typed::Filter`] expression, `e` edits a value, `d` deletes an entry after a y/n
 //! question, `r` refreshes, `p` pauses the live refresh, `Esc` goes back, `?` shows every key,
 //! `q` or Ctrl-C quits. Errors, a map that vanishes included, are shown in the status line.
 //!
 //! The browser is split like bpftop: `state` holds everything and every change (no
 //! terminal, no kernel), `events` turns keys into changes, `draw` renders the state, `data`
-//! talks to the kernel through [`crate::maps`]. [`run`] sets the terminal up and restores it
+//! talks to the kernel through [`bpf_maps`]. [`run`] sets the terminal up and restores it
 //! on every exit path (return, error, panic); with [`Headless`] it instead plays a script of
 //! keys against an in-memory terminal and prints the screens, for tests and demos.
 
@@ -400,7 +400,7 @@ impl Drop for TerminalGuard {
 mod tests {
     use super::state::{Entry, EntrySet, Failure};
     use super::*;
-    use crate::maps::inventory::MapSummary;
+    use bpf_maps::inventory::MapSummary;
 
     /// A map of u32 → u64 in memory, standing in for the kernel.
     struct Fake {

@@ -6,9 +6,9 @@
 
 use serde_json::Value;
 
-use crate::maps::Schema;
-use crate::maps::inventory::MapSummary;
-use crate::typed::Filter;
+use bpf_maps::Schema;
+use bpf_maps::inventory::MapSummary;
+use bpf_maps::typed::Filter;
 
 /// Something only the kernel can do; the loop performs it and reports back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -582,7 +582,7 @@ pub fn edit_text(v: &Value) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::sys::MapInfo;
+    use bpf_sys::MapInfo;
     use serde_json::json;
 
     pub(crate) fn summary(id: u32, name: &str, kind: &str) -> MapSummary {

@@ -4,7 +4,7 @@
 
 use std::os::fd::AsFd;
 
-use xdpdbg::sys::{MapFd, ProgFd};
+use bpf_sys::{MapFd, ProgFd};
 
 /// Fails with a clear message unless running as root.
 pub fn require_root() {

@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use bpf_maps::cas::{Cas, FieldRef, Outcome};
+use bpf_maps::typed::Field;
+use bpf_maps::{OpenMap, Schema};
 use serde_json::json;
-use xdpdbg::cas::{Cas, FieldRef, Outcome};
-use xdpdbg::maps::{OpenMap, Schema};
 use xdpdbg::output;
-use xdpdbg::typed::Field;
 
 use super::{EXIT_ABSENT, EXIT_MISMATCH};
 

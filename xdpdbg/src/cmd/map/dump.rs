@@ -4,9 +4,9 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use bpf_maps::typed::Filter;
+use bpf_maps::{kind, read};
 use serde_json::json;
-use xdpdbg::maps::{kind, read};
-use xdpdbg::typed::Filter;
 
 /// Options of `xdpdbg map dump`.
 #[derive(clap::Args)]

@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use bpf_maps::read;
 use serde_json::json;
-use xdpdbg::maps::read;
 use xdpdbg::output;
-use xdpdbg::sys;
 
 use super::cas::{Target, prepare, report};
 use super::{EXIT_ABSENT, compact};
@@ -68,7 +67,7 @@ pub struct SetArgs {
 xdpdbg map delete entries 3 --if last_seen=1200\n\n\
 With --if, the field is swapped to a tombstone (all ones unless --tombstone) and the entry deleted\n\
 in one kernel call: atomic against writers that update the field with compare-and-swap and treat\n\
-the tombstone as absent (include/xdpdbg/ageing.h). Writers that overwrite the value blindly can\n\
+the tombstone as absent (include/bpf_maps/ageing.h). Writers that overwrite the value blindly can\n\
 still lose a write made in the few instructions between the swap and the delete.\n\n\
 Exit status: 0 deleted, 3 (--if) the field held another value, 4 no such key, 1 error."
 )]
@@ -153,11 +152,11 @@ pub fn set(args: &SetArgs) -> anyhow::Result<ExitCode> {
         return report(outcome, &target, expected, "written", &cas, args.json);
     }
     let flags = if args.create {
-        sys::NOEXIST
+        bpf_sys::NOEXIST
     } else if args.replace {
-        sys::EXIST
+        bpf_sys::EXIST
     } else {
-        sys::ANY
+        bpf_sys::ANY
     };
     map.fd.update(&key, &schema.replicate(&new_one), flags)?;
     let mut written = vec![0u8; current.len()];
@@ -187,7 +186,7 @@ pub fn delete(args: &DeleteArgs) -> anyhow::Result<ExitCode> {
         let outcome = cas.compare_and_delete(&key, target.at, expected, tombstone)?;
         return report(outcome, &target, expected, "deleted", &cas, args.json);
     }
-    if xdpdbg::maps::kind::is_array(map.info.map_type) {
+    if bpf_maps::kind::is_array(map.info.map_type) {
         bail!(
             "map {} ({}) is an array: its entries always exist and cannot be deleted; \
              set the value to zero instead",

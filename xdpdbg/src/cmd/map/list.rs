@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let maps = xdpdbg::maps::inventory::list()?;
+    let maps = bpf_maps::inventory::list()?;
     if args.json {
         output::json(&maps)?;
         return Ok(ExitCode::SUCCESS);

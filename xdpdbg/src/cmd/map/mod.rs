@@ -126,10 +126,10 @@ fn tui(args: &TuiArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Opens MAP with its schema, with the map named in any error.
-fn open(spec: &str) -> anyhow::Result<(xdpdbg::maps::OpenMap, xdpdbg::maps::Schema)> {
+fn open(spec: &str) -> anyhow::Result<(bpf_maps::OpenMap, bpf_maps::Schema)> {
     use anyhow::Context as _;
-    let map = xdpdbg::maps::open(spec).with_context(|| format!("opening map `{spec}`"))?;
-    let schema = xdpdbg::maps::Schema::of(&map)
+    let map = bpf_maps::open(spec).with_context(|| format!("opening map `{spec}`"))?;
+    let schema = bpf_maps::Schema::of(&map)
         .with_context(|| format!("reading the BTF of map {}", map.info.id))?;
     Ok((map, schema))
 }

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use bpf_maps::diff::Diff;
+use bpf_maps::snapshot::{Format, Snapshot};
+use bpf_maps::{consistent, diff};
 use serde_json::json;
-use xdpdbg::maps::diff::Diff;
-use xdpdbg::maps::snapshot::{Format, Snapshot};
-use xdpdbg::maps::{consistent, diff};
 use xdpdbg::output;
 
 use super::compact;
@@ -16,12 +16,12 @@ use super::compact;
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  xdpdbg map snapshot fdb -o fdb.json\n  \
 xdpdbg map snapshot fdb -o fdb.snap --format binary\n  \
-xdpdbg map snapshot stats --consistent -o stats.json   # outer map of xdpdbg/snapshot.h\n\n\
+xdpdbg map snapshot stats --consistent -o stats.json   # outer map of bpf_maps/snapshot.h\n\n\
 What a snapshot guarantees depends on how it could be read, and is written into it:\n\
   batch-per-bucket   hash maps: each bucket copied atomically under its lock\n\
   batch-per-element  arrays: element by element, no lock\n\
   per-element        other maps: key by key, no lock\n\
-  consistent         --consistent: the whole map at one instant (programs using xdpdbg/snapshot.h)")]
+  consistent         --consistent: the whole map at one instant (programs using bpf_maps/snapshot.h)")]
 pub struct Args {
     /// The map: id, pinned path or unique name
     map: String,
@@ -31,7 +31,7 @@ pub struct Args {
     /// File format
     #[arg(long, value_enum, default_value = "json")]
     format: FormatArg,
-    /// Whole-map consistent snapshot through an outer map of xdpdbg/snapshot.h (swap and read)
+    /// Whole-map consistent snapshot through an outer map of bpf_maps/snapshot.h (swap and read)
     #[arg(long)]
     consistent: bool,
 }

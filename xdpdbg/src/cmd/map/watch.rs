@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use xdpdbg::maps::watch::Watch;
+use bpf_maps::watch::Watch;
 use xdpdbg::output;
 
 use super::compact;

@@ -8,9 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use verifier_explain::debuginfo::{DebugInfo, Layout, Variable};
-use verifier_explain::log::LogSummary;
-use verifier_explain::{Explanation, Options, Privileges, Report, VerdictKind};
+use verifier_explain::view::{DebugInfo, LogSummary, ProgramLayout, Variable};
+use verifier_explain::{Explanation, Options, Privileges, ProgramVerdict, Report, VerdictKind};
 
 /// What to explain.
 #[derive(Debug, Clone, Default)]
@@ -117,7 +116,7 @@ pub struct Debug {
     /// The object's DWARF and BTF.
     pub info: Arc<DebugInfo>,
     /// The program's instruction layout.
-    pub layout: Layout,
+    pub layout: ProgramLayout,
 }
 
 /// One program: its verdict, explanation, listing and failing path.
@@ -254,8 +253,8 @@ fn from_object(input: &Input, path: &Path, bytes: &[u8]) -> Result<Session, Load
                     layout: info.layout(&p.program).ok()?,
                 })
             });
-            let has_log = p.log.as_deref().is_some_and(|l| !l.is_empty());
-            program(p, p.summary.clone().unwrap_or_default(), has_log, debug)
+            let has_log = p.log().is_some_and(|l| !l.is_empty());
+            program(p, p.summary().cloned().unwrap_or_default(), has_log, debug)
         })
         .collect();
     Ok(Session {
@@ -299,7 +298,7 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
                     layout: info.layout(&p.program).ok()?,
                 })
             });
-            program(p, p.summary.clone().unwrap_or_default(), true, debug)
+            program(p, p.summary().cloned().unwrap_or_default(), true, debug)
         })
         .collect();
     let name = match &input.object {
@@ -320,7 +319,7 @@ fn program(
     debug: Option<Debug>,
 ) -> Program {
     let limits = p
-        .limits
+        .limits()
         .iter()
         .map(|l| format!("{} {} of {} ({:.1}%)", l.name, l.used, l.limit, l.percent))
         .collect::<Vec<_>>()
@@ -328,10 +327,16 @@ fn program(
     let mut program = Program {
         name: p.program.clone(),
         program_type: p.program_type.clone(),
-        verdict: p.verdict,
-        errno: p.errno.clone(),
-        reason: p.reason.clone(),
-        explanation: p.explanation.clone(),
+        verdict: p.verdict.kind(),
+        errno: match &p.verdict {
+            ProgramVerdict::Rejected { errno, .. } => errno.clone(),
+            _ => None,
+        },
+        reason: match &p.verdict {
+            ProgramVerdict::NotLoaded { reason } => Some(reason.clone()),
+            _ => None,
+        },
+        explanation: p.explanation().cloned(),
         limits,
         summary,
         has_log,

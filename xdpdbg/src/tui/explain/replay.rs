@@ -1,7 +1,7 @@
 //! The verifier's state at any step of the failing path, and a register's history along it,
-//! from the log parser's replay ([`verifier_explain::log::Replay`]).
+//! from the log parser's replay ([`verifier_explain::view::Replay`]).
 
-use verifier_explain::log::{FrameState, RegState, Replay};
+use verifier_explain::view::{FrameState, RegState, Replay};
 
 use super::data::Program;
 

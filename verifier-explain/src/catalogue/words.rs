@@ -1,0 +1,128 @@
+//! Wording helpers the classes share: numbers and words out of the verifier's message, and how
+//! to name an operand in prose and in code.
+
+use crate::evidence::{Facts, Findings, Fix, Operand};
+
+/// What a class's cause-and-fix builder reads: the facts of the rejection and what the
+/// explanation found.
+pub(crate) struct Ctx<'a> {
+    /// The parsed log and the object's debug information.
+    pub facts: &'a Facts<'a>,
+    /// The message, instruction, location, operands, path and hot lines.
+    pub found: &'a Findings,
+}
+
+/// The cause sentence and the fix of one explanation.
+pub(crate) type CauseFix = (String, Fix);
+
+impl Ctx<'_> {
+    /// The faulting source line.
+    pub fn line(&self) -> Option<u32> {
+        self.found.fault_line()
+    }
+
+    /// The return value that lets the packet go on unharmed (`XDP_PASS`).
+    pub fn pass(&self) -> &'static str {
+        self.facts.pass_value()
+    }
+
+    /// The verifier's message.
+    pub fn message(&self) -> &[String] {
+        &self.found.message
+    }
+
+    /// The operand for register `rN` named first in the message, else the first register
+    /// operand.
+    pub fn op(&self) -> Option<&Operand> {
+        let found = self.found;
+        let named = found.message.iter().find_map(|l| {
+            let rest = l.split_once('R')?.1;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            (!digits.is_empty()).then(|| format!("r{digits}"))
+        });
+        named
+            .and_then(|n| found.operands.iter().find(|o| o.operand == n))
+            .or_else(|| found.operands.iter().find(|o| o.operand.starts_with('r')))
+    }
+
+    /// How to refer to the main operand in prose.
+    pub fn what(&self) -> String {
+        self.op().map_or_else(|| "the value".to_string(), name)
+    }
+
+    /// The main operand's state in words.
+    pub fn meaning(&self) -> String {
+        self.op().map_or(String::new(), |o| o.meaning.clone())
+    }
+
+    /// The first operand whose verifier state satisfies `pred`.
+    pub fn operand_with_state(&self, pred: impl Fn(&str) -> bool) -> Option<&Operand> {
+        self.found
+            .operands
+            .iter()
+            .find(|o| o.state.as_deref().is_some_and(&pred))
+    }
+
+    /// A number after `key` in the message.
+    pub fn field(&self, key: &str) -> Option<i64> {
+        field(&self.found.message, key)
+    }
+
+    /// The word after `key` in the message.
+    pub fn word_after(&self, key: &str) -> Option<&str> {
+        word_after(&self.found.message, key)
+    }
+}
+
+/// A fix.
+pub(crate) fn fix(summary: String, line: Option<u32>, code: Option<String>) -> Fix {
+    Fix {
+        summary,
+        line,
+        code,
+    }
+}
+
+/// A number after `key` in the verifier's message (`off=12`, `value_size=16`).
+pub(crate) fn field(message: &[String], key: &str) -> Option<i64> {
+    message.iter().find_map(|line| {
+        let mut from = 0;
+        while let Some(pos) = line[from..].find(key) {
+            let at = from + pos;
+            let boundary = at == 0 || !line.as_bytes()[at - 1].is_ascii_alphanumeric();
+            let rest = &line[at + key.len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+                .unwrap_or(rest.len());
+            if boundary && let Ok(v) = rest[..end].parse() {
+                return Some(v);
+            }
+            from = at + key.len();
+        }
+        None
+    })
+}
+
+/// The word after `key` in the message (`helper bpf_foo#12` -> `bpf_foo`).
+fn word_after<'a>(message: &'a [String], key: &str) -> Option<&'a str> {
+    message.iter().find_map(|line| {
+        let rest = &line[line.find(key)? + key.len()..];
+        rest.split(|c: char| c.is_whitespace() || c == '#' || c == ',')
+            .find(|w| !w.is_empty())
+    })
+}
+
+/// How to refer to an operand in prose: its variable, else its register.
+fn name(op: &Operand) -> String {
+    match (&op.variable, &op.argument) {
+        (Some(v), _) => format!("`{}`", v.name),
+        (None, Some(a)) => format!("`{a}` ({})", op.operand),
+        (None, None) => format!("{} (no variable holds it)", op.operand),
+    }
+}
+
+/// The operand's variable name for code, or a placeholder.
+pub(crate) fn code_name(op: Option<&Operand>, placeholder: &str) -> String {
+    op.and_then(|o| o.variable.as_ref())
+        .map_or_else(|| placeholder.to_string(), |v| v.name.clone())
+}

@@ -1,0 +1,301 @@
+//! The facts about one rejection: the parsed log and, when there is one, the object's debug
+//! information, with the look-ups every part of an explanation makes (the line of an
+//! instruction, the variable a register holds, where a register's value came from).
+
+use super::Variable;
+use crate::debuginfo::{
+    self, DebugInfo, Place, ProgramLayout, variable_in_register, variable_in_slot,
+};
+use crate::log::insn;
+use crate::log::{LogSummary, RegState, SourceComment};
+
+/// The object a log came from: its debug information and the program's instruction layout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    /// The object's DWARF/BTF.
+    pub(crate) debug: &'a DebugInfo,
+    /// Where each instruction of the program came from.
+    pub(crate) layout: &'a ProgramLayout,
+}
+
+/// Everything the explanation's parts look up.
+pub(crate) struct Facts<'a> {
+    pub(crate) summary: &'a LogSummary,
+    pub(crate) source: Option<Source<'a>>,
+    pub(crate) program_type: Option<&'a str>,
+    pub(crate) fault: Option<u32>,
+}
+
+impl Facts<'_> {
+    /// The source line of instruction `idx`: (file, line, column), exact when the object is
+    /// known, else from the log's comments.
+    pub(crate) fn line_of(&self, idx: u32) -> Option<(String, u32, u32)> {
+        if let Some(src) = self.source {
+            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            return Some((loc.file.display().to_string(), loc.line, loc.column));
+        }
+        let c = self.comment_before(idx)?;
+        Some((c.file.clone()?, c.line?, 0))
+    }
+
+    /// The text of a source line (from the file), or the log's comment for `idx`.
+    pub(crate) fn text_of(&self, idx: u32) -> Option<String> {
+        if let Some(src) = self.source {
+            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            return src
+                .debug
+                .source_line(&loc.file, loc.line)
+                .map(|l| l.trim().to_string());
+        }
+        let c = self.comment_before(idx)?;
+        Some(c.text.trim().to_string())
+    }
+
+    /// The log's last source comment at or before `idx` that names a real line (`@ f.c:0`
+    /// comments carry no line).
+    pub(crate) fn comment_before(&self, idx: u32) -> Option<&SourceComment> {
+        self.summary
+            .comments
+            .range(..=idx)
+            .rev()
+            .map(|(_, c)| c)
+            .find(|c| c.line.is_some_and(|l| l > 0))
+    }
+
+    /// Whether the program's source is Rust (fixes are then written in Rust).
+    pub(crate) fn is_rust(&self) -> bool {
+        self.fault
+            .and_then(|i| self.line_of(i))
+            .is_some_and(|(file, _, _)| file.ends_with(".rs"))
+    }
+
+    /// Every other variable that also lives in register `reg` at instruction `idx`.
+    pub(crate) fn aliases_in_reg(&self, idx: u32, reg: u8) -> Vec<String> {
+        let Some(src) = self.source else {
+            return Vec::new();
+        };
+        let Some(addr) = src.layout.address(idx) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = src
+            .debug
+            .variables_at(addr)
+            .into_iter()
+            .filter(|v| v.place == Place::Register(reg))
+            .map(|v| v.name)
+            .skip(1)
+            .collect();
+        names.dedup();
+        names
+    }
+
+    /// The variables whose location is register `reg` at instruction `idx`.
+    pub(crate) fn var_in_reg(&self, idx: u32, reg: u8) -> Option<Variable> {
+        let src = self.source?;
+        let vars = src.debug.variables_at(src.layout.address(idx)?);
+        variable_in_register(&vars, reg).cloned().map(variable)
+    }
+
+    /// The variable that lives in stack slot fp+`off` at instruction `idx`.
+    pub(crate) fn var_in_slot(&self, idx: u32, off: i64) -> Option<Variable> {
+        let src = self.source?;
+        let vars = src.debug.variables_at(src.layout.address(idx)?);
+        variable_in_slot(&vars, off).cloned().map(variable)
+    }
+
+    /// Every variable declared in the scopes around instruction `idx`.
+    pub(crate) fn vars_in_scope(&self, idx: u32) -> Vec<debuginfo::Variable> {
+        let Some(src) = self.source else {
+            return Vec::new();
+        };
+        src.layout
+            .address(idx)
+            .map(|a| src.debug.variables_in_scope(a))
+            .unwrap_or_default()
+    }
+
+    /// The state of register `reg` just before the faulting instruction.
+    pub(crate) fn reg(&self, reg: u8) -> Option<&RegState> {
+        self.summary.regs_before_error.iter().find(|r| r.reg == reg)
+    }
+
+    /// The path step (index into `summary.path`) that last wrote `reg` before the fault.
+    pub(crate) fn last_write(&self, reg: u8) -> Option<usize> {
+        self.write_before(reg, self.summary.path.len().saturating_sub(1))
+    }
+
+    /// The path step before position `end` that last wrote `reg`.
+    pub(crate) fn write_before(&self, reg: u8, end: usize) -> Option<usize> {
+        let path = &self.summary.path;
+        (0..end.min(path.len())).rev().find(|&i| {
+            insn::destination(&path[i].text) == Some(reg)
+                || (reg == 0 && insn::is_call(&path[i].text))
+        })
+    }
+
+    /// The source variable a register's value came from, following copies (`r2 = r0`) back
+    /// along the path: compilers often keep a copy in a register the variable's location list
+    /// does not name. Returns the variable and where it was computed.
+    pub(crate) fn trace(&self, reg: u8, before: usize) -> Option<(Variable, u32)> {
+        let path = &self.summary.path;
+        let (mut reg, mut end) = (reg, before);
+        for _ in 0..8 {
+            let i = self.write_before(reg, end)?;
+            let after = path.get(i + 1)?;
+            if let Some(v) = self.var_in_reg(after.idx, reg) {
+                return Some((v, path[i].idx));
+            }
+            let text = path[i].text.trim();
+            let Some((lhs, rhs)) = text.split_once(" = ") else {
+                return self
+                    .declared_on_line_of(path[i].idx)
+                    .map(|v| (v, path[i].idx));
+            };
+            let (dst, src) = (insn::registers(lhs), insn::registers(rhs));
+            if src.is_empty() || insn::is_call(text) {
+                // A constant (a map address, a number) or a call's result: nothing to follow.
+                return None;
+            }
+            if dst.len() != 1 || src.len() != 1 || rhs.contains('(') {
+                return self
+                    .declared_on_line_of(path[i].idx)
+                    .map(|v| (v, path[i].idx));
+            }
+            if let Some(v) = self.var_in_reg(path[i].idx, src[0]) {
+                return Some((v, path[i].idx));
+            }
+            reg = src[0];
+            end = i;
+        }
+        None
+    }
+
+    /// A variable without a location that is declared on the source line of instruction `idx`
+    /// (`int hop = 64 - iph->ttl;` computes `hop` even when DWARF lost it).
+    pub(crate) fn declared_on_line_of(&self, idx: u32) -> Option<Variable> {
+        let (file, line, _) = self.line_of(idx)?;
+        let fault = self.fault?;
+        let v = self.vars_in_scope(fault).into_iter().find(|v| {
+            v.decl_line == Some(line)
+                && v.decl_file
+                    .as_ref()
+                    .is_none_or(|f| f.display().to_string() == file)
+        })?;
+        let mut v = variable(v);
+        v.inferred = true;
+        Some(v)
+    }
+
+    /// The variables whose values the instruction at path position `i` combined (`r3 += r1`:
+    /// the pointer and the index; `r1 = *(u32 *)(r0 +0)`: the pointer read through).
+    pub(crate) fn inputs(&self, i: usize) -> Vec<String> {
+        let Some(step) = self.summary.path.get(i) else {
+            return Vec::new();
+        };
+        let text = step.text.trim();
+        let regs: Vec<u8> = match text.split_once(" = ") {
+            Some((_, rhs)) => insn::registers(rhs),
+            None => insn::registers(text),
+        };
+        let mut names = Vec::new();
+        for r in regs.into_iter().filter(|&r| r != 10) {
+            let found = self
+                .var_in_reg(step.idx, r)
+                .or_else(|| self.trace(r, i).map(|(v, _)| v));
+            if let Some(v) = found
+                && !names.contains(&v.name)
+            {
+                names.push(v.name);
+            }
+        }
+        names
+    }
+
+    /// `line N` (or `insn N`) for instruction `idx`.
+    pub(crate) fn where_(&self, idx: u32) -> String {
+        match self.line_of(idx) {
+            Some((_, line, _)) => format!("line {line}"),
+            None => format!("instruction {idx}"),
+        }
+    }
+
+    /// The value a program returns to let the packet (or event) go on unharmed.
+    pub(crate) fn pass_value(&self) -> &'static str {
+        match self.program_type.unwrap_or("") {
+            "Xdp" => "XDP_PASS",
+            "SchedClassifier" => "TC_ACT_OK",
+            "CgroupSkb" => "1",
+            _ => "0",
+        }
+    }
+
+    /// Whether a backward jump encloses instruction `idx` (it lies in a loop).
+    pub(crate) fn in_loop(&self, idx: u32) -> bool {
+        self.summary
+            .insns
+            .iter()
+            .any(|(&j, (_, text))| j >= idx && insn::jump_target(j, text).is_some_and(|t| t <= idx))
+    }
+
+    /// The packet-end expression in the program's own words.
+    pub(crate) fn data_end(&self, idx: Option<u32>) -> String {
+        let vars = idx.map(|i| self.vars_in_scope(i)).unwrap_or_default();
+        if let Some(v) = vars
+            .iter()
+            .find(|v| v.name == "data_end" || v.name == "end" || v.name.ends_with("_end"))
+        {
+            return v.name.clone();
+        }
+        let ctx = vars
+            .iter()
+            .find(|v| v.parameter)
+            .map_or("ctx", |v| v.name.as_str());
+        format!("(void *)(long){ctx}->data_end")
+    }
+
+    /// The source line of the call that produced the possibly-NULL pointer.
+    pub(crate) fn null_call_line(&self) -> Option<u32> {
+        let step =
+            self.summary.path.iter().rev().find(|s| {
+                insn::is_call(&s.text) && s.regs.iter().any(|r| r.reg == 0 && r.or_null)
+            })?;
+        self.line_of(step.idx).map(|(_, l, _)| l)
+    }
+
+    /// The variable that held the scalar most recently added to a pointer on the path.
+    pub(crate) fn index_variable(&self) -> Option<String> {
+        let path = &self.summary.path;
+        for step in path.iter().rev().skip(1) {
+            let t = step.text.trim();
+            let split = t.split_once(" += ").or_else(|| t.split_once(" -= "));
+            if let Some((lhs, rhs)) = split {
+                let dst = insn::registers(lhs);
+                let src = insn::registers(rhs);
+                if let (Some(_), Some(&r)) = (dst.first(), src.first()) {
+                    if let Some(v) = self.var_in_reg(step.idx, r) {
+                        return Some(v.name);
+                    }
+                    let pos = path
+                        .iter()
+                        .rposition(|s| std::ptr::eq(s, step))
+                        .unwrap_or(0);
+                    if let Some((v, _)) = self.trace(r, pos) {
+                        return Some(v.name);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+fn variable(v: debuginfo::Variable) -> Variable {
+    Variable {
+        name: v.name,
+        type_name: v.type_name,
+        function: v.function,
+        parameter: v.parameter,
+        inlined: v.inlined,
+        inferred: false,
+    }
+}

@@ -1,0 +1,149 @@
+//! The parts an explanation is made of: the refused instruction, its source spot, its operands
+//! named as variables, the branches of the path, the fix and the hot lines. They are part of the
+//! `--json` schema (documented in `docs/verifier-explain.md`; fields are only ever added).
+
+use serde::Serialize;
+
+/// The refused instruction.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultInsn {
+    /// Its index in the loaded program (what the log numbers).
+    pub index: u32,
+    /// Its disassembly as the verifier printed it.
+    pub text: String,
+    /// The function (subprogram) it belongs to, when the object is known.
+    pub function: Option<String>,
+}
+
+/// How a source location was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineSource {
+    /// The DWARF line table row of the instruction itself.
+    Dwarf,
+    /// The BTF line_info record of the instruction itself.
+    Btf,
+    /// The last `; ... @ file:line` comment the log printed before it (can be wrong).
+    LogComment,
+    /// The kernel's structured diagnostics block.
+    KernelDiagnostics,
+}
+
+/// A place in the source, with the lines around it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSpot {
+    /// The source file.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub column: u32,
+    /// The innermost function, inlined ones included.
+    pub function: Option<String>,
+    /// Where each inlined function was called from, innermost first (`fn at file:line:col`).
+    pub inlined_from: Vec<String>,
+    /// How the location was found.
+    pub found_by: LineSource,
+    /// The lines around it, read from the source file when it is there.
+    pub snippet: Vec<SnippetLine>,
+}
+
+/// One line of a source snippet.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnippetLine {
+    /// 1-based line number.
+    pub line: u32,
+    /// The text.
+    pub text: String,
+    /// Whether this is the faulting line.
+    pub fault: bool,
+}
+
+/// A register or stack slot the faulting instruction uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operand {
+    /// `r1`, or a stack slot `fp-8`.
+    pub operand: String,
+    /// The source variable that holds it at the faulting instruction.
+    pub variable: Option<Variable>,
+    /// Other variables that hold the same register there (`data` and `eth = data`).
+    pub aliases: Vec<String>,
+    /// Where no variable holds it: the variables it was computed from (`h` and `i` for
+    /// `&h->bucket[i]`).
+    pub computed_from: Vec<String>,
+    /// For a pointer to the stack: the variable it points to (`&key`).
+    pub points_to: Option<String>,
+    /// For a helper's argument register (r1-r5 at a call): the argument as written in the
+    /// source (`map` in `bpf_map_lookup_elem(map, key)`).
+    pub argument: Option<String>,
+    /// The verifier's state of it, as printed (`pkt(off=14,r=0)`).
+    pub state: Option<String>,
+    /// That state in words.
+    pub meaning: String,
+    /// Where no variable holds it: the instruction that computed it, with its source line.
+    pub origin: Option<String>,
+}
+
+/// A source variable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Variable {
+    /// Its name.
+    pub name: String,
+    /// Its C (or Rust) type, when known.
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// The function it belongs to.
+    pub function: String,
+    /// A function parameter rather than a local.
+    pub parameter: bool,
+    /// It belongs to an inlined function.
+    pub inlined: bool,
+    /// The variable has no DWARF location here (the compiler folded it away); it is named
+    /// because it is declared on the source line that computed the value.
+    pub inferred: bool,
+}
+
+/// A conditional branch on the failing path.
+#[derive(Debug, Clone, Serialize)]
+pub struct Branch {
+    /// The jump's instruction index.
+    pub index: u32,
+    /// Its disassembly.
+    pub text: String,
+    /// Its source line, when known.
+    pub line: Option<u32>,
+    /// The source text of that line (the condition), or the log's comment.
+    pub condition: Option<String>,
+    /// Whether the jump was taken (false: fell through).
+    pub taken: bool,
+    /// How many times in a row the path went this way here (loop iterations), at least 1.
+    pub times: u32,
+}
+
+/// A concrete fix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// What to do, in one or two sentences.
+    pub summary: String,
+    /// The source line the code goes before (or replaces), when known.
+    pub line: Option<u32>,
+    /// Code to add or change, with the program's own names.
+    pub code: Option<String>,
+}
+
+/// A source line's share of the verifier's work.
+#[derive(Debug, Clone, Serialize)]
+pub struct HotLine {
+    /// The file, or `insn` when only instruction indexes are known.
+    pub file: String,
+    /// The line (or instruction index).
+    pub line: u32,
+    /// Instructions processed there.
+    pub processed: u64,
+    /// Share of all processed instructions, 0-100.
+    pub percent: f64,
+    /// Whether the line lies inside a loop.
+    pub in_loop: bool,
+    /// The source text.
+    pub text: Option<String>,
+}
