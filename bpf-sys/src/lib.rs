@@ -4,23 +4,31 @@
 //! and program on the system, read full map/program/BTF info, batch map reads, freeze,
 //! `BPF_F_LOCK` lookups and updates, loading and running `BPF_PROG_TYPE_SYSCALL` programs, and
 //! loading any program with the verifier's log at the level and size the caller chooses, kept
-//! whether the program is accepted or not ([`ProgFd::load_logged`]).
+//! whether the program is accepted or not ([`ProgFd::load_logged`]); a program's full info
+//! with its JIT function and line tables ([`ProgFd::full_info`]), run-time statistics
+//! ([`enable_stats`]) and every link with its target ([`link_ids`], [`LinkFd::info`]).
 //! Every command is one function building a zeroed `bpf_attr` from `aya_obj::generated` (the
 //! uapi types are never hand-written), and every failure is a [`SysError`] that names the
 //! command and explains the kernel's errno in words.
 
 mod btf;
 mod error;
+mod link;
 mod log;
 mod map;
 mod prog;
+mod prog_full;
+mod stats;
 mod syscall;
 
 pub use btf::{BtfFd, btf_data};
 pub use error::{Op, SysError};
+pub use link::{LinkFd, LinkInfo, LinkTarget, PerfEventTarget, link_ids};
 pub use log::{KERNEL_MAX_LOG_SIZE, LogLevel, LogRequest, VerifierLog};
 pub use map::{BatchRead, MapCreate, MapFd, MapInfo, map_ids, obj_get};
 pub use prog::{ProgBtf, ProgFd, ProgInfo, ProgLoad, TestRun, TestRunResult, prog_ids};
+pub use prog_full::{FullProgInfo, FuncInfo, LineInfo, RunStats};
+pub use stats::{StatsFd, enable_stats};
 
 /// The result type of every bpf(2) command.
 pub type Result<T> = std::result::Result<T, SysError>;
