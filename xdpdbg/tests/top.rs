@@ -218,6 +218,10 @@ fn prog_opens_on_the_profile_with_the_hot_lines_on_top() {
         "{screen}"
     );
     assert!(screen.contains("resolution: line"), "{screen}");
+    assert!(
+        !screen.contains("records lost"),
+        "samples are read during the wait: {screen}"
+    );
     let ranked: Vec<u32> = screen
         .lines()
         .skip_while(|l| !l.contains("HOT LINES"))
@@ -286,6 +290,44 @@ fn duration_json_puts_nine_tenths_of_the_samples_on_the_hot_lines() {
         share * 100.0
     );
     assert!(share >= 0.9, "{:.1}% on {hot:?}: {p:#}", share * 100.0);
+}
+
+#[test]
+fn a_program_unloaded_mid_sample_keeps_its_profile_until_then() {
+    let _one = serial();
+    let driven = Driven::start();
+    let id = driven.id.to_string();
+    let child = xdpdbg()
+        .args([
+            "top",
+            "--duration",
+            "3s",
+            "--interval",
+            "300ms",
+            "--json",
+            "--prog",
+            &id,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    drop(driven);
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("program {id} was unloaded while it was sampled")),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &report["programs"][0];
+    assert_eq!(p["id"].to_string(), id, "{report:#}");
+    assert!(
+        p["samples"].as_u64().unwrap() > 0,
+        "samples until the unload: {p}"
+    );
 }
 
 #[test]

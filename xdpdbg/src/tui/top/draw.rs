@@ -401,12 +401,22 @@ pub fn profile_lines(view: &ProfileView, theme: &Theme) -> Vec<Line<'static>> {
         r.cpus,
         p.cpu_percent
     )));
-    if r.samples.throttled > 0 || r.samples.lost > 0 {
+    if r.samples.throttled > 0 {
         out.push(Line::styled(
             format!(
-                "perf throttled {} times and lost {} records: figures undercount (give a lower \
-                 --frequency)",
-                r.samples.throttled, r.samples.lost
+                "perf throttled the sampling {} times (kernel.perf_event_max_sample_rate, left \
+                 as found): figures undercount; give a lower --frequency",
+                r.samples.throttled
+            ),
+            theme.error(),
+        ));
+    }
+    if r.samples.lost > 0 {
+        out.push(Line::styled(
+            format!(
+                "{} sample records lost: the rings filled before they were read (a stalled \
+                 screen?); figures undercount",
+                r.samples.lost
             ),
             theme.error(),
         ));
