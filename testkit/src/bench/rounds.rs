@@ -1,0 +1,42 @@
+//! Interleaved rounds: each variant measured once per round, the order rotating every round.
+
+/// The order of `variants` variants in round `round` (0-based): round 0 runs 0, 1, 2, ...,
+/// round 1 runs 1, 2, ..., 0, and so on.
+pub fn rotation(round: usize, variants: usize) -> impl Iterator<Item = usize> {
+    (0..variants).map(move |i| (round + i) % variants)
+}
+
+/// Runs `rounds` rounds of `variants` variants in [`rotation`] order, calling
+/// `measure(round, variant)`; returns each variant's samples in round order. Stops at the
+/// first error.
+pub fn interleaved<T, E>(
+    rounds: usize,
+    variants: usize,
+    mut measure: impl FnMut(usize, usize) -> Result<T, E>,
+) -> Result<Vec<Vec<T>>, E> {
+    let mut samples: Vec<Vec<T>> = (0..variants).map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        for variant in rotation(round, variants) {
+            samples[variant].push(measure(round, variant)?);
+        }
+    }
+    Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_order_rotates_and_samples_stay_per_variant() {
+        assert_eq!(rotation(1, 3).collect::<Vec<_>>(), vec![1, 2, 0]);
+        let mut order = Vec::new();
+        let samples = interleaved(3, 2, |round, variant| {
+            order.push((round, variant));
+            Ok::<_, ()>(round * 10 + variant)
+        })
+        .unwrap();
+        assert_eq!(order, [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]);
+        assert_eq!(samples, vec![vec![0, 10, 20], vec![1, 11, 21]]);
+    }
+}
