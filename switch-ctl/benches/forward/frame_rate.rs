@@ -171,45 +171,46 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
 /// Measures every mode with `receiver` over interleaved rounds; returns the report's section.
 pub fn frame_bench(config: &Config, receiver: Receiver) -> Result<String> {
     let modes = &config.modes;
-    let samples = rounds::interleaved(config.rounds, modes.len(), |round, k| -> Result<Sample> {
-        let mode = modes[k];
-        let s = measure(config, mode, receiver).with_context(|| {
-            format!(
-                "round {}, mode {}, receiver {}",
+    let samples =
+        rounds::try_interleaved(config.rounds, modes.len(), |round, k| -> Result<Sample> {
+            let mode = modes[k];
+            let s = measure(config, mode, receiver).with_context(|| {
+                format!(
+                    "round {}, mode {}, receiver {}",
+                    round + 1,
+                    mode.name(),
+                    receiver.name()
+                )
+            })?;
+            eprintln!(
+                "forward: {} receiver, round {} {:10} {:6.3} Mpps (offered {:5.2}), NAPI \
+             thread {:5.0} ns/frame ran {:3.0} %, CPU {} busy {:3.0} % ({:5.0} ns/frame){}",
+                receiver.name(),
                 round + 1,
                 mode.name(),
-                receiver.name()
-            )
-        })?;
-        eprintln!(
-            "forward: {} receiver, round {} {:10} {:6.3} Mpps (offered {:5.2}), NAPI \
-             thread {:5.0} ns/frame ran {:3.0} %, CPU {} busy {:3.0} % ({:5.0} ns/frame){}",
-            receiver.name(),
-            round + 1,
-            mode.name(),
-            s.pps / 1e6,
-            s.offered_pps / 1e6,
-            s.ns_per_frame,
-            s.napi_busy * 100.0,
-            config.fwd_cpu,
-            s.cpu_busy * 100.0,
-            s.cpu_ns_per_frame,
-            s.fast.map_or(String::new(), |(f, r)| format!(
-                ", fast path forwarded {f} (receiver {r})"
-            ))
-        );
-        if let Some((forwarded, rx)) = s.fast {
-            // The fast path must have carried (nearly) every received frame; a few may be
-            // ping or ARP frames passed to the bridge before the measurement.
-            ensure!(
-                forwarded as f64 >= 0.99 * rx as f64,
-                "round {}: p1's fast path forwarded {forwarded} frames but the receiver \
-                 counted {rx}: the frames did not take the fast path",
-                round + 1
+                s.pps / 1e6,
+                s.offered_pps / 1e6,
+                s.ns_per_frame,
+                s.napi_busy * 100.0,
+                config.fwd_cpu,
+                s.cpu_busy * 100.0,
+                s.cpu_ns_per_frame,
+                s.fast.map_or(String::new(), |(f, r)| format!(
+                    ", fast path forwarded {f} (receiver {r})"
+                ))
             );
-        }
-        Ok(s)
-    })?;
+            if let Some((forwarded, rx)) = s.fast {
+                // The fast path must have carried (nearly) every received frame; a few may be
+                // ping or ARP frames passed to the bridge before the measurement.
+                ensure!(
+                    forwarded as f64 >= 0.99 * rx as f64,
+                    "round {}: p1's fast path forwarded {forwarded} frames but the receiver \
+                 counted {rx}: the frames did not take the fast path",
+                    round + 1
+                );
+            }
+            Ok(s)
+        })?;
 
     let mut out = String::new();
     let receiver_text = match receiver {

@@ -78,7 +78,7 @@ fn measure_tcp(config: &Config, which: Tcp) -> Result<TcpSample> {
 /// Measures every TCP path over interleaved rounds; returns the report's section.
 pub fn tcp_bench(config: &Config) -> Result<String> {
     let variants = &config.tcp;
-    let samples = rounds::interleaved(config.rounds, variants.len(), |round, k| {
+    let samples = rounds::try_interleaved(config.rounds, variants.len(), |round, k| {
         let which = variants[k];
         let s = measure_tcp(config, which)
             .with_context(|| format!("round {}, {}", round + 1, which.name()))?;

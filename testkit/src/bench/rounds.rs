@@ -7,9 +7,23 @@ pub fn rotation(round: usize, variants: usize) -> impl Iterator<Item = usize> {
 }
 
 /// Runs `rounds` rounds of `variants` variants in [`rotation`] order, calling
-/// `measure(round, variant)`; returns each variant's samples in round order. Stops at the
-/// first error.
-pub fn interleaved<T, E>(
+/// `measure(round, variant)`; returns each variant's samples in round order.
+pub fn interleaved<T>(
+    rounds: usize,
+    variants: usize,
+    mut measure: impl FnMut(usize, usize) -> T,
+) -> Vec<Vec<T>> {
+    let infallible = try_interleaved(rounds, variants, |round, variant| {
+        Ok::<T, std::convert::Infallible>(measure(round, variant))
+    });
+    match infallible {
+        Ok(samples) => samples,
+        Err(never) => match never {},
+    }
+}
+
+/// [`interleaved`] for a measurement that can fail: stops at the first error.
+pub fn try_interleaved<T, E>(
     rounds: usize,
     variants: usize,
     mut measure: impl FnMut(usize, usize) -> Result<T, E>,
@@ -33,10 +47,15 @@ mod tests {
         let mut order = Vec::new();
         let samples = interleaved(3, 2, |round, variant| {
             order.push((round, variant));
-            Ok::<_, ()>(round * 10 + variant)
-        })
-        .unwrap();
+            round * 10 + variant
+        });
         assert_eq!(order, [(0, 0), (0, 1), (1, 1), (1, 0), (2, 0), (2, 1)]);
         assert_eq!(samples, vec![vec![0, 10, 20], vec![1, 11, 21]]);
+        let failed = try_interleaved(
+            3,
+            2,
+            |round, _| if round == 1 { Err(round) } else { Ok(()) },
+        );
+        assert_eq!(failed, Err(1));
     }
 }
