@@ -140,7 +140,7 @@ pub fn dump_bench(rounds: usize, report: &mut String) {
     }
     let parsed = parsed.unwrap_or_else(|e| panic!("xdpdbg's JSON does not parse: {e}"));
     assert_eq!(
-        parsed.entries.0,
+        parsed.entries.count,
         u64::from(ENTRIES),
         "xdpdbg dumped the wrong number of entries"
     );
@@ -154,7 +154,7 @@ pub fn dump_bench(rounds: usize, report: &mut String) {
     assert!(done.ok, "bpftool failed ({}): {}", done.status, done.stderr);
     let counted = counted.unwrap_or_else(|e| panic!("bpftool's JSON does not parse: {e}"));
     assert_eq!(
-        counted.0,
+        counted.count,
         u64::from(ENTRIES),
         "bpftool dumped the wrong number of entries"
     );

@@ -1,60 +1,51 @@
 //! Reading the dumps' JSON as it streams in, counting entries without keeping them.
 
+use std::marker::PhantomData;
+
 use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 
-/// Counts the elements of a JSON array without keeping them.
-pub struct Count(pub u64);
+/// Counts the elements of a JSON array, each read as a `T` (so checked to be one) and dropped.
+pub struct CountOf<T> {
+    /// How many elements the array held.
+    pub count: u64,
+    element: PhantomData<T>,
+}
 
-impl<'de> Deserialize<'de> for Count {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for CountOf<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Count;
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = CountOf<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array")
+                write!(f, "an array of {}", std::any::type_name::<T>())
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-                let mut n = 0;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    n += 1;
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CountOf<T>, A::Error> {
+                let mut count = 0;
+                while seq.next_element::<T>()?.is_some() {
+                    count += 1;
                 }
-                Ok(Count(n))
+                Ok(CountOf {
+                    count,
+                    element: PhantomData,
+                })
             }
         }
-        d.deserialize_seq(V)
+        d.deserialize_seq(V(PhantomData))
     }
 }
 
-/// Counts `entries` and checks each is a `{"key": ..., "value": ...}` object.
-pub struct Entries(pub u64);
-
-impl<'de> Deserialize<'de> for Entries {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Entry {
-            #[serde(rename = "key")]
-            _key: IgnoredAny,
-            #[serde(rename = "value")]
-            _value: IgnoredAny,
-        }
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Entries;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array of {key, value} objects")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entries, A::Error> {
-                let mut n = 0;
-                while seq.next_element::<Entry>()?.is_some() {
-                    n += 1;
-                }
-                Ok(Entries(n))
-            }
-        }
-        d.deserialize_seq(V)
-    }
+/// A `{"key": ..., "value": ...}` object of a dump, its contents ignored.
+#[derive(Deserialize)]
+pub struct Entry {
+    #[serde(rename = "key")]
+    _key: IgnoredAny,
+    #[serde(rename = "value")]
+    _value: IgnoredAny,
 }
+
+/// Counts the elements of any JSON array (bpftool's dump).
+pub type Count = CountOf<IgnoredAny>;
 
 /// What `xdpdbg map dump --json` prints, entries counted.
 #[derive(Deserialize)]
@@ -63,5 +54,5 @@ pub struct XdpdbgDump {
     _map: IgnoredAny,
     pub method: serde_json::Value,
     pub guarantee: serde_json::Value,
-    pub entries: Entries,
+    pub entries: CountOf<Entry>,
 }
