@@ -1,5 +1,5 @@
 //! Labs (netlab topologies) for tests and benchmarks: building one as root, the namespaces the
-//! machine has, and an iperf3 server inside a lab.
+//! machine has, and iperf3 (server and client) inside a lab.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -48,6 +48,25 @@ pub enum Iperf3Error {
         /// The underlying error.
         #[source]
         err: std::io::Error,
+    },
+    /// The iperf3 client printed no JSON report.
+    #[error("`{command}` printed no JSON ({err}): {output}")]
+    NoReport {
+        /// The command line.
+        command: String,
+        /// Why its output does not parse.
+        #[source]
+        err: serde_json::Error,
+        /// What it printed on stdout and stderr.
+        output: String,
+    },
+    /// The iperf3 client failed (its exit status, or the report's `error`).
+    #[error("`{command}` failed: {report:#}")]
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its JSON report.
+        report: serde_json::Value,
     },
     /// iperf3 started but did not listen in time.
     #[error(
@@ -100,4 +119,34 @@ impl Iperf3Server {
         }
         Ok(server)
     }
+}
+
+/// Runs `iperf3 -c <addr> -p 5201 -J <extra>` in `node` against an [`Iperf3Server`] and returns
+/// its JSON report (`end.sum_received.bits_per_second` and so on); an exit status other than 0
+/// or a report with an `error` is an error.
+pub fn iperf3_client(
+    lab: &Lab,
+    node: &str,
+    addr: &str,
+    extra: &[&str],
+) -> Result<serde_json::Value, Iperf3Error> {
+    let port = IPERF3_PORT.to_string();
+    let mut argv = vec!["iperf3", "-c", addr, "-p", &port, "-J"];
+    argv.extend(extra);
+    let command = argv.join(" ");
+    let out = lab.exec(node, &argv)?;
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|err| Iperf3Error::NoReport {
+            command: command.clone(),
+            err,
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        })?;
+    if !out.status.success() || report.get("error").is_some() {
+        return Err(Iperf3Error::Failed { command, report });
+    }
+    Ok(report)
 }

@@ -3,12 +3,11 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use anyhow::{Context, Result};
 use testkit::bench::rounds;
 use testkit::bench::stats::{median, min_max, per_round_ratios};
 use testkit::bench::table::{Align, Table};
-use testkit::lab::Iperf3Server;
+use testkit::lab::{Iperf3Server, iperf3_client};
 
 use crate::config::{Config, Tcp};
 use crate::daemon::{Daemon, fast_packets};
@@ -40,20 +39,7 @@ fn measure_tcp(config: &Config, which: Tcp) -> Result<TcpSample> {
     }
     let _server = Iperf3Server::start(&lab, "h2", &["-4", "-B", &h2])?;
     let secs = config.tcp_secs.to_string();
-    let out = lab.exec(
-        "h1",
-        &["iperf3", "-4", "-c", &h2, "-t", &secs, "-O", "1", "-J"],
-    )?;
-    let json: Value = serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "iperf3 -c printed no JSON: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })?;
-    if let Some(e) = json["error"].as_str() {
-        bail!("iperf3 -c failed: {e}");
-    }
+    let json = iperf3_client(&lab, "h1", &h2, &["-4", "-t", &secs, "-O", "1"])?;
     let bps = json["end"]["sum_received"]["bits_per_second"]
         .as_f64()
         .context("iperf3 JSON without end.sum_received.bits_per_second")?;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use netlab::{Lab, LabSpec, PingStats, SWITCH_NODE};
 use switch_ctl::status::{Counters, PortStatus, Status};
 use testkit::binary::Binary;
-use testkit::lab::Iperf3Server;
+use testkit::lab::{Iperf3Server, iperf3_client};
 use testkit::privilege::require_root;
 pub use testkit::tool::require_tool;
 
@@ -223,23 +223,7 @@ pub fn iperf3_server(lab: &Lab, node: &str) -> Iperf3Server {
 /// Runs an iperf3 client in `node` against `addr` with `extra` arguments, and returns its JSON
 /// report.
 pub fn iperf3(lab: &Lab, node: &str, addr: &str, extra: &[&str]) -> serde_json::Value {
-    let mut argv = vec!["iperf3", "-c", addr, "-p", "5201", "-J"];
-    argv.extend(extra);
-    let out = exec(lab, node, &argv);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "`{}` printed no JSON ({e}): {}{}",
-            argv.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert!(
-        out.status.success() && report.get("error").is_none(),
-        "`{}` failed: {report:#}",
-        argv.join(" ")
-    );
-    report
+    iperf3_client(lab, node, addr, extra).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The port called `name` in `status`, in any bridge.
