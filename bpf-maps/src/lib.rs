@@ -31,7 +31,7 @@ pub mod watch;
 
 pub use error::MapError;
 pub use open::{OpenMap, open};
-pub use schema::Schema;
+pub use schema::{EntryWriter, Schema};
 
 /// The folder holding the C headers for cooperating eBPF programs (`bpf_maps/ageing.h`,
 /// `bpf_maps/snapshot.h`): pass it to clang with `-I`.
