@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 
 const ENTRIES: u32 = 1_000_000;
-const DUMP_TARGET_RATIO: f64 = 10.0;
+const DUMP_TARGET_RATIO: f64 = 12.0;
 const CAS_TARGET_OPS: f64 = 300_000.0;
 const CAS_KEYS: u32 = 1024;
 const FIELD: FieldRef = FieldRef {
