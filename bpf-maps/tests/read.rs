@@ -173,3 +173,18 @@ fn a_failing_consumer_stops_the_reader() {
         "one batch was handed over ({seen})"
     );
 }
+
+#[test]
+fn a_panicking_consumer_unwinds_without_leaving_the_reader_blocked() {
+    require_root();
+    let m = hash("read_test_panic", 20_000, 10_000);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read::stream(&m, |_| -> Result<(), MapError> { panic!("consumer bug") })
+    }));
+    assert!(outcome.is_err(), "the panic reaches the caller");
+    assert_eq!(
+        read::count(&m).unwrap(),
+        10_000,
+        "the map is still readable"
+    );
+}

@@ -19,12 +19,13 @@ pub fn stream<E: From<MapError>>(
 ) -> Result<ReadMethod, E> {
     let mut reader = Reader::new(map)?;
     let first = Batch::for_map(map)?;
-    let second = first.clone();
+    let mut spare = Some(first.clone());
     // Filled batches go to the caller; the caller gives emptied ones back.
     let (filled_tx, filled_rx) = mpsc::sync_channel::<Result<Batch, MapError>>(1);
     let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-    empty_tx.send(second).expect("the receiver is alive");
-    std::thread::scope(|scope| {
+    // `move`: if `sink` panics, unwinding drops the caller's ends of both channels, which
+    // unblocks the reader so that the scope can end.
+    std::thread::scope(move |scope| {
         let read = scope.spawn(move || {
             let mut batch = first;
             loop {
@@ -42,7 +43,7 @@ pub fn stream<E: From<MapError>>(
                     }
                 }
                 // A closed channel means the caller stopped (its own error, or done).
-                match empty_rx.recv() {
+                match spare.take().map_or_else(|| empty_rx.recv(), Ok) {
                     Ok(b) => batch = b,
                     Err(_) => return reader.method(),
                 }
@@ -58,7 +59,9 @@ pub fn stream<E: From<MapError>>(
         // Unblocks the reader if the caller stopped early.
         drop(filled_rx);
         drop(empty_tx);
-        let method = read.join().expect("the map reader thread panicked");
+        let method = read
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         consumed.map(|()| method)
     })
 }

@@ -65,7 +65,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .try_clone_to_owned()
             .map(File::from)
             .context("duplicating stdout")?,
-        buf: Vec::with_capacity(2 << 20),
+        buf: Vec::with_capacity(1 << 20),
         started: false,
         read: 0,
         shown: 0,
