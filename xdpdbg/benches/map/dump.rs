@@ -18,7 +18,7 @@ use crate::dump_json::{Count, XdpdbgDump};
 use crate::spawner::Running;
 
 const ENTRIES: u32 = 1_000_000;
-const DUMP_TARGET_RATIO: f64 = 10.0;
+const DUMP_TARGET_RATIO: f64 = 12.0;
 
 fn fdb_key(i: u32) -> [u8; 12] {
     let mut k = [0u8; 12];
