@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::layout::{EnumInfo, IntInfo, Kind, Node, Record, width_mask};
+use super::type_tree::{EnumInfo, IntInfo, Kind, Node, Record, width_mask};
 use super::readable::{self, Form};
 
 /// The bytes `off..off+len`, or nothing when out of range (the layout makes that impossible).

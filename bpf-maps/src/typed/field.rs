@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::decode::{self, read_bits, store, sub};
 use super::encode::{self, Writer};
 use super::error::TypeError;
-use super::layout::{Kind, Node, width_mask};
+use super::type_tree::{Kind, Node, width_mask};
 use super::readable::Form;
 
 /// One step of a field path.

@@ -104,7 +104,7 @@ mod error;
 mod field;
 mod filter;
 mod hex;
-mod layout;
+mod type_tree;
 mod plan;
 mod readable;
 mod stream;
@@ -123,7 +123,7 @@ pub use plan::JsonPlan;
 pub use stream::View;
 
 use encode::{Input, Writer};
-use layout::{Builder, Inner, Kind, Node};
+use type_tree::{Builder, Inner, Kind, Node};
 use readable::Form;
 
 /// Parsed BTF. Cloning is cheap (the data is shared).
@@ -144,7 +144,7 @@ impl Types {
     /// Parses raw BTF: what the kernel returns for a map's BTF object, or an ELF `.BTF`
     /// section.
     pub fn from_bytes(raw: &[u8]) -> Result<Types, TypeError> {
-        let (ints, last) = layout::scan(raw)?;
+        let (ints, last) = type_tree::scan(raw)?;
         let btf = btf_rs::Btf::from_bytes(raw).map_err(|e| TypeError::MalformedBtf {
             reason: e.to_string(),
         })?;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::decode::{self, load, read_bits, sign_extend, sub};
 use super::error::TypeError;
-use super::layout::{IntInfo, Kind, Node, Record};
+use super::type_tree::{IntInfo, Kind, Node, Record};
 use super::readable::{Form, write_mac};
 use super::stream::View;
 

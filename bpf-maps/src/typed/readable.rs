@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::layout::{Kind, Node};
+use super::type_tree::{Kind, Node};
 
 /// How a value is shown instead of its plain C form.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::decode::{self, load, read_bits, sign_extend, sub};
-use super::layout::{Kind, Node, Record, width_mask};
+use super::type_tree::{Kind, Node, Record, width_mask};
 use super::readable::{self, Form};
 
 /// Bytes seen through a layout, serializable as the JSON [`super::TypeRef::decode`] returns.
