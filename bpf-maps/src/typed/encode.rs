@@ -5,8 +5,8 @@ use serde_json::Value;
 use super::decode::{load, store};
 use super::error::TypeError;
 use super::field::{self, Seg};
-use super::type_tree::{Kind, Node, Record, width_mask};
 use super::readable::{self, Form};
+use super::type_tree::{Kind, Node, Record, width_mask};
 
 /// What the user wrote, before it meets the type.
 pub(crate) enum Input {

@@ -104,10 +104,10 @@ mod error;
 mod field;
 mod filter;
 mod hex;
-mod type_tree;
 mod plan;
 mod readable;
 mod stream;
+mod type_tree;
 
 use std::fmt;
 use std::sync::Arc;
@@ -123,8 +123,8 @@ pub use plan::JsonPlan;
 pub use stream::View;
 
 use encode::{Input, Writer};
-use type_tree::{Builder, Inner, Kind, Node};
 use readable::Form;
+use type_tree::{Builder, Inner, Kind, Node};
 
 /// Parsed BTF. Cloning is cheap (the data is shared).
 #[derive(Clone)]

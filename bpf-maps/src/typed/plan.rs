@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use super::decode::{self, load, read_bits, sign_extend, sub};
 use super::error::TypeError;
-use super::type_tree::{IntInfo, Kind, Node, Record};
 use super::readable::{Form, write_mac};
 use super::stream::View;
+use super::type_tree::{IntInfo, Kind, Node, Record};
 
 /// Arrays longer than this are written by [`View`] rather than unrolled into steps.
 const MAX_UNROLLED: usize = 64;
