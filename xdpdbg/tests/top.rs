@@ -4,8 +4,6 @@
 //! the Prometheus endpoint must all find the program and its hot lines (read from the
 //! fixture's `// hot:` markers). Needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN).
 
-mod common;
-
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
@@ -16,6 +14,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bpf_sys::{ProgFd, TestRun};
+use testkit::child::KillOnDrop;
+
+/// What these tests need root for.
+const PURPOSE: &str = "xdpdbg top lists every program, samples every CPU with perf and \
+    switches run-time statistics on";
 
 /// One test at a time: each drives the fixture on a CPU of this 2-CPU machine, and the
 /// figures of one must not be shared with another's load.
@@ -39,7 +42,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// The 1-based lines of code of the fixture's source that end with a `// hot:` comment.
 fn hot_lines() -> Vec<u32> {
-    let source = fixtures::get("hot_spot").unwrap().source;
+    let source = testkit::fixture::get("hot_spot").source;
     let lines: Vec<u32> = source
         .lines()
         .enumerate()
@@ -63,7 +66,8 @@ struct Driven {
 
 impl Driven {
     fn start() -> Self {
-        let (ebpf, prog) = common::load_xdp("hot_spot", "hot_spot");
+        testkit::privilege::require_root(PURPOSE);
+        let (ebpf, prog) = testkit::fixture::load_xdp("hot_spot", "hot_spot");
         let id = prog.info().unwrap().id;
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -357,16 +361,6 @@ fn flamegraph_writes_an_svg_with_the_function() {
     assert!(body.contains("hot_spot.bpf.c:"), "so are its lines");
 }
 
-/// Kills the child on every way out.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn scrape(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("connect to the metrics server");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -380,7 +374,7 @@ fn scrape(addr: &str) -> String {
 fn prometheus_endpoint_serves_program_and_line_metrics() {
     let _one = serial();
     let driven = Driven::start();
-    let mut child = Child(
+    let mut child = KillOnDrop(
         xdpdbg()
             .args([
                 "top",
@@ -473,6 +467,7 @@ impl Drop for Tmux {
 #[test]
 fn tui_in_a_real_terminal_selects_profiles_and_restores_the_terminal() {
     let _one = serial();
+    testkit::tool::require_tool("tmux", "tmux");
     let driven = Driven::start();
     let name = format!("xdpdbg-top-test-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_xdpdbg");
@@ -543,7 +538,7 @@ fn bad_input_and_missing_privileges_exit_with_clear_messages() {
     assert_eq!(out.status.code(), Some(2));
 
     // Without privileges: a clear message naming what is missing, and no setting changed.
-    common::require_root();
+    testkit::privilege::require_root(PURPOSE);
     let sysctl = |n: &str| std::fs::read_to_string(format!("/proc/sys/kernel/{n}")).unwrap();
     let before = (sysctl("perf_event_paranoid"), sysctl("bpf_stats_enabled"));
     let out = xdpdbg()
