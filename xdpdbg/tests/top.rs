@@ -335,6 +335,36 @@ fn a_program_unloaded_mid_sample_keeps_its_profile_until_then() {
 }
 
 #[test]
+fn hidden_kernel_addresses_are_explained_per_program() {
+    let _one = serial();
+    testkit::tool::require_tool("setpriv", "util-linux");
+    let driven = Driven::start();
+    let kptr = std::fs::read_to_string("/proc/sys/kernel/kptr_restrict").unwrap();
+    // Root without CAP_SYSLOG (and kernel.perf_event_paranoid above 1, as on Debian) is not
+    // shown raw kernel addresses: JIT addresses read as zero.
+    let out = Command::new("setpriv")
+        .args(["--bounding-set", "-syslog", "--inh-caps", "-syslog", "--"])
+        .arg(env!("CARGO_BIN_EXE_xdpdbg"))
+        .args(["top", "--once", "--json", "--interval", "300ms"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = json_row(&table, driven.id);
+    let note = row["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("hides JIT addresses") && note.contains("kptr_restrict"),
+        "the row says why its samples cannot be placed, and what to do: {row}"
+    );
+    assert!(row["cpu_percent_samples"].is_null(), "{row}");
+    assert_eq!(
+        kptr,
+        std::fs::read_to_string("/proc/sys/kernel/kptr_restrict").unwrap(),
+        "kptr_restrict is left as found"
+    );
+}
+
+#[test]
 fn flamegraph_writes_an_svg_with_the_function() {
     let _one = serial();
     let driven = Driven::start();
