@@ -146,3 +146,61 @@ pub fn encode_metrics(table: &Table, report: &ProfileReport) -> String {
     let _ = encode(&mut text, &registry);
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::top::table::{IntervalSamples, Mode, ProgramRow, SCHEMA_VERSION, Table};
+    use bpf_profile::sampler::Event;
+    use bpf_profile::symbols::Resolution;
+
+    #[test]
+    fn program_line_and_helper_series() {
+        let row = ProgramRow {
+            id: 7,
+            prog_type: "xdp".into(),
+            name: "hot_spot".into(),
+            tag: "00".into(),
+            attach: Vec::new(),
+            owners: Vec::new(),
+            run_cnt: Some(1000),
+            runs_per_sec: Some(500.0),
+            avg_run_ns: Some(610.0),
+            cpu_percent: Some(3.5),
+            cpu_percent_stats: Some(3.5),
+            cpu_percent_samples: Some(3.25),
+            samples: 70,
+            resolution: Some(Resolution::Line),
+            note: None,
+        };
+        let table = Table {
+            schema_version: SCHEMA_VERSION,
+            mode: Mode::Stats,
+            stats_on: true,
+            interval_ms: 1000,
+            cpus: 2,
+            event: Event::CpuClock,
+            frequency_hz: 999,
+            cpu_percent_means: crate::top::table::CPU_PERCENT_MEANS,
+            samples: IntervalSamples::default(),
+            programs: vec![row],
+            appeared: Vec::new(),
+            vanished: Vec::new(),
+        };
+        let text = encode_metrics(&table, &crate::top::tests::report(7, Resolution::Line));
+        for line in [
+            "# TYPE xdpdbg_top_program_cpu_percent gauge",
+            "xdpdbg_top_program_cpu_percent{id=\"7\",name=\"hot_spot\",type=\"xdp\",source=\"stats\"} 3.5",
+            "xdpdbg_top_program_cpu_percent{id=\"7\",name=\"hot_spot\",type=\"xdp\",source=\"samples\"} 3.25",
+            "xdpdbg_top_program_runs_total{id=\"7\",name=\"hot_spot\",type=\"xdp\"} 1000",
+            "xdpdbg_top_program_avg_run_ns{id=\"7\",name=\"hot_spot\",type=\"xdp\"} 610.0",
+            "xdpdbg_top_program_samples_total{id=\"7\",name=\"hot_spot\"} 100",
+            "xdpdbg_top_line_samples_total{id=\"7\",name=\"hot_spot\",function=\"hot_spot\",file=\"/nowhere/hot.bpf.c\",line=\"44\"} 97",
+            "xdpdbg_top_helper_samples_total{id=\"7\",name=\"hot_spot\",helper=\"bpf_csum_diff\"} 60",
+            "xdpdbg_top_sampling_info{mode=\"stats\",event=\"cpu-clock\",frequency_hz=\"999\"} 1",
+            "# EOF",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+    }
+}

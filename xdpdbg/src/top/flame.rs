@@ -37,3 +37,22 @@ pub fn write_svg(report: &ProfileReport, title: &str, out: impl Write) -> Result
     inferno::flamegraph::from_lines(&mut options, folded.lines(), out)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpf_profile::symbols::Resolution;
+
+    #[test]
+    fn svg_of_the_folded_stacks_and_an_error_for_nothing() {
+        let mut report = crate::top::tests::report(7, Resolution::Line);
+        let mut svg = Vec::new();
+        write_svg(&report, "program 7", &mut svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("program 7"));
+        assert!(svg.contains("hot.bpf.c:44") && svg.contains("bpf_csum_diff"));
+        report.programs.clear();
+        let err = write_svg(&report, "program 7", Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("no samples in program 7"), "{err}");
+    }
+}

@@ -162,10 +162,6 @@ impl<S: Source> Screen for Top<S> {
 
 #[cfg(test)]
 mod tests {
-    use bpf_profile::profile::{
-        FunctionProfile, LineProfile, ProfileReport, ProgramProfile, SampleCounts,
-    };
-    use bpf_profile::sampler::Event;
     use bpf_profile::symbols::Resolution;
 
     use super::data::Setup;
@@ -175,11 +171,22 @@ mod tests {
     use crate::tui::kit::headless;
 
     /// Two programs; program 7 has a profile with a hot line.
-    #[derive(Default)]
     struct Fake {
         refreshes: u32,
         focused: Option<u32>,
         stats: bool,
+        resolution: Resolution,
+    }
+
+    impl Default for Fake {
+        fn default() -> Self {
+            Self {
+                refreshes: 0,
+                focused: None,
+                stats: false,
+                resolution: Resolution::Line,
+            }
+        }
     }
 
     impl Source for Fake {
@@ -207,52 +214,11 @@ mod tests {
         }
         fn focus_report(&self) -> Option<FocusReport> {
             let id = self.focused?;
-            let line = |n: u32, samples: u64, text: &str| LineProfile {
-                file: "/nowhere/hot.bpf.c".into(),
-                line: n,
-                text: text.into(),
-                samples,
-                self_samples: samples,
-                percent: samples as f64,
-                helpers: Vec::new(),
-            };
             Some(FocusReport {
                 prog_id: id,
                 vanished: false,
                 note: None,
-                report: ProfileReport {
-                    schema_version: 1,
-                    event: Event::CpuClock,
-                    frequency_hz: 999,
-                    duration_ms: 1000,
-                    cpus: 2,
-                    samples: SampleCounts {
-                        total: 200,
-                        in_programs: 100,
-                        elsewhere: 100,
-                        lost: 0,
-                        throttled: 0,
-                    },
-                    programs: vec![ProgramProfile {
-                        id,
-                        name: "hot_spot".into(),
-                        tag: "00".into(),
-                        resolution: Resolution::Line,
-                        samples: 100,
-                        self_samples: 100,
-                        percent: 50.0,
-                        cpu_percent: 5.0,
-                        functions: vec![FunctionProfile {
-                            name: "hot_spot".into(),
-                            samples: 100,
-                            self_samples: 100,
-                            percent: 100.0,
-                            lines: vec![line(44, 97, "acc ^= acc >> 29;"), line(50, 3, "cold")],
-                            unplaced_samples: 0,
-                        }],
-                        helpers: Vec::new(),
-                    }],
-                },
+                report: crate::top::tests::report(id, self.resolution),
             })
         }
         fn setup(&self) -> Setup {
@@ -265,7 +231,11 @@ mod tests {
     }
 
     fn play(opts: &TopOptions, keys: &str) -> Vec<headless::Shot> {
-        let mut top = Top::new(Fake::default(), opts);
+        play_on(Fake::default(), opts, keys)
+    }
+
+    fn play_on(fake: Fake, opts: &TopOptions, keys: &str) -> Vec<headless::Shot> {
+        let mut top = Top::new(fake, opts);
         let names: Vec<String> = keys.split_whitespace().map(str::to_string).collect();
         headless::play(&mut top, 140, 40, &names).unwrap()
     }
@@ -310,5 +280,37 @@ mod tests {
         assert!(shots[0].1.contains("HOT LINES"), "{}", shots[0].1);
         let greyed = &shots[3].1;
         assert!(greyed.contains("short_lived (gone)"), "{greyed}");
+    }
+
+    #[test]
+    fn programs_without_lines_say_so_and_profiles_print_as_text() {
+        let opts = TopOptions {
+            interval_ms: 1000,
+            open: Some((7, "hot_spot".into())),
+            headless: None,
+        };
+        for (resolution, says) in [
+            (Resolution::Function, "no line info"),
+            (Resolution::Program, "no BTF"),
+        ] {
+            let fake = Fake {
+                resolution,
+                ..Fake::default()
+            };
+            let screen = &play_on(fake, &opts, "")[0].1;
+            assert!(screen.contains(says), "{screen}");
+            assert!(!screen.contains("HOT LINES"), "{screen}");
+            assert!(screen.contains("bpf_csum_diff"), "helpers still: {screen}");
+        }
+        let report = FocusReport {
+            prog_id: 7,
+            vanished: true,
+            note: None,
+            report: crate::top::tests::report(7, Resolution::Line),
+        };
+        let text = profile_text(report, "hot_spot");
+        assert!(text.contains("was unloaded"), "{text}");
+        assert!(text.contains("hot.bpf.c:44"), "{text}");
+        assert!(text.contains("[in bpf_csum_diff 60.0%]"), "{text}");
     }
 }
