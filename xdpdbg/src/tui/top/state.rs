@@ -280,9 +280,13 @@ impl App {
                 h.pop_front();
             }
         }
-        let gone: Vec<u32> = rows.iter().map(|s| s.row.id).collect();
-        self.history
-            .retain(|id, _| !gone.contains(id) || table.programs.iter().any(|p| p.id == *id));
+        // History is kept while a program is shown, greyed ones included.
+        let shown: std::collections::HashSet<u32> = rows
+            .iter()
+            .map(|s| s.row.id)
+            .chain(table.programs.iter().map(|p| p.id))
+            .collect();
+        self.history.retain(|id, _| shown.contains(id));
         rows.extend(
             table
                 .programs
@@ -507,8 +511,10 @@ pub mod tests {
             let gone = app.rows.iter().find(|s| s.row.id == 1).unwrap();
             assert_eq!(gone.gone_for, n);
         }
+        assert!(app.history.contains_key(&1), "kept while greyed");
         app.set_table(Ok(table(vec![row(2, "beta", 20.0)])), false);
         assert!(app.rows.iter().all(|s| s.row.id != 1), "gone after a while");
+        assert!(!app.history.contains_key(&1), "and its history with it");
         assert_eq!(app.history[&2].len(), VANISHED_REFRESHES as usize + 2);
     }
 }
