@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bpf_profile::attribute::Attributor;
 use bpf_profile::inventory::{Inventory, InventoryError, Snapshot};
@@ -391,11 +391,6 @@ impl Collector {
     /// Samples per second per CPU.
     pub fn frequency_hz(&self) -> u64 {
         self.sampler.frequency_hz()
-    }
-
-    /// How long the collector has run.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
     }
 }
 

@@ -80,7 +80,15 @@ fn normal(app: &mut App, key: KeyEvent) -> Option<Action> {
         },
         _ if app.view == View::Profile => {}
         KeyCode::Enter | KeyCode::Right => {
-            let (id, name) = app.selected_row().map(|s| (s.row.id, s.row.name.clone()))?;
+            let (id, name, gone) = app
+                .selected_row()
+                .map(|s| (s.row.id, s.row.name.clone(), s.gone_for > 0))?;
+            if gone {
+                app.error(format!(
+                    "program {id} was unloaded: nothing left to profile"
+                ));
+                return None;
+            }
             return Some(app.open_profile(id, name));
         }
         KeyCode::Char('/') => {

@@ -444,6 +444,7 @@ pub mod tests {
     use super::*;
     use crate::top::table::{IntervalSamples, SCHEMA_VERSION};
     use bpf_profile::sampler::Event;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
     /// A row of program `id` named `name`, with a CPU %.
     pub fn row(id: u32, name: &str, cpu: f64) -> ProgramRow {
@@ -512,6 +513,14 @@ pub mod tests {
             assert_eq!(gone.gone_for, n);
         }
         assert!(app.history.contains_key(&1), "kept while greyed");
+        app.set_filter("alpha");
+        assert_eq!(
+            super::super::events::on_key(&mut app, KeyEvent::from(KeyCode::Enter)),
+            None,
+            "a vanished program has nothing to profile"
+        );
+        assert!(app.status.as_ref().unwrap().1.contains("was unloaded"));
+        app.set_filter("");
         app.set_table(Ok(table(vec![row(2, "beta", 20.0)])), false);
         assert!(app.rows.iter().all(|s| s.row.id != 1), "gone after a while");
         assert!(!app.history.contains_key(&1), "and its history with it");
