@@ -165,11 +165,18 @@ fn header_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             )),
         ]),
     };
-    let mut health = format!(
-        "{sampling}: {} samples in the last {:.1} s",
-        f.samples,
-        f.interval_ms as f64 / 1000.0
-    );
+    let mut health = if f.refreshes <= 1 {
+        format!(
+            "{sampling}: first reading; figures from the next refresh, in {:.1} s",
+            app.interval_ms as f64 / 1000.0
+        )
+    } else {
+        format!(
+            "{sampling}: {} samples in the last {:.1} s",
+            f.samples,
+            f.interval_ms as f64 / 1000.0
+        )
+    };
     if f.lost > 0 {
         health.push_str(&format!(
             "; {} lost (rings full: refresh more often)",
