@@ -4,7 +4,6 @@
 //! charged to the line that calls it (`// hot: helper`). Needs root.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bpf_profile::attribute::Attributor;
@@ -14,32 +13,7 @@ use bpf_profile::profile::{Profile, ProgramProfile};
 use bpf_profile::sampler::{Sampler, SamplerConfig};
 use bpf_profile::stats::{self, Reading, StatsGuard};
 use bpf_profile::symbols::{ProgramSymbols, Resolution};
-use bpf_sys::{ProgFd, TestRun};
-
-/// The 1-based lines of code that end with a comment starting with `marker` (comment-only
-/// lines, such as the fixture's header, do not count).
-fn marked_lines(source: &str, marker: &str) -> Vec<u32> {
-    source
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains(marker))
-        .map(|(i, _)| i as u32 + 1)
-        .collect()
-}
-
-/// Runs `prog` with BPF_PROG_RUN on this thread until `stop`, counting runs.
-fn drive(prog: &ProgFd, stop: &AtomicBool, runs: &AtomicU64) {
-    let packet = [0u8; 64];
-    while !stop.load(Ordering::Relaxed) {
-        prog.test_run(TestRun {
-            data_in: Some(&packet),
-            repeat: 2000,
-            ..Default::default()
-        })
-        .expect("BPF_PROG_RUN");
-        runs.fetch_add(2000, Ordering::Relaxed);
-    }
-}
+use bpf_sys::TestRun;
 
 fn line_samples(p: &ProgramProfile, file_suffix: &str, lines: &[u32]) -> u64 {
     p.functions
@@ -55,9 +29,9 @@ fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
     testkit::privilege::require_root(
         "loading an eBPF program, enabling run-time statistics and sampling every CPU",
     );
-    let source = fixtures::get("hot_spot").unwrap().source;
-    let hot = marked_lines(source, "// hot:");
-    let helper_line = marked_lines(source, "// hot: helper");
+    let fixture = fixtures::get("hot_spot").unwrap();
+    let hot = fixture.marked_lines("// hot:");
+    let helper_line = fixture.marked_lines("// hot: helper");
     assert!(
         hot.len() >= 3 && helper_line.len() == 1,
         "{hot:?} {helper_line:?}"
@@ -89,18 +63,15 @@ fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
     };
     let mut sampler = Sampler::open(config).expect("sampling every CPU");
     let mut profile = Profile::new();
-    let stop = AtomicBool::new(false);
-    let runs = AtomicU64::new(0);
     let start = Instant::now();
-    std::thread::scope(|s| {
-        s.spawn(|| drive(&prog, &stop, &runs));
-        // Until the program has enough samples to judge 90%, or a minute at most.
-        while profile.program_samples(info.id) < 1500 && start.elapsed() < Duration::from_secs(60) {
-            std::thread::sleep(Duration::from_millis(50));
-            sampler.drain(|r| profile.record(&r, &attributor));
-        }
-        stop.store(true, Ordering::Relaxed);
-    });
+    let driven = testkit::fixture::Driven::start(prog);
+    // Until the program has enough samples to judge 90%, or a minute at most.
+    while profile.program_samples(info.id) < 1500 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+        sampler.drain(|r| profile.record(&r, &attributor));
+    }
+    let runs = driven.runs();
+    drop(driven);
     sampler.drain(|r| profile.record(&r, &attributor));
     let report = profile.report(
         &attributor,
@@ -112,7 +83,7 @@ fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
     drop(sampler);
     eprintln!(
         "{} runs; {}",
-        runs.load(Ordering::Relaxed),
+        runs,
         serde_json::to_string_pretty(&report).unwrap()
     );
 
@@ -125,7 +96,7 @@ fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
         p.samples >= 1000,
         "too few samples to judge ({}); the program ran {} times",
         p.samples,
-        runs.load(Ordering::Relaxed)
+        runs
     );
     let on_hot = line_samples(p, "hot_spot.bpf.c", &hot);
     let share = on_hot as f64 / p.samples as f64;

@@ -81,3 +81,54 @@ pub fn object_file(name: &str) -> tempfile::NamedTempFile {
 pub fn object_path(file: &tempfile::NamedTempFile) -> &str {
     file.path().to_str().expect("a UTF-8 temporary path")
 }
+
+/// A loaded program run over and over with `BPF_PROG_RUN` (a 64-byte zeroed packet, 2,000
+/// repeats a call) on a thread of its own until dropped: a steady load for profilers to see.
+pub struct Driven {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    runs: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Driven {
+    /// Starts running `prog`.
+    pub fn start(prog: ProgFd) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let thread = {
+            let (stop, runs) = (stop.clone(), runs.clone());
+            std::thread::spawn(move || {
+                let packet = [0u8; 64];
+                while !stop.load(Ordering::Relaxed) {
+                    prog.test_run(bpf_sys::TestRun {
+                        data_in: Some(&packet),
+                        repeat: 2000,
+                        ..Default::default()
+                    })
+                    .expect("BPF_PROG_RUN of a driven program");
+                    runs.fetch_add(2000, Ordering::Relaxed);
+                }
+            })
+        };
+        Self {
+            stop,
+            runs,
+            thread: Some(thread),
+        }
+    }
+
+    /// How many times the program has run so far.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Driven {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -8,12 +8,9 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bpf_sys::{ProgFd, TestRun};
 use testkit::child::KillOnDrop;
 
 /// What these tests need root for.
@@ -42,13 +39,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// The 1-based lines of code of the fixture's source that end with a `// hot:` comment.
 fn hot_lines() -> Vec<u32> {
-    let source = testkit::fixture::get("hot_spot").source;
-    let lines: Vec<u32> = source
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains("// hot:"))
-        .map(|(i, _)| i as u32 + 1)
-        .collect();
+    let lines = testkit::fixture::get("hot_spot").marked_lines("// hot:");
     assert!(
         lines.len() >= 3,
         "the fixture marks its hot lines: {lines:?}"
@@ -59,8 +50,8 @@ fn hot_lines() -> Vec<u32> {
 /// The `hot_spot` fixture, loaded and run with BPF_PROG_RUN on a thread until dropped.
 struct Driven {
     id: u32,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    // Dropped first: the driving thread stops before the program is unloaded.
+    _run: testkit::fixture::Driven,
     _ebpf: aya::Ebpf,
 }
 
@@ -69,42 +60,14 @@ impl Driven {
         testkit::privilege::require_root(PURPOSE);
         let (ebpf, prog) = testkit::fixture::load_xdp("hot_spot", "hot_spot");
         let id = prog.info().unwrap().id;
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || drive(&prog, &stop))
-        };
         Self {
             id,
-            stop,
-            thread: Some(thread),
+            _run: testkit::fixture::Driven::start(prog),
             _ebpf: ebpf,
         }
     }
 }
 
-impl Drop for Driven {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn drive(prog: &ProgFd, stop: &AtomicBool) {
-    let packet = [0u8; 64];
-    while !stop.load(Ordering::Relaxed) {
-        prog.test_run(TestRun {
-            data_in: Some(&packet),
-            repeat: 2000,
-            ..Default::default()
-        })
-        .expect("BPF_PROG_RUN");
-    }
-}
-
-/// The row of program `id` in a `--once --json` table.
 fn json_row(table: &serde_json::Value, id: u32) -> serde_json::Value {
     table["programs"]
         .as_array()
