@@ -354,6 +354,7 @@ pub fn frame_bench(config: &Config, receiver: Receiver) -> Result<String> {
                 .filter_map(|x| {
                     Some(profiler::Round {
                         pps: x.pps,
+                        offered_pps: x.offered_pps,
                         ns_per_frame: x.ns_per_frame,
                         watched: x.watched?,
                     })
