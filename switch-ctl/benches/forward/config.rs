@@ -8,6 +8,8 @@ use anyhow::{Context, Result, bail, ensure};
 use testkit::bench::env;
 use testkit::tool::check_tool;
 
+use crate::profiler;
+
 /// A way frames cross the bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -16,15 +18,24 @@ pub enum Mode {
     Fast,
     /// The fast path with static FDB entries (no last-seen refresh); not run by default.
     FastStatic,
+    /// The fast path with run-time statistics on (BPF_ENABLE_STATS); not run by default.
+    FastStats,
+    /// The fast path profiled by `xdpdbg top` (samples); not run by default.
+    FastTop,
+    /// The fast path profiled by `xdpdbg top --stats`; not run by default.
+    FastTopStats,
     Redirect,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Bridge,
         Mode::BridgeNf,
         Mode::Fast,
         Mode::FastStatic,
+        Mode::FastStats,
+        Mode::FastTop,
+        Mode::FastTopStats,
         Mode::Redirect,
     ];
 
@@ -34,8 +45,19 @@ impl Mode {
             Mode::BridgeNf => "bridge-nf",
             Mode::Fast => "fast",
             Mode::FastStatic => "fast-static",
+            Mode::FastStats => "fast-stats",
+            Mode::FastTop => "fast-top",
+            Mode::FastTopStats => "fast-top-stats",
             Mode::Redirect => "redirect",
         }
+    }
+
+    /// Whether the mode forwards through the `switch-ctl run` daemon.
+    pub fn runs_daemon(self) -> bool {
+        matches!(
+            self,
+            Mode::Fast | Mode::FastStatic | Mode::FastStats | Mode::FastTop | Mode::FastTopStats
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -44,6 +66,9 @@ impl Mode {
             Mode::BridgeNf => "plain bridge, nf-call=1 (default, no rules)",
             Mode::Fast => "fast path (`switch-ctl run --default-mode xdp`)",
             Mode::FastStatic => "fast path, static FDB entries",
+            Mode::FastStats => "fast path, run-time statistics on (BPF_ENABLE_STATS)",
+            Mode::FastTop => "fast path, profiled by `xdpdbg top` (samples)",
+            Mode::FastTopStats => "fast path, profiled by `xdpdbg top --stats`",
             Mode::Redirect => "raw devmap redirect p1→p2 (ceiling)",
         }
     }
@@ -100,6 +125,8 @@ pub struct Config {
     pub gen_cpu: usize,
     pub fwd_cpu: usize,
     pub switch_ctl: Option<PathBuf>,
+    /// The profiler of the `fast-top` modes.
+    pub xdpdbg: Option<PathBuf>,
 }
 
 /// Reads the configuration and checks the machine can run it.
@@ -126,7 +153,7 @@ pub fn config() -> Result<Config> {
         } else {
             bail!(
                 "SWITCH_BENCH_MODES: unknown mode {name:?} (known: bridge, bridge-nf, fast, \
-                 fast-static, redirect, tcp-bridge, tcp-auto)"
+                 fast-static, fast-stats, fast-top, fast-top-stats, redirect, tcp-bridge, tcp-auto)"
             );
         }
     }
@@ -161,11 +188,14 @@ pub fn config() -> Result<Config> {
         "the benchmark needs two CPUs (one generates, one forwards); this process may use {cpus:?}"
     );
 
-    let needs_daemon = modes.contains(&Mode::Fast)
-        || modes.contains(&Mode::FastStatic)
-        || tcp.contains(&Tcp::Auto);
+    let needs_daemon = modes.iter().any(|m| m.runs_daemon()) || tcp.contains(&Tcp::Auto);
     let switch_ctl = if needs_daemon {
         Some(find_switch_ctl()?)
+    } else {
+        None
+    };
+    let xdpdbg = if modes.iter().any(|&m| profiler::needs_xdpdbg(m)) {
+        Some(profiler::find_xdpdbg()?)
     } else {
         None
     };
@@ -189,6 +219,7 @@ pub fn config() -> Result<Config> {
         gen_cpu: cpus[0],
         fwd_cpu: cpus[1],
         switch_ctl,
+        xdpdbg,
     })
 }
 

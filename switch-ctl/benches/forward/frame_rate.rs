@@ -16,6 +16,7 @@ use crate::cpu::{cpu_busy_ns, cpu_ns};
 use crate::daemon::{Daemon, fast_packets};
 use crate::ebpf::{Bench, StopOnDrop, frame, generate};
 use crate::lab::{ifindex_in, lab, set_gro, threaded_napi};
+use crate::profiler::{self, Watch, Watched};
 
 const WARMUP: Duration = Duration::from_millis(500);
 const TARGET_VS_BRIDGE: f64 = 3.0;
@@ -37,6 +38,8 @@ struct Sample {
     /// For the fast path: frames p1's program forwarded over the whole run, and the frames the
     /// receiver counted over the whole run.
     fast: Option<(u64, u64)>,
+    /// For the fast path: the program's statistics and the profiler's samples.
+    watched: Option<Watched>,
 }
 
 /// What is read at both ends of a measurement window.
@@ -71,7 +74,7 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
     match mode {
         Mode::Bridge | Mode::BridgeNf => set_gro(&lab, "sw", INGRESS_PORT, true)?,
         Mode::Redirect => bench.attach_redirect(&lab)?,
-        Mode::Fast | Mode::FastStatic => {
+        Mode::Fast | Mode::FastStatic | Mode::FastStats | Mode::FastTop | Mode::FastTopStats => {
             if mode == Mode::FastStatic {
                 for host in lab.hosts() {
                     lab.exec_ok(
@@ -93,6 +96,12 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
         }
     }
     let napi = threaded_napi(&lab, INGRESS_PORT, config.fwd_cpu)?;
+    let watch = if mode.runs_daemon() {
+        let xdpdbg = config.xdpdbg.as_deref();
+        Some(Watch::start(&lab, mode, xdpdbg, WARMUP, config.window)?)
+    } else {
+        None
+    };
 
     let generator = bench.generator()?;
     let ifindex = ifindex_in(&lab, "h1", &h1.ifname)?;
@@ -122,6 +131,7 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
             .map_err(|_| anyhow!("generator panicked"))???;
         Ok((a, b, generated))
     })?;
+    let watched = watch.map(Watch::finish).transpose()?;
     let received = b.received - a.received;
     if std::env::var_os("SWITCH_BENCH_DEBUG").is_some() {
         for (node, dev) in [("h1", "eth0"), ("sw", "p1"), ("sw", "p2"), ("h2", "eth0")] {
@@ -165,6 +175,7 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
         cpu_busy: cpu_ns / 1e9 / window,
         cpu_ns_per_frame: cpu_ns / frames,
         fast,
+        watched,
     })
 }
 
@@ -336,6 +347,22 @@ pub fn frame_bench(config: &Config, receiver: Receiver) -> Result<String> {
         out.push_str(&targets.to_string());
         out.push('\n');
     }
+    let watched: Vec<Vec<profiler::Round>> = samples
+        .iter()
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| {
+                    Some(profiler::Round {
+                        pps: x.pps,
+                        offered_pps: x.offered_pps,
+                        ns_per_frame: x.ns_per_frame,
+                        watched: x.watched?,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    out.push_str(&profiler::report(modes, &watched));
     Ok(out)
 }
 

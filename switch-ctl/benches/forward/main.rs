@@ -43,14 +43,19 @@
 //! * `SWITCH_BENCH_TCP_SECS`: iperf3 time of a TCP measurement (default 5);
 //! * `SWITCH_BENCH_MODES`: a comma-separated subset of `bridge,bridge-nf,fast,redirect,
 //!   tcp-bridge,tcp-auto` (default: all of them), plus `fast-static`, the fast path with static
-//!   FDB entries (which skips the per-frame last-seen check);
+//!   FDB entries (which skips the per-frame last-seen check), `fast-stats` (run-time
+//!   statistics on), and `fast-top` and `fast-top-stats`, the fast path while `xdpdbg top`
+//!   profiles it (samples; `--stats`);
+//! * `XDPDBG_BIN`: the profiler of the `fast-top` modes (default: `target/release/xdpdbg`,
+//!   built with `cargo build --release -p xdpdbg`);
 //! * `SWITCH_BENCH_RECEIVER`: `xdp`, `tc`, or both (default `xdp,tc`);
 //! * `SWITCH_BENCH_DEBUG`: set to print the interfaces' statistics after each frame-rate
 //!   measurement.
 //!
 //! The modules: `config` (modes and environment), `lab` (the lab and its NAPI thread), `cpu`
 //! (pinning and CPU time), `ebpf` (the generator, receivers and redirect), `daemon` (the
-//! `switch-ctl run` child), `frame_rate` and `tcp` (the measurements and their reports).
+//! `switch-ctl run` child), `frame_rate` and `tcp` (the measurements and their reports),
+//! `profiler` (`xdpdbg top` during the fast-top modes, and what it costs).
 
 mod config;
 mod cpu;
@@ -58,6 +63,7 @@ mod daemon;
 mod ebpf;
 mod frame_rate;
 mod lab;
+mod profiler;
 mod tcp;
 
 use std::fmt::Write as _;
