@@ -147,14 +147,14 @@ fn header_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             Span::styled("mode: stats", theme.key()),
             Span::raw(
                 " (BPF_ENABLE_STATS on while xdpdbg top runs: exact run counts and ns; costs \
-                 ~30-100 ns on every run of every program; t turns it off)",
+                 every run of every program 3-33 ns here; t turns it off)",
             ),
         ]),
         Some(CpuMode::Stats) => Line::from(vec![
             Span::styled("mode: stats", theme.key()),
             Span::raw(
                 " (kept on by kernel.bpf_stats_enabled, not by this tool: every run pays \
-                 ~30-100 ns)",
+                 3-33 ns here)",
             ),
         ]),
         _ => Line::from(vec![
