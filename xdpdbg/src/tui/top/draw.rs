@@ -595,3 +595,41 @@ fn draw_profile(frame: &mut Frame, area: Rect, app: &App, view: &ProfileView, th
         area,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::top::table::IntervalSamples;
+    use crate::tui::kit::headless::text_of;
+    use crate::tui::top::data::Setup;
+    use crate::tui::top::state::tests::{row, table};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn render(app: &App) -> String {
+        let mut t = Terminal::new(TestBackend::new(160, 30)).unwrap();
+        t.draw(|f| draw(f, app, &Theme::PLAIN)).unwrap();
+        text_of(t.backend().buffer())
+    }
+
+    #[test]
+    fn throttling_is_said_on_the_screen_with_what_to_do() {
+        let mut app = App::new(1000, Setup::default());
+        app.set_table(Ok(table(vec![row(1, "alpha", 5.0)])), false);
+        assert!(!render(&app).contains("throttled"), "{}", render(&app));
+        let mut throttled = table(vec![row(1, "alpha", 5.0)]);
+        throttled.samples = IntervalSamples {
+            total: 100,
+            lost: 0,
+            throttled: 3,
+        };
+        app.set_table(Ok(throttled), false);
+        let screen = render(&app);
+        assert!(
+            screen.contains("perf throttled sampling 3 times")
+                && screen.contains("give a lower --frequency"),
+            "{screen}"
+        );
+        assert!(screen.contains("alpha"), "the table stays: {screen}");
+    }
+}
