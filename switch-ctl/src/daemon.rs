@@ -8,7 +8,7 @@
 //! pin removed, so the plain bridge forwards alone. `kill -9` leaves the pinned fast path
 //! forwarding, and the next daemon adopts it.
 
-use crate::ageing::{self, Ager, Removal};
+use crate::ageing::{AgeingError, Ager};
 use crate::daemon_dirs::DaemonDirs;
 use crate::dataplane::{DataPlane, DataPlaneError};
 use crate::netlink::xdp_features::{self, FeatureEvent, FeatureWatch};
@@ -22,7 +22,7 @@ use futures::FutureExt as _;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use switch_ebpf::types::{FdbKey, port_flags};
+use switch_ebpf::types::FdbKey;
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Why the daemon could not start, or stopped other than by a signal.
@@ -46,9 +46,12 @@ pub enum DaemonError {
     /// The `fdb` map's descriptor could not be duplicated for the ager.
     #[error(transparent)]
     AgerMap(std::io::Error),
-    /// The compare-and-swap behind ageing failed.
+    /// The compare-and-swap program behind ageing could not be loaded.
     #[error(transparent)]
-    Ageing(#[from] CasError),
+    AgerLoad(#[from] CasError),
+    /// Ageing an entry out of the fast path failed.
+    #[error(transparent)]
+    Ageing(#[from] AgeingError),
     /// The rtnetlink sockets could not be opened.
     #[error("cannot open rtnetlink sockets")]
     OpenNetlink(#[source] NetlinkError),
@@ -121,7 +124,6 @@ struct Daemon {
     plan: Plan,
     errors: BTreeMap<u32, String>,
     status: DaemonStatus,
-    last_ageing: Instant,
     last_status: Instant,
 }
 
@@ -185,7 +187,6 @@ impl Daemon {
             plan: Plan::default(),
             errors: BTreeMap::new(),
             status,
-            last_ageing: Instant::now(),
             last_status: Instant::now(),
         };
         Ok(daemon)
@@ -341,20 +342,9 @@ impl Daemon {
         if current.ifindex != entry.port {
             return Ok(()); // the MAC has moved on; this removal is about the old port
         }
-        // Static and local entries (STATIC in the map) simply go: Ager::removed does that too.
-        let usable = self.plan.ports.get(&entry.port).is_some_and(|p| {
-            let need = port_flags::FORWARDING | port_flags::UP;
-            p.bridge == bridge && p.flags & need == need
-        });
-        let now = ageing::now_ns();
-        match self.ager.removed(&mut self.plane.maps, key, usable, now)? {
-            Removal::Removed => {}
-            Removal::Relearn { port } => {
-                if let Err(e) = self.netlink.fdb_add_dynamic(port, entry.mac).await {
-                    log(format!("cannot put an active FDB entry back: {e}"));
-                }
-            }
-        }
+        // The bridge dropped it (ageing, an operator, a topology change): the fast path forgets
+        // it too, until a real frame makes the bridge learn it again.
+        self.ager.removed(&mut self.plane.maps, key)?;
         Ok(())
     }
 
@@ -379,25 +369,6 @@ impl Daemon {
             log(format!("bridge netfilter hooks now: {hooks:?}"));
             self.kernel.netfilter = hooks;
             self.relink().await?;
-        }
-        let shortest = self
-            .plan
-            .bridges
-            .iter()
-            .filter(|b| b.accelerated && b.ageing_time_ms > 0)
-            .map(|b| b.ageing_time_ms)
-            .min()
-            .unwrap_or(300_000);
-        if self.last_ageing.elapsed() >= ageing::tick_period(shortest) {
-            self.last_ageing = Instant::now();
-            let plan = &self.plan;
-            let ageing_ms = |bridge: u32| plan.bridge(bridge).map_or(0, |b| b.ageing_time_ms);
-            let due = self.ager.due(&self.plane.maps, ageing_ms, ageing::now_ns());
-            for (port, mac) in due {
-                if let Err(e) = self.netlink.fdb_use(port, mac).await {
-                    log(format!("cannot refresh an FDB entry in the bridge: {e}"));
-                }
-            }
         }
         if self.last_status.elapsed() >= Duration::from_secs(1) {
             self.write_status();

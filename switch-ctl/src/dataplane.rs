@@ -16,7 +16,7 @@ use crate::daemon_dirs::{CreateDirError, DaemonDirs};
 use crate::mode::Mode;
 use crate::netlink::{Netlink, NetlinkError};
 use crate::pinned_maps::{self, PinnedMaps};
-use crate::plan::Plan;
+use crate::plan::{Plan, PortPlan};
 use aya::maps::{DevMap, MapData, MapError, PerCpuValues};
 use aya::programs::tc::{self, NlOptions, TcAttachOptions, TcAttachType};
 use aya::programs::{ProgramError, SchedClassifier, Xdp};
@@ -252,7 +252,7 @@ impl DataPlane {
             if let Some((_, name)) = self.attachments.get_mut(&port.ifindex) {
                 name.clone_from(&port.name);
             }
-            if let Err(e) = self.configure(port.ifindex, port.bridge, port.flags) {
+            if let Err(e) = self.configure(port) {
                 failed.push((port.ifindex, e));
                 continue;
             }
@@ -272,7 +272,8 @@ impl DataPlane {
     }
 
     /// Writes a port's configuration (and its devmap slot), giving it a counter slot.
-    fn configure(&mut self, ifindex: u32, bridge: u32, flags: u32) -> Result<(), DataPlaneError> {
+    fn configure(&mut self, port: &PortPlan) -> Result<(), DataPlaneError> {
+        let (ifindex, flags) = (port.ifindex, port.flags);
         let slot = match self.slots.get(&ifindex) {
             Some(slot) => *slot,
             None => {
@@ -289,10 +290,10 @@ impl DataPlane {
             }
         };
         let config = PortConfig {
-            bridge,
+            bridge: port.bridge,
             flags,
             slot,
-            pad: 0,
+            refresh_ms: port.refresh_ms,
         };
         // Every event re-applies the whole plan: only a changed port costs syscalls.
         if self.maps.port(ifindex) == config {

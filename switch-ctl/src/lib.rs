@@ -3,7 +3,8 @@
 //! `switch-ctl run` follows opted-in Linux bridges through the kernel's own rtnetlink
 //! notifications and mirrors them into the data plane of `switch-ebpf`: which ports carry the
 //! fast path and in which mode ([`mode`], [`plan`]), their flags, the FDB ([`fdb_mirror`]),
-//! and race-free ageing ([`ageing`]). Operators keep managing the bridge with any tool.
+//! and race-free ageing ([`ageing`]). Operators keep managing the bridge with any tool; the
+//! daemon never writes the bridge's FDB (the data plane passes it refresh frames).
 //!
 //! Modules, in the order data flows (each imports only those before it):
 //!
@@ -14,8 +15,8 @@
 //!   maps, typed, read as plain data);
 //! - the model: [`mode`] and [`plan`] (what the fast path should be: a pure function);
 //! - making it so: [`dataplane`] (programs, maps and attachments), [`fdb_mirror`] (the bridge's
-//!   FDB into the fast path's map), [`ageing`] (the bridge's FDB timers true to fast-path
-//!   traffic);
+//!   FDB into the fast path's map), [`ageing`] (entries the bridge removed leave the fast
+//!   path, race-free against the data plane's refresh frames);
 //! - on top: [`status`] (what the daemon decided and what the fast path does: the model, its
 //!   file with live counters from the pins, and its rendering for people), [`daemon`] (the event
 //!   loop that ties everything to the kernel's notifications and writes the status).

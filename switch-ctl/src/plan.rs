@@ -78,6 +78,9 @@ pub struct PortPlan {
     pub reason: String,
     /// The `port_flags` bits the data plane sees.
     pub flags: u32,
+    /// How often the data plane lets one frame per source MAC through to the bridge so that the
+    /// bridge refreshes its own FDB entry ([`refresh_interval_ms`]).
+    pub refresh_ms: u32,
 }
 
 /// The whole plan.
@@ -208,10 +211,21 @@ pub fn plan(kernel: &Kernel, options: &Options, is_ours: &dyn Fn(u32) -> bool) -
                 mode,
                 reason,
                 flags,
+                refresh_ms: refresh_interval_ms(bridge_plan.ageing_time_ms),
             },
         );
     }
     plan
+}
+
+/// The refresh interval for a bridge with this ageing time: a quarter of it, so a busy entry's
+/// timer in the bridge is never more than a quarter ageing time old (plus the gap between two
+/// frames); at least 10 ms; 0 (no refresh frames) when the bridge does not age.
+pub fn refresh_interval_ms(ageing_time_ms: u64) -> u32 {
+    if ageing_time_ms == 0 {
+        return 0;
+    }
+    u32::try_from((ageing_time_ms / 4).max(10)).unwrap_or(u32::MAX)
 }
 
 /// The fast-path entry for a bridge FDB entry: key, egress ifindex and `fdb_flags`; None when

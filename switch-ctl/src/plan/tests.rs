@@ -18,6 +18,8 @@ fn bridge(ifindex: u32, name: &str) -> Link {
             vlan_filtering: false,
             nf_call: false,
             stp_state: 0,
+            fdb_n_learned: None,
+            fdb_max_learned: None,
         }),
         port: None,
     }
@@ -214,4 +216,16 @@ fn overrides_and_fdb_entries_follow_the_bridge() {
         ..entry(FdbKind::Learned, None, false)
     };
     assert_eq!(fdb_entry(&other, &p), None, "not an accelerated bridge");
+}
+
+#[test]
+fn refresh_frames_come_four_times_per_ageing_time() {
+    assert_eq!(refresh_interval_ms(300_000), 75_000);
+    assert_eq!(refresh_interval_ms(2_000), 500);
+    assert_eq!(refresh_interval_ms(10), 10);
+    assert_eq!(
+        refresh_interval_ms(0),
+        0,
+        "a bridge that does not age needs none"
+    );
 }
