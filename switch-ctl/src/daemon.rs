@@ -16,7 +16,7 @@ use crate::netlink::{Event, Netlink, NetlinkError};
 use crate::pid_file::{self, ClaimError};
 use crate::plan::{self, Kernel, Options, Plan};
 use crate::status::{self, BridgeStatus, DaemonStatus, PortStatus, Status};
-use crate::{fdb_mirror, netfilter};
+use crate::{fdb_mirror, netfilter, pinned_maps};
 use bpf_maps::cas::CasError;
 use futures::FutureExt as _;
 use std::collections::BTreeMap;
@@ -154,7 +154,15 @@ impl Daemon {
         dirs: DaemonDirs,
         netns: String,
     ) -> Result<Daemon, DaemonError> {
-        let plane = DataPlane::open(&dirs)?;
+        // A daemon killed with -9 recorded its maps' ids: their pins may be in a mount
+        // namespace that died with it (`ip netns exec`), the maps live on in the attached
+        // programs.
+        let previous = status::recorded(&dirs)
+            .ok()
+            .flatten()
+            .map(|s| s.daemon.map_ids)
+            .unwrap_or_default();
+        let plane = DataPlane::open(&dirs, &previous)?;
         let fdb = plane
             .maps
             .fdb_raw
@@ -174,6 +182,7 @@ impl Daemon {
             resyncs: 0,
             overruns: 0,
             allow_netfilter: options.allow_netfilter,
+            map_ids: pinned_maps::pinned_ids(&dirs),
         };
         let daemon = Daemon {
             options,
@@ -414,6 +423,7 @@ impl Daemon {
         let status = Status {
             daemon: self.status.clone(),
             bridges,
+            maps: status::MapsAccess::NotRead,
         };
         if let Err(e) = status::write(&self.dirs, &status) {
             log(format!("cannot write the status file: {}", with_causes(&e)));

@@ -15,7 +15,7 @@
 use crate::daemon_dirs::{CreateDirError, DaemonDirs};
 use crate::mode::Mode;
 use crate::netlink::{Netlink, NetlinkError};
-use crate::pinned_maps::{self, PinnedMaps};
+use crate::pinned_maps::{self, MapIds, PinnedMaps};
 use crate::plan::{Plan, PortPlan};
 use aya::maps::{DevMap, MapData, MapError, PerCpuValues};
 use aya::programs::tc::{self, NlOptions, TcAttachOptions, TcAttachType};
@@ -124,10 +124,15 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
-    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist).
-    pub fn open(dirs: &DaemonDirs) -> Result<DataPlane, DataPlaneError> {
+    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist). The maps
+    /// of `previous` (ids an earlier daemon recorded) are pinned again first where this mount
+    /// namespace lacks their pins, and so adopted too; ids of maps that are gone are ignored.
+    pub fn open(dirs: &DaemonDirs, previous: &MapIds) -> Result<DataPlane, DataPlaneError> {
         preflight::ensure_bpffs(preflight::BPFFS_DEFAULT).map_err(DataPlaneError::Bpffs)?;
         dirs.create_pin_dir()?;
+        if !previous.is_empty() {
+            let _ = pinned_maps::restore_pins(dirs, previous);
+        }
         let mut loader = aya::EbpfLoader::new();
         let names = [maps::FDB, maps::PORTS, maps::TX_PORTS, maps::COUNTERS];
         let pins: Vec<(&str, PathBuf)> = names.iter().map(|n| (*n, dirs.map_pin(n))).collect();

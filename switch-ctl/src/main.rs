@@ -207,6 +207,22 @@ fn status(json: bool, netns: Option<&str>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Pins again the maps a gone daemon recorded, when their pins are not visible here (it ran in
+/// another mount namespace). Whether it pinned any.
+fn restore_pins(dirs: &DaemonDirs) -> bool {
+    let Some(ids) = status::recorded(dirs)
+        .ok()
+        .flatten()
+        .map(|s| s.daemon.map_ids)
+        .filter(|ids| !ids.is_empty())
+    else {
+        return false;
+    };
+    preflight::ensure_bpffs(preflight::BPFFS_DEFAULT).is_ok()
+        && dirs.create_pin_dir().is_ok()
+        && switch_ctl::pinned_maps::restore_pins(dirs, &ids).is_ok_and(|n| n > 0)
+}
+
 fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
     let (dirs, label) = locate(netns)?;
     if let Some(pid) = pid_file::running_daemon(&dirs) {
@@ -221,7 +237,7 @@ fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         println!("stopped the daemon (pid {pid}); the bridge forwards on its own");
-    } else if dirs.pin_dir.exists() {
+    } else if restore_pins(&dirs) || dirs.pin_dir.exists() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
