@@ -11,6 +11,7 @@
 use crate::ageing::{AgeingError, Ager};
 use crate::daemon_dirs::DaemonDirs;
 use crate::dataplane::{DataPlane, DataPlaneError};
+use crate::netlink::nftables;
 use crate::netlink::xdp_features::{self, FeatureEvent, FeatureWatch};
 use crate::netlink::{Event, Netlink, NetlinkError};
 use crate::pid_file::{self, ClaimError};
@@ -125,6 +126,8 @@ struct Daemon {
     errors: BTreeMap<u32, String>,
     status: DaemonStatus,
     last_status: Instant,
+    /// The nf_tables ruleset generation `kernel.firewall` was read at.
+    nft_generation: Option<u32>,
 }
 
 fn unix_now() -> u64 {
@@ -197,6 +200,7 @@ impl Daemon {
             errors: BTreeMap::new(),
             status,
             last_status: Instant::now(),
+            nft_generation: None,
         };
         Ok(daemon)
     }
@@ -237,6 +241,7 @@ impl Daemon {
             Default::default()
         });
         self.kernel.netfilter = netfilter::active_hooks();
+        self.read_firewall();
         self.replan().await;
         let links: Vec<_> = self.kernel.links.values().collect();
         self.plane.sweep(&self.netlink, &links).await;
@@ -372,11 +377,42 @@ impl Daemon {
         self.relink().await
     }
 
+    /// Reads the nf_tables chains that see bridged frames, and the ruleset generation they
+    /// are from. Returns whether they changed.
+    fn read_firewall(&mut self) -> bool {
+        let generation = nftables::generation().ok();
+        let chains = nftables::bridged_frame_chains().unwrap_or_else(|e| {
+            if self.nft_generation.is_some() || generation.is_some() {
+                log(format!("cannot read the nf_tables ruleset: {e}"));
+            }
+            Vec::new()
+        });
+        self.nft_generation = generation;
+        let changed = chains != self.kernel.firewall;
+        self.kernel.firewall = chains;
+        changed
+    }
+
     async fn on_tick(&mut self) -> Result<(), DaemonError> {
         let hooks = netfilter::active_hooks();
         if hooks != self.kernel.netfilter {
             log(format!("bridge netfilter hooks now: {hooks:?}"));
             self.kernel.netfilter = hooks;
+            self.relink().await?;
+        }
+        // nf_tables has notifications, but its generation id is one cheap request: the ruleset
+        // is read again only when it changed.
+        if nftables::generation().ok() != self.nft_generation && self.read_firewall() {
+            let filtering: Vec<_> = self
+                .kernel
+                .firewall
+                .iter()
+                .filter(|c| c.filters())
+                .collect();
+            log(format!(
+                "nf_tables chains that see bridged frames now: {}",
+                filtering.len()
+            ));
             self.relink().await?;
         }
         if self.last_status.elapsed() >= Duration::from_secs(1) {

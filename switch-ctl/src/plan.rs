@@ -7,6 +7,7 @@
 //! XDP program is left alone. FDB entries of accelerated bridges are mirrored as they are.
 
 use crate::mode::{self, Mode, PortKind, PortOverride, Requested};
+use crate::netlink::nftables::{BaseChain, ChainFamily};
 use crate::netlink::xdp_features::XdpFeatures;
 use crate::netlink::{FdbEntry, FdbKind, Link, PortState};
 use serde::Serialize;
@@ -44,6 +45,36 @@ pub struct Kernel {
     pub features: HashMap<u32, XdpFeatures>,
     /// Bridge-netfilter sysctls set to 1.
     pub netfilter: Vec<&'static str>,
+    /// nf_tables base chains that can see bridged frames (bridge family, netdev and inet
+    /// ingress).
+    pub firewall: Vec<BaseChain>,
+}
+
+/// The chains of `kernel.firewall` that filter frames of bridge `bridge` (a bridge-family
+/// chain filters every bridge; a netdev or inet ingress chain the bridge or a port it names),
+/// as `family table chain (N rules)`.
+fn firewall_chains(kernel: &Kernel, bridge: &Link) -> Vec<String> {
+    let on_bridge = |device: &String| {
+        *device == bridge.name
+            || kernel
+                .links
+                .values()
+                .any(|l| l.master == Some(bridge.ifindex) && l.name == *device)
+    };
+    kernel
+        .firewall
+        .iter()
+        .filter(|c| c.filters())
+        .filter(|c| c.family == ChainFamily::Bridge || c.devices.iter().any(on_bridge))
+        .map(|c| {
+            let what = if c.rules > 0 {
+                format!("{} rules", c.rules)
+            } else {
+                "policy drop".into()
+            };
+            format!("{} {} {} ({what})", c.family.name(), c.table, c.name)
+        })
+        .collect()
 }
 
 /// One bridge in the plan.
@@ -135,6 +166,15 @@ pub fn plan(kernel: &Kernel, options: &Options, is_ours: &dyn Fn(u32) -> bool) -
             )
         } else if attrs.vlan_filtering {
             Some("VLAN filtering is on: the fast path does not implement VLANs".into())
+        } else if let chains = firewall_chains(kernel, link)
+            && !chains.is_empty()
+            && !options.allow_netfilter
+        {
+            Some(format!(
+                "nftables chains filter its frames ({}; ebtables rules live in `bridge` tables): \
+                 the fast path would bypass them; remove them or run with --allow-netfilter",
+                chains.join(", ")
+            ))
         } else if !kernel.netfilter.is_empty() && !options.allow_netfilter {
             Some(format!(
                 "bridge netfilter is active ({} = 1): the fast path would bypass firewall rules; \

@@ -26,6 +26,7 @@ mod error;
 mod events;
 mod fdb;
 mod link;
+pub mod nftables;
 mod xdp_attach;
 pub mod xdp_features;
 

@@ -36,7 +36,7 @@ const NETDEV_CMD_DEV_DEL_NTF: u8 = 3;
 const NETDEV_CMD_DEV_CHANGE_NTF: u8 = 4;
 const NETDEV_A_DEV_IFINDEX: u16 = 1;
 const NETDEV_A_DEV_XDP_FEATURES: u16 = 3;
-const RECV_BUFFER: usize = 64 << 10;
+pub(super) const RECV_BUFFER: usize = 64 << 10;
 
 /// A device's XDP features (NETDEV_A_DEV_XDP_FEATURES, `NETDEV_XDP_ACT_*` bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -446,7 +446,7 @@ fn put_attribute(out: &mut Vec<u8>, kind: u16, value: &[u8]) {
 
 /// The attributes in a buffer, as (type without flags, value), bounds-checked: a malformed
 /// one ends the walk with an error.
-struct Attributes<'a>(&'a [u8]);
+pub(super) struct Attributes<'a>(pub(super) &'a [u8]);
 
 impl<'a> Iterator for Attributes<'a> {
     type Item = Result<(u16, &'a [u8]), String>;
@@ -495,7 +495,7 @@ fn readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
 }
 
 /// Reads one datagram.
-fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
+pub(super) fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
     let mut buffer = Vec::with_capacity(RECV_BUFFER);
     socket.recv(&mut buffer, 0)?;
     Ok(buffer)
