@@ -74,13 +74,23 @@ pub enum DaemonError {
     /// The kernel closed the notification connection.
     #[error("the rtnetlink connection closed")]
     NetlinkClosed,
+    /// The metrics socket could not be served.
+    #[error("cannot serve metrics")]
+    Metrics(#[source] std::io::Error),
     /// The event loop panicked (the ports were detached anyway).
     #[error("the daemon panicked; every port was detached")]
     Panicked,
 }
 
-/// Runs the daemon in the current network namespace until a signal stops it.
-pub fn run(options: Options, dirs: DaemonDirs, netns: String) -> Result<(), DaemonError> {
+/// Runs the daemon in the current network namespace until a signal stops it. With `metrics`
+/// (a listening socket, bound wherever the caller chose, before entering a namespace), it
+/// answers Prometheus scrapes there ([`crate::metrics`]).
+pub fn run(
+    options: Options,
+    dirs: DaemonDirs,
+    netns: String,
+    metrics: Option<std::net::TcpListener>,
+) -> Result<(), DaemonError> {
     use preflight::Capability;
     preflight::require_capabilities(&[Capability::Bpf, Capability::NetAdmin])
         .map_err(DaemonError::Privileges)?;
@@ -92,6 +102,13 @@ pub fn run(options: Options, dirs: DaemonDirs, netns: String) -> Result<(), Daem
     runtime.block_on(async {
         // Installed before anything is attached, so a SIGTERM during start-up is not fatal.
         let mut signals = Signals::install().map_err(DaemonError::Signals)?;
+        if let Some(listener) = metrics {
+            let listener = listener
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(listener))
+                .map_err(DaemonError::Metrics)?;
+            tokio::spawn(crate::metrics::serve(listener, dirs.clone()));
+        }
         let mut daemon = Daemon::start(options, dirs, netns).await?;
         // Whatever happens next (an error, a panic), the ports are detached on the way out.
         let served = AssertUnwindSafe(async {

@@ -34,7 +34,8 @@ enum Command {
     #[command(after_help = "Examples:\n  switch-ctl run --bridge br0\n  \
 switch-ctl run --bridge br0 --bridge br1 --mode veth3=off\n  \
 switch-ctl run --all-bridges --default-mode tc\n  \
-switch-ctl run --netns lab1 --bridge br0\n\n\
+switch-ctl run --netns lab1 --bridge br0\n  \
+switch-ctl run --bridge br0 --metrics 127.0.0.1:9617\n\n\
 Port modes: auto (default: tc on veths, native XDP on NICs that have it, else tc), xdp, \
 xdp-generic, tc, off. Bridges with bridge netfilter active (bridge-nf-call-* = 1) are left \
 unaccelerated unless --allow-netfilter is given: the fast path would bypass firewall rules.")]
@@ -62,6 +63,10 @@ unaccelerated unless --allow-netfilter is given: the fast path would bypass fire
         /// Serve this network namespace (a name from `ip netns list`) instead of the current one
         #[arg(long, value_name = "NAME")]
         netns: Option<String>,
+        /// Answer Prometheus scrapes (GET /metrics) on this address, bound in the namespace
+        /// switch-ctl was started in (before --netns is entered), for example 127.0.0.1:9617
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Show bridges, ports and their modes (and why), the fast path's FDB size and counters
     #[command(
@@ -268,20 +273,28 @@ fn main() -> ExitCode {
             modes,
             allow_netfilter,
             netns,
-        } => locate(netns.as_deref()).and_then(|(dirs, label)| {
-            let options = Options {
-                bridges: if all_bridges {
-                    Selection::All
-                } else {
-                    Selection::Named(bridges)
-                },
-                default_mode,
-                overrides: modes,
-                allow_netfilter,
-            };
-            daemon::run(options, dirs, label)?;
-            Ok(ExitCode::SUCCESS)
-        }),
+            metrics,
+        } => metrics
+            .map(|addr| {
+                std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} for --metrics"))
+            })
+            .transpose()
+            .and_then(|metrics| Ok((metrics, locate(netns.as_deref())?)))
+            .and_then(|(metrics, (dirs, label))| {
+                let options = Options {
+                    bridges: if all_bridges {
+                        Selection::All
+                    } else {
+                        Selection::Named(bridges)
+                    },
+                    default_mode,
+                    overrides: modes,
+                    allow_netfilter,
+                };
+                daemon::run(options, dirs, label, metrics)?;
+                Ok(ExitCode::SUCCESS)
+            }),
         Command::Status { json, netns } => status(json, netns.as_deref()),
         Command::Stop { netns } => stop(netns.as_deref()),
     };
