@@ -11,8 +11,8 @@
 //! loads are this crate's own `BPF_PROG_LOAD` ([`bpf_sys::ProgFd::load_logged`]) of the
 //! instructions aya-obj prepares, in one buffer large enough for the whole log.
 
-mod kind;
 mod object;
+mod section;
 
 use bpf_sys::{LogLevel, LogRequest};
 use serde::Serialize;
@@ -286,7 +286,7 @@ fn verify(prepared: &Prepared, program: String) -> LoadOutcome {
 /// The aya name of the program type an ELF section gives (`Xdp` for `xdp`), for logs explained
 /// without loading.
 pub fn program_type_of_section(section: &str) -> Option<&'static str> {
-    kind::of_section_name(section).map(|k| k.name)
+    section::of_section_name(section).map(|k| k.name)
 }
 
 #[cfg(test)]

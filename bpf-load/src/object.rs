@@ -18,7 +18,7 @@ use aya_obj::Object;
 use bpf_sys::{BtfFd, LogRequest, ProgBtf, ProgFd, ProgLoad, SysError, VerifierLog};
 
 use super::LoadError;
-use super::kind::{self, Kind, Unloadable};
+use super::section::{self, Kind, Unloadable};
 
 /// The object, its maps created and its programs relocated, ready to load.
 pub(crate) struct Prepared {
@@ -118,7 +118,7 @@ impl Prepared {
         let (name, program) = self.obj.programs.get_key_value(name).ok_or_else(|| {
             unloadable("Unspecified", format!("the object has no program `{name}`"))
         })?;
-        let kind = kind::of(&program.section)?;
+        let kind = section::of(&program.section)?;
         let function = self
             .obj
             .functions

@@ -7,6 +7,8 @@
 //! - [`open`] finds a map by id, name or pinned path; [`inventory::list`] lists every map with
 //!   its holders and pins;
 //! - [`read::read_all`] reads its entries with batches where the kernel has them;
+//!   [`read::Reader`] reads them one batch at a time, and [`read::stream`] does so on a second
+//!   thread while the caller consumes the previous batch (memory stays flat for any map size);
 //! - [`typed`] decodes and encodes keys and values with BTF, and [`Schema`] binds it to one map;
 //! - [`snapshot`] saves a map to a file, [`diff`] compares two readings, [`watch`] follows
 //!   changes, [`consistent`] takes whole-map consistent snapshots of cooperating programs;
@@ -31,7 +33,7 @@ pub mod watch;
 
 pub use error::MapError;
 pub use open::{OpenMap, open};
-pub use schema::Schema;
+pub use schema::{EntryWriter, Schema};
 
 /// The folder holding the C headers for cooperating eBPF programs (`bpf_maps/ageing.h`,
 /// `bpf_maps/snapshot.h`): pass it to clang with `-I`.

@@ -1,9 +1,12 @@
 //! Reading every entry of a map: batched where the kernel can, element by element otherwise.
 
-use std::collections::HashSet;
+mod pipeline;
+mod reader;
 
 use super::{MapError, OpenMap, kind};
-use bpf_sys::BatchRead;
+
+pub use pipeline::stream;
+pub use reader::{Batch, Reader};
 
 /// How the entries were read, which decides what a reader may assume about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,77 +146,15 @@ fn check_dumpable(map: &OpenMap) -> Result<(), MapError> {
 }
 
 /// Reads every entry, with batches when the kernel has them for this map type.
+///
+/// This holds the whole map in memory; [`stream`] and [`Reader`] read it one batch at a time.
 pub fn read_all(map: &OpenMap) -> Result<Entries, MapError> {
-    check_dumpable(map)?;
-    if kind::has_batch(map.info.map_type) {
-        match read_batched(map) {
-            Ok(e) => return Ok(e),
-            // Kernels before 5.6, or types without batch support: fall back.
-            Err(MapError::Sys(e)) if matches!(e.errno(), libc::EINVAL | libc::EOPNOTSUPP | 524) => {
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    read_per_element(map)
+    collect(Reader::new(map)?, map)
 }
 
 /// Reads every entry with `BPF_MAP_LOOKUP_BATCH`, growing the batch on `ENOSPC`.
 pub fn read_batched(map: &OpenMap) -> Result<Entries, MapError> {
-    let key_size = map.info.key_size as usize;
-    let value_len = value_len(map)?;
-    let mut keys = Vec::new();
-    let mut values = Vec::new();
-    batch_walk(map, value_len, |k, v| {
-        keys.extend_from_slice(k);
-        values.extend_from_slice(v);
-    })?;
-    let method = if kind::batch_is_per_bucket(map.info.map_type) {
-        ReadMethod::BatchPerBucket
-    } else {
-        ReadMethod::BatchPerElement
-    };
-    Ok(Entries {
-        key_size,
-        value_len,
-        keys,
-        values,
-        method,
-    })
-}
-
-/// Walks the map in batches, handing each batch's keys and values (back to back) to `sink`.
-fn batch_walk(
-    map: &OpenMap,
-    value_len: usize,
-    mut sink: impl FnMut(&[u8], &[u8]),
-) -> Result<(), MapError> {
-    let key_size = map.info.key_size as usize;
-    let mut count = (map.info.max_entries as usize).clamp(1, 4096);
-    let mut cursor = vec![0u8; key_size.max(8)];
-    let mut started = false;
-    let mut keys = vec![0u8; count * key_size];
-    let mut values = vec![0u8; count * value_len];
-    loop {
-        match map
-            .fd
-            .lookup_batch((&mut cursor, started), &mut keys, &mut values, count, 0)
-        {
-            Ok(BatchRead { count: got, done }) => {
-                sink(&keys[..got * key_size], &values[..got * value_len]);
-                started = true;
-                if done {
-                    return Ok(());
-                }
-            }
-            Err(e) if e.errno() == libc::ENOSPC => {
-                // One bucket holds more than `count` entries: retry the same bucket bigger.
-                count *= 2;
-                keys.resize(count * key_size, 0);
-                values.resize(count * value_len, 0);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    collect(Reader::new_batched(map)?, map)
 }
 
 /// Reads every entry with `BPF_MAP_GET_NEXT_KEY` and one lookup each.
@@ -221,54 +162,36 @@ fn batch_walk(
 /// Keys deleted during the walk are skipped; when the walk restarts (the kernel does so when
 /// the current key was deleted) keys already read are not read twice.
 pub fn read_per_element(map: &OpenMap) -> Result<Entries, MapError> {
-    check_dumpable(map)?;
-    let key_size = map.info.key_size as usize;
-    let value_len = value_len(map)?;
-    let mut seen = HashSet::new();
-    let mut keys = Vec::new();
-    let mut values = Vec::new();
-    let mut prev: Option<Vec<u8>> = None;
-    let mut next = vec![0u8; key_size];
-    let mut value = vec![0u8; value_len];
-    // Bound the walk even if entries churn forever under it.
-    let mut budget = 4 * map.info.max_entries as u64 + 1024;
-    while map.fd.next_key(prev.as_deref(), &mut next)? {
-        budget = budget.saturating_sub(1);
-        if budget == 0 {
-            break;
-        }
-        if seen.insert(next.clone()) && map.fd.lookup(&next, &mut value, 0)? {
-            keys.extend_from_slice(&next);
-            values.extend_from_slice(&value);
-        }
-        prev = Some(next.clone());
+    collect(Reader::new_per_element(map)?, map)
+}
+
+/// Every batch of `reader`, back to back.
+fn collect(mut reader: Reader<'_>, map: &OpenMap) -> Result<Entries, MapError> {
+    let mut batch = Batch::for_map(map)?;
+    let (mut keys, mut values) = (Vec::new(), Vec::new());
+    while reader.read_into(&mut batch)? {
+        keys.extend_from_slice(batch.keys());
+        values.extend_from_slice(batch.values());
     }
     Ok(Entries {
-        key_size,
-        value_len,
+        key_size: batch.key_size(),
+        value_len: batch.value_len(),
         keys,
         values,
-        method: ReadMethod::PerElement,
+        method: reader.method(),
     })
 }
 
-/// Counts the entries, reusing small buffers (for listings of big maps).
+/// Counts the entries, reusing the buffers of one batch (for listings of big maps).
 pub fn count(map: &OpenMap) -> Result<u64, MapError> {
     if kind::is_array(map.info.map_type) {
         return Ok(map.info.max_entries as u64);
     }
-    check_dumpable(map)?;
-    let key_size = map.info.key_size as usize;
-    if kind::has_batch(map.info.map_type) {
-        let mut n = 0u64;
-        match batch_walk(map, value_len(map)?, |k, _| {
-            n += (k.len() / key_size.max(1)) as u64
-        }) {
-            Ok(()) => return Ok(n),
-            Err(MapError::Sys(e)) if matches!(e.errno(), libc::EINVAL | libc::EOPNOTSUPP | 524) => {
-            }
-            Err(e) => return Err(e),
-        }
+    let mut reader = Reader::new(map)?;
+    let mut batch = Batch::for_map(map)?;
+    let mut n = 0u64;
+    while reader.read_into(&mut batch)? {
+        n += batch.len() as u64;
     }
-    Ok(read_per_element(map)?.len() as u64)
+    Ok(n)
 }

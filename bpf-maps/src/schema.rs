@@ -126,23 +126,31 @@ impl Schema {
         e
     }
 
-    /// Writes one entry as compact JSON (`{"key":..,"value":..}`, the same as
-    /// [`Schema::entry_json`] without `per_cpu`) straight to `out`, without building it in
-    /// memory first: the fast path of large dumps.
-    pub fn write_entry_json<W: std::io::Write>(
-        &self,
-        out: &mut W,
-        key: &[u8],
-        value: &[u8],
-    ) -> std::io::Result<()> {
-        out.write_all(b"{\"key\":")?;
-        write_one(out, self.key.as_ref(), key)?;
-        out.write_all(b",\"value\":")?;
-        match self.per_cpu {
-            None => write_one(out, self.value.as_ref(), value)?,
-            Some(_) => serde_json::to_writer(&mut *out, &self.decode_value(value))?,
+    /// A writer of this map's entries as compact JSON, straight from their bytes, with the
+    /// key and value types compiled once: the fast path of large dumps.
+    pub fn entry_writer(&self) -> EntryWriter<'_> {
+        let side = |t: &Option<TypeRef>, size: usize| match t {
+            Some(t) if t.size() == size => Side::Plan(t.json_plan()),
+            _ => Side::Hex,
+        };
+        let key = side(&self.key, self.key_size);
+        let value = match self.per_cpu {
+            None => side(&self.value, self.value_size),
+            Some(_) => Side::Summed,
+        };
+        let entry = match (&self.key, &self.value, &key, &value) {
+            (Some(k), Some(v), Side::Plan(_), Side::Plan(_)) => Some((
+                k.json_plan_between("{\"key\":", ",\"value\":"),
+                v.json_plan_between("", "}"),
+            )),
+            _ => None,
+        };
+        EntryWriter {
+            schema: self,
+            key,
+            value,
+            entry,
         }
-        out.write_all(b"}")
     }
 
     /// Encodes a key typed in the dump's notation, checked against the BTF (or hex without).
@@ -180,16 +188,73 @@ impl Schema {
     }
 }
 
-fn write_one<W: std::io::Write>(
-    out: &mut W,
-    t: Option<&TypeRef>,
-    bytes: &[u8],
-) -> std::io::Result<()> {
-    match t.map(|t| t.view(bytes)) {
-        Some(Ok(view)) => serde_json::to_writer(out, &view)?,
-        _ => serde_json::to_writer(out, &decode(t, bytes))?,
+/// Writes a map's keys and values as compact JSON, exactly as `serde_json` writes what
+/// [`Schema::decode_key`], [`Schema::decode_value`] and [`Schema::entry_json`] return, without
+/// building them in memory: each type is compiled once into a [`typed::JsonPlan`].
+pub struct EntryWriter<'s> {
+    schema: &'s Schema,
+    key: Side,
+    value: Side,
+    /// With both sides typed: the key's plan between `{"key":` and `,"value":`, the value's
+    /// followed by `}`, so a whole entry is two plans.
+    entry: Option<(typed::JsonPlan, typed::JsonPlan)>,
+}
+
+/// How one side of an entry is written.
+enum Side {
+    /// Through the type's compiled plan.
+    Plan(typed::JsonPlan),
+    /// As a hex string: no BTF, or BTF of another size than the map's.
+    Hex,
+    /// Per-CPU values, summed across CPUs through [`Schema::decode_value`].
+    Summed,
+}
+
+impl EntryWriter<'_> {
+    /// Appends the key's JSON to `out` (what [`Schema::decode_key`] returns).
+    pub fn write_key(&self, key: &[u8], out: &mut Vec<u8>) {
+        self.write(&self.key, key, out);
     }
-    Ok(())
+
+    /// Appends the value's JSON to `out` (what [`Schema::decode_value`] returns: per-CPU
+    /// values summed).
+    pub fn write_value(&self, value: &[u8], out: &mut Vec<u8>) {
+        self.write(&self.value, value, out);
+    }
+
+    /// Appends `{"key":..,"value":..}` to `out`: [`Schema::entry_json`] without `per_cpu`.
+    pub fn write_entry(&self, key: &[u8], value: &[u8], out: &mut Vec<u8>) {
+        if let Some((k, v)) = &self.entry
+            && k.size() == key.len()
+            && v.size() == value.len()
+        {
+            // Neither can fail: the sizes fit.
+            let _ = k.write(key, out);
+            let _ = v.write(value, out);
+            return;
+        }
+        out.extend_from_slice(b"{\"key\":");
+        self.write_key(key, out);
+        out.extend_from_slice(b",\"value\":");
+        self.write_value(value, out);
+        out.push(b'}');
+    }
+
+    fn write(&self, side: &Side, bytes: &[u8], out: &mut Vec<u8>) {
+        match side {
+            // The plan refuses only bytes of another size, which decoding shows as hex.
+            Side::Plan(plan) if plan.write(bytes, out).is_ok() => {}
+            Side::Plan(_) | Side::Hex => {
+                out.push(b'"');
+                out.extend_from_slice(typed::hex(bytes).as_bytes());
+                out.push(b'"');
+            }
+            // Writing to memory cannot fail; a decoded value always serializes.
+            Side::Summed => {
+                let _ = serde_json::to_writer(out, &self.schema.decode_value(bytes));
+            }
+        }
+    }
 }
 
 fn decode(t: Option<&TypeRef>, bytes: &[u8]) -> Value {

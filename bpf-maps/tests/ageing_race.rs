@@ -13,8 +13,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 
-mod common;
-
 use bpf_maps::cas::{Cas, DYING, FieldRef, Outcome};
 use bpf_sys::{MapFd, ProgFd, TestRun};
 use nix::time::{ClockId, clock_gettime};
@@ -37,11 +35,11 @@ struct Rig {
 static ONE_RACE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn rig() -> Rig {
-    let (ebpf, prog) = common::load_xdp("ageing_refresh", "ageing_refresh");
+    let (ebpf, prog) = testkit::fixture::load_xdp("ageing_refresh", "ageing_refresh");
     Rig {
         prog: Arc::new(prog),
-        entries: common::map(&ebpf, "entries"),
-        refreshed: common::map(&ebpf, "refreshed"),
+        entries: testkit::fixture::map(&ebpf, "entries"),
+        refreshed: testkit::fixture::map(&ebpf, "refreshed"),
         _ebpf: ebpf,
     }
 }

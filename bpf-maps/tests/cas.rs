@@ -1,12 +1,10 @@
 //! Compare-and-swap against real maps in the kernel (needs root: CAP_BPF).
 
-mod common;
-
 use aya_obj::generated::{BPF_F_MMAPABLE, bpf_map_type};
 use bpf_maps::cas::{Atomicity, Cas, CasError, FieldRef, Outcome};
 use bpf_sys::{MapCreate, MapFd};
 
-use common::require_root;
+use testkit::privilege::require_bpf;
 
 fn map(map_type: bpf_map_type, key_size: u32, value_size: u32, flags: u32) -> MapFd {
     MapFd::create(&MapCreate {
@@ -42,7 +40,7 @@ const SECOND: FieldRef = FieldRef {
 
 #[test]
 fn hash_swap_mismatch_absent_and_delete() {
-    require_root();
+    require_bpf();
     let m = map(bpf_map_type::BPF_MAP_TYPE_HASH, 4, 16, 0);
     let key = 7u32.to_ne_bytes();
     m.update(&key, &value(1, 100), bpf_sys::ANY).unwrap();
@@ -94,7 +92,7 @@ fn hash_swap_mismatch_absent_and_delete() {
 
 #[test]
 fn bad_arguments_are_refused_before_anything_runs() {
-    require_root();
+    require_bpf();
     let m = map(bpf_map_type::BPF_MAP_TYPE_HASH, 4, 16, 0);
     let cas = Cas::new(m, None).unwrap();
     let key = 1u32.to_ne_bytes();
@@ -141,7 +139,7 @@ fn bad_arguments_are_refused_before_anything_runs() {
 
 #[test]
 fn arrays_swap_but_cannot_delete() {
-    require_root();
+    require_bpf();
     let m = map(bpf_map_type::BPF_MAP_TYPE_ARRAY, 4, 16, 0);
     let key = 3u32.to_ne_bytes();
     m.update(&key, &value(0, 5), bpf_sys::ANY).unwrap();
@@ -157,7 +155,7 @@ fn arrays_swap_but_cannot_delete() {
 
 #[test]
 fn mmapable_arrays_use_native_atomics() {
-    require_root();
+    require_bpf();
     let m = map(bpf_map_type::BPF_MAP_TYPE_ARRAY, 4, 16, BPF_F_MMAPABLE);
     let key = 2u32.to_ne_bytes();
     m.update(&key, &value(0, 40), bpf_sys::ANY).unwrap();
@@ -185,7 +183,7 @@ fn mmapable_arrays_use_native_atomics() {
 
 #[test]
 fn per_cpu_maps_are_refused_with_the_reason() {
-    require_root();
+    require_bpf();
     let m = map(bpf_map_type::BPF_MAP_TYPE_PERCPU_HASH, 4, 16, 0);
     let e = Cas::new(m, None).err().expect("per-CPU maps are refused");
     assert!(e.to_string().contains("per-CPU"), "{e}");
@@ -199,8 +197,8 @@ fn locked_fixture() -> (
     MapFd,
     bpf_maps::typed::TypeRef,
 ) {
-    let (ebpf, prog) = common::load_xdp("map_types", "map_types");
-    let map = common::map(&ebpf, "locked");
+    let (ebpf, prog) = testkit::fixture::load_xdp("map_types", "map_types");
+    let map = testkit::fixture::map(&ebpf, "locked");
     let info = map.info().unwrap();
     let types =
         bpf_maps::typed::Types::from_bytes(&bpf_sys::btf_data(info.btf_id).unwrap()).unwrap();

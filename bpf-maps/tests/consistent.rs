@@ -3,8 +3,6 @@
 //! The fixture `snapshot_counters` adds to two entries in every run, so a consistent snapshot
 //! always shows them equal, and once traffic stops it shows exactly the runs made.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,13 +25,13 @@ fn packets(schema: &Schema, c: &consistent::Consistent) -> (u64, u64, u64) {
 
 #[test]
 fn snapshots_are_consistent_under_traffic_and_exact_after() {
-    let (ebpf, prog) = common::load_xdp("snapshot_counters", "snapshot_counters");
+    let (ebpf, prog) = testkit::fixture::load_xdp("snapshot_counters", "snapshot_counters");
     let prog = Arc::new(prog);
-    let outer = common::map(&ebpf, "stats");
+    let outer = testkit::fixture::map(&ebpf, "stats");
     consistent::install(
         &outer,
-        &common::map(&ebpf, "stats_a"),
-        &common::map(&ebpf, "stats_b"),
+        &testkit::fixture::map(&ebpf, "stats_a"),
+        &testkit::fixture::map(&ebpf, "stats_b"),
     )
     .unwrap();
     let outer = OpenMap {

@@ -1,11 +1,9 @@
 //! The bpf(2) layer against the real kernel (needs root).
 
-mod common;
-
 use aya_obj::generated::bpf_map_type;
 use bpf_sys::{MapCreate, MapFd, ProgFd};
 
-use common::require_root;
+use testkit::privilege::require_bpf;
 
 fn hash(name: &str) -> MapFd {
     MapFd::create(&MapCreate {
@@ -22,7 +20,7 @@ fn hash(name: &str) -> MapFd {
 
 #[test]
 fn ids_info_and_errors_that_explain_the_errno() {
-    require_root();
+    require_bpf();
     let m = hash("sys_test_ids");
     let info = m.info().unwrap();
     assert_eq!(
@@ -71,7 +69,7 @@ fn ids_info_and_errors_that_explain_the_errno() {
 
 #[test]
 fn batches_walk_the_whole_map() {
-    require_root();
+    require_bpf();
     let m = hash("sys_test_batch");
     for k in 0..1000u32 {
         m.update(
@@ -123,7 +121,7 @@ fn batches_walk_the_whole_map() {
 
 #[test]
 fn program_info_names_its_maps_and_btf_comes_back_whole() {
-    let (_ebpf, prog) = common::load_xdp("xdp_count", "xdp_count");
+    let (_ebpf, prog) = testkit::fixture::load_xdp("xdp_count", "xdp_count");
     let info = prog.info().unwrap();
     assert_eq!(info.name, "xdp_count");
     assert_eq!(info.tag.len(), 16);

@@ -847,3 +847,41 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The compiled plan (used by `xdpdbg map dump`) writes exactly what `decode` returns, for
+    /// any bytes, in every type of the fixture: readable forms, enums, unions, flattened
+    /// members, bitfields, text, bools and signed numbers included.
+    #[test]
+    fn the_compiled_plan_writes_what_decode_returns(seed in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+        for t in [key(), entry(), locked()] {
+            let bytes: Vec<u8> = (0..t.size()).map(|i| seed.get(i).copied().unwrap_or(i as u8)).collect();
+            // Also with every byte 0 or 1: bools, enumerators and small numbers.
+            let bits: Vec<u8> = bytes.iter().map(|b| b & 1).collect();
+            for bytes in [bytes, bits] {
+                let mut planned = Vec::new();
+                t.json_plan().write(&bytes, &mut planned).unwrap();
+                let decoded = serde_json::to_string(&t.decode(&bytes).unwrap()).unwrap();
+                proptest::prop_assert_eq!(String::from_utf8(planned).unwrap(), decoded);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_compiled_plan_refuses_bytes_of_another_size() {
+    let mut out = Vec::new();
+    let err = key().json_plan().write(&[0; 3], &mut out).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TypeError::SizeMismatch {
+                expected: 8,
+                got: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(out.is_empty(), "nothing written");
+}

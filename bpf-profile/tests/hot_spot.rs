@@ -3,7 +3,6 @@
 //! must land on the lines its source marks `// hot:`, and the time inside the helper must be
 //! charged to the line that calls it (`// hot: helper`). Needs root.
 
-use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,16 +16,6 @@ use bpf_profile::stats::{self, Reading, StatsGuard};
 use bpf_profile::symbols::{ProgramSymbols, Resolution};
 use bpf_sys::{ProgFd, TestRun};
 
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "this test loads an eBPF program, enables run-time statistics and samples the kernel on \
-         every CPU: it needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN); run it with sudo"
-    );
-}
-
 /// The 1-based lines of code that end with a comment starting with `marker` (comment-only
 /// lines, such as the fixture's header, do not count).
 fn marked_lines(source: &str, marker: &str) -> Vec<u32> {
@@ -36,25 +25,6 @@ fn marked_lines(source: &str, marker: &str) -> Vec<u32> {
         .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains(marker))
         .map(|(i, _)| i as u32 + 1)
         .collect()
-}
-
-/// The fixture, loaded with aya, and our own handle on it.
-fn load_hot_spot() -> (aya::Ebpf, ProgFd) {
-    let f = fixtures::get("hot_spot").expect("the hot_spot fixture");
-    let mut ebpf = aya::Ebpf::load(f.object).expect("the fixture's object loads");
-    let xdp: &mut aya::programs::Xdp = ebpf
-        .program_mut("hot_spot")
-        .expect("program hot_spot")
-        .try_into()
-        .expect("an XDP program");
-    xdp.load().expect("the verifier accepts hot_spot");
-    let fd = xdp
-        .fd()
-        .unwrap()
-        .as_fd()
-        .try_clone_to_owned()
-        .expect("dup the program fd");
-    (ebpf, ProgFd::from_fd(fd))
 }
 
 /// Runs `prog` with BPF_PROG_RUN on this thread until `stop`, counting runs.
@@ -82,7 +52,9 @@ fn line_samples(p: &ProgramProfile, file_suffix: &str, lines: &[u32]) -> u64 {
 
 #[test]
 fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading an eBPF program, enabling run-time statistics and sampling every CPU",
+    );
     let source = fixtures::get("hot_spot").unwrap().source;
     let hot = marked_lines(source, "// hot:");
     let helper_line = marked_lines(source, "// hot: helper");
@@ -91,7 +63,7 @@ fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
         "{hot:?} {helper_line:?}"
     );
 
-    let (_ebpf, prog) = load_hot_spot();
+    let (_ebpf, prog) = testkit::fixture::load_xdp("hot_spot", "hot_spot");
     let info = prog.full_info().unwrap();
     let syms = ProgramSymbols::build(&info).expect("symbols of hot_spot");
     assert_eq!(syms.resolution(), Resolution::Line);
@@ -196,8 +168,10 @@ fn samples_land_on_the_hot_lines_and_helper_time_on_its_caller() {
 
 #[test]
 fn inventory_and_rates_see_the_program() {
-    require_root();
-    let (ebpf, prog) = load_hot_spot();
+    testkit::privilege::require_root(
+        "loading an eBPF program, enabling run-time statistics and sampling every CPU",
+    );
+    let (ebpf, prog) = testkit::fixture::load_xdp("hot_spot", "hot_spot");
     let id = prog.info().unwrap().id;
     let mut inventory = Inventory::new();
     let guard = StatsGuard::enable().expect("BPF_ENABLE_STATS");

@@ -15,16 +15,6 @@ use bpf_profile::symbols::{ProgramSymbols, SymbolError};
 use bpf_sys::ProgFd;
 use caps::{CapSet, Capability};
 
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "this test loads eBPF programs, opens perf events and drops capabilities in a thread: \
-         it needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_SYSLOG); run it with sudo"
-    );
-}
-
 fn sysctl(name: &str) -> i64 {
     std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
         .unwrap()
@@ -48,14 +38,6 @@ fn without<T: Send>(drop: &[Capability], f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-fn load_hot_spot() -> aya::Ebpf {
-    let f = fixtures::get("hot_spot").unwrap();
-    let mut ebpf = aya::Ebpf::load(f.object).unwrap();
-    let xdp: &mut aya::programs::Xdp = ebpf.program_mut("hot_spot").unwrap().try_into().unwrap();
-    xdp.load().unwrap();
-    ebpf
-}
-
 fn prog_id(ebpf: &aya::Ebpf) -> u32 {
     let xdp: &aya::programs::Xdp = ebpf.program("hot_spot").unwrap().try_into().unwrap();
     let fd = xdp.fd().unwrap().as_fd().try_clone_to_owned().unwrap();
@@ -64,8 +46,10 @@ fn prog_id(ebpf: &aya::Ebpf) -> u32 {
 
 #[test]
 fn hidden_addresses_are_a_typed_error_with_the_fix() {
-    require_root();
-    let ebpf = load_hot_spot();
+    testkit::privilege::require_root(
+        "loading eBPF programs, opening perf events and dropping capabilities in a thread",
+    );
+    let ebpf = testkit::fixture::load_xdp("hot_spot", "hot_spot").0;
     let id = prog_id(&ebpf);
     // The kernel shows raw addresses to readers with CAP_SYSLOG, or to anyone when
     // kptr_restrict is 0 and perf_event_paranoid at most 1.
@@ -103,7 +87,9 @@ fn hidden_addresses_are_a_typed_error_with_the_fix() {
 
 #[test]
 fn perf_refused_is_a_typed_error_with_the_fix() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, opening perf events and dropping capabilities in a thread",
+    );
     let paranoid = sysctl("perf_event_paranoid");
     let result = without(
         &[Capability::CAP_PERFMON, Capability::CAP_SYS_ADMIN],
@@ -130,7 +116,9 @@ fn perf_refused_is_a_typed_error_with_the_fix() {
 
 #[test]
 fn events_and_rates_the_machine_lacks() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, opening perf events and dropping capabilities in a thread",
+    );
     let max = sysctl("perf_event_max_sample_rate");
     let only = |event| SamplerConfig {
         event: EventChoice::Only(event),
@@ -169,7 +157,9 @@ fn events_and_rates_the_machine_lacks() {
 
 #[test]
 fn an_xdp_link_names_its_interface_and_owner() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, opening perf events and dropping capabilities in a thread",
+    );
     // A thread in a network namespace of its own: its `lo` is the only interface touched.
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -181,7 +171,7 @@ fn an_xdp_link_names_its_interface_and_owner() {
                 "unshare(CLONE_NEWNET): {}",
                 std::io::Error::last_os_error()
             );
-            let mut ebpf = load_hot_spot();
+            let mut ebpf = testkit::fixture::load_xdp("hot_spot", "hot_spot").0;
             let id = prog_id(&ebpf);
             let xdp: &mut aya::programs::Xdp =
                 ebpf.program_mut("hot_spot").unwrap().try_into().unwrap();
@@ -216,7 +206,9 @@ fn an_xdp_link_names_its_interface_and_owner() {
 
 #[test]
 fn a_raw_tracepoint_link_names_its_tracepoint() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, opening perf events and dropping capabilities in a thread",
+    );
     let f = fixtures::get("count_switches").unwrap();
     let mut ebpf = aya::Ebpf::load(f.object).unwrap();
     let tp: &mut aya::programs::RawTracePoint = ebpf
@@ -243,7 +235,9 @@ fn a_raw_tracepoint_link_names_its_tracepoint() {
 
 #[test]
 fn xdp_attached_over_netlink_is_found_without_a_link() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, opening perf events and dropping capabilities in a thread",
+    );
     let object = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(object.path(), fixtures::get("hot_spot").unwrap().object).unwrap();
     // A network namespace of this thread's own; `ip`, started from it, attaches there.

@@ -2,15 +2,7 @@
 
 use aya_obj::generated::{bpf_insn, bpf_prog_type};
 use bpf_sys::{BtfFd, LogLevel, LogRequest, ProgFd, ProgLoad};
-
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "these tests load eBPF programs and need root (CAP_BPF); run them with sudo"
-    );
-}
+use testkit::privilege::require_bpf;
 
 /// `r0 = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
 fn mov_r0(imm: i32) -> bpf_insn {
@@ -48,7 +40,7 @@ fn long_program(n: usize) -> Vec<bpf_insn> {
 
 #[test]
 fn an_accepted_program_keeps_its_statistics_log() {
-    require_root();
+    require_bpf();
     let insns = [mov_r0(2), exit()];
     let (prog, log) = ProgFd::load_logged(&xdp(&insns), LogRequest::new(LogLevel::STATS));
     let prog = prog.expect("r0 = 2; exit is a valid XDP program");
@@ -64,7 +56,7 @@ fn an_accepted_program_keeps_its_statistics_log() {
 
 #[test]
 fn a_log_larger_than_the_first_buffer_comes_back_whole() {
-    require_root();
+    require_bpf();
     let insns = long_program(2000);
     let request = LogRequest::new(LogLevel::VERBOSE | LogLevel::STATS).sized(1024, 16 << 20);
     let (prog, log) = ProgFd::load_logged(&xdp(&insns), request);
@@ -92,7 +84,7 @@ fn a_log_larger_than_the_first_buffer_comes_back_whole() {
 
 #[test]
 fn a_log_past_the_largest_buffer_keeps_its_end() {
-    require_root();
+    require_bpf();
     let insns = long_program(2000);
     let request = LogRequest::new(LogLevel::VERBOSE | LogLevel::STATS).sized(4096, 4096);
     let (prog, log) = ProgFd::load_logged(&xdp(&insns), request);
@@ -113,7 +105,7 @@ fn a_log_past_the_largest_buffer_keeps_its_end() {
 
 #[test]
 fn a_rejected_program_comes_back_with_its_error_and_log() {
-    require_root();
+    require_bpf();
     let insns = [exit()];
     let (prog, log) = ProgFd::load_logged(&xdp(&insns), LogRequest::new(LogLevel::VERBOSE));
     assert_eq!(prog.unwrap_err().errno(), libc::EACCES);
@@ -126,7 +118,7 @@ fn a_rejected_program_comes_back_with_its_error_and_log() {
 
 #[test]
 fn btf_loads_and_bad_btf_is_explained_by_the_kernel() {
-    require_root();
+    require_bpf();
     // The smallest BTF: one 32-bit `int`.
     let mut btf = Vec::new();
     btf.extend_from_slice(&0xeb9f_u16.to_le_bytes()); // magic

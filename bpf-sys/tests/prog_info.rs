@@ -4,16 +4,6 @@
 use aya_obj::generated::{bpf_insn, bpf_prog_type};
 use bpf_sys::{LinkFd, ProgFd, ProgLoad, TestRun, enable_stats, link_ids};
 
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "these tests load eBPF programs, enable statistics and read raw addresses: they need \
-         root (CAP_BPF, CAP_SYS_ADMIN, CAP_PERFMON); run them with sudo"
-    );
-}
-
 fn insn(code: u8, imm: i32) -> bpf_insn {
     // SAFETY: bpf_insn is plain integers; all-zero is a valid value.
     let mut insn: bpf_insn = unsafe { std::mem::zeroed() };
@@ -38,7 +28,9 @@ fn xdp_pass() -> ProgFd {
 
 #[test]
 fn full_info_has_the_jit_image_and_load_metadata() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, enabling statistics and reading raw JIT addresses",
+    );
     let prog = xdp_pass();
     let short = prog.info().unwrap();
     let full = prog.full_info().unwrap();
@@ -67,7 +59,9 @@ fn full_info_has_the_jit_image_and_load_metadata() {
 
 #[test]
 fn statistics_count_runs_only_while_enabled() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, enabling statistics and reading raw JIT addresses",
+    );
     let prog = xdp_pass();
     let packet = [0u8; 64];
     let run = |repeat| {
@@ -97,7 +91,9 @@ fn statistics_count_runs_only_while_enabled() {
 
 #[test]
 fn every_link_on_the_system_can_be_read() {
-    require_root();
+    testkit::privilege::require_root(
+        "loading eBPF programs, enabling statistics and reading raw JIT addresses",
+    );
     for id in link_ids() {
         let id = id.unwrap();
         match LinkFd::from_id(id) {

@@ -3,14 +3,6 @@
 use netlab::{Lab, LabSpec, netns};
 use std::path::Path;
 
-fn require_root() {
-    preflight::require_capabilities(&[
-        preflight::Capability::NetAdmin,
-        preflight::Capability::SysAdmin,
-    ])
-    .expect("lab tests build network namespaces: run them as root");
-}
-
 /// Asserts that nothing of the lab is left: no namespace, no /etc/netns files, no state file.
 fn assert_gone(id: &str, namespaces: &[String]) {
     for ns in namespaces {
@@ -20,11 +12,7 @@ fn assert_gone(id: &str, namespaces: &[String]) {
             "/etc/netns/{ns} left behind"
         );
     }
-    let listed = std::process::Command::new("ip")
-        .args(["netns", "list"])
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&listed.stdout);
+    let listed = testkit::lab::namespaces();
     assert!(
         !listed.contains(&format!("xl-{id}-")),
         "ip netns list still shows {id}: {listed}"
@@ -46,7 +34,7 @@ fn root_veths() -> String {
 
 #[test]
 fn hosts_ping_each_other_across_the_bridge() {
-    require_root();
+    testkit::privilege::require_lab();
     let lab = LabSpec::new(3).build().unwrap();
     for (from, to) in [("h1", "h2"), ("h1", "h3"), ("h3", "h2")] {
         let stats = lab.ping(from, to, 3).unwrap();
@@ -82,7 +70,7 @@ fn hosts_ping_each_other_across_the_bridge() {
 
 #[test]
 fn closures_run_inside_the_namespace() {
-    require_root();
+    testkit::privilege::require_lab();
     let lab = LabSpec::new(2).build().unwrap();
     let h1 = lab.host("h1").unwrap().ipv4;
     // The address exists only inside h1, so binding it proves where the closure ran.
@@ -116,7 +104,7 @@ fn closures_run_inside_the_namespace() {
 
 #[test]
 fn a_panic_halfway_leaves_nothing_behind() {
-    require_root();
+    testkit::privilege::require_lab();
     let veths_before = root_veths();
     let mut seen = None;
     let mut straggler = None;
@@ -152,7 +140,7 @@ fn a_panic_halfway_leaves_nothing_behind() {
 
 #[test]
 fn a_failed_build_removes_what_it_created() {
-    require_root();
+    testkit::privilege::require_lab();
     // `lo` exists in every namespace, so adding a bridge by that name fails after the switch
     // namespace was created.
     let err = LabSpec::new(2)
@@ -174,7 +162,7 @@ fn a_failed_build_removes_what_it_created() {
 
 #[test]
 fn parallel_labs_get_distinct_names_and_work() {
-    require_root();
+    testkit::privilege::require_lab();
     let ids: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..3)
             .map(|_| {
@@ -195,7 +183,7 @@ fn parallel_labs_get_distinct_names_and_work() {
 
 #[test]
 fn names_are_exclusive_and_detached_labs_outlive_their_handle() {
-    require_root();
+    testkit::privilege::require_lab();
     let name = format!("det-{}", std::process::id());
     let lab = LabSpec::new(2).name(&name).build().unwrap();
     let dup = LabSpec::new(2).name(&name).build().unwrap_err();
@@ -221,7 +209,7 @@ fn names_are_exclusive_and_detached_labs_outlive_their_handle() {
 
 #[test]
 fn options_reach_the_kernel() {
-    require_root();
+    testkit::privilege::require_lab();
     let lab = LabSpec::new(2)
         .bridge("brx")
         .mtu(9000)
@@ -269,7 +257,7 @@ fn options_reach_the_kernel() {
 
 #[test]
 fn a_stale_handle_never_removes_a_new_lab_of_the_same_name() {
-    require_root();
+    testkit::privilege::require_lab();
     let name = format!("reuse-{}", std::process::id());
     let old = LabSpec::new(1).name(&name).build().unwrap();
     // Someone else removes it (as `xdpdbg lab down` would) and builds a new lab by that name.

@@ -2,14 +2,9 @@
 
 #[test]
 fn check_passes_and_reports_the_verifier_verdict() {
-    assert!(
-        nix_is_root(),
-        "switch-ctl check loads a program and may mount bpffs: run the tests as root"
-    );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switch-ctl"))
-        .args(["check", "--json"])
-        .output()
-        .unwrap();
+    testkit::privilege::require_root("switch-ctl check loads a program and may mount bpffs");
+    let out =
+        testkit::binary::Binary::new(env!("CARGO_BIN_EXE_switch-ctl")).run(&["check", "--json"]);
     let lines: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let dp = lines
         .as_array()
@@ -25,11 +20,4 @@ fn check_passes_and_reports_the_verifier_verdict() {
             .contains("instructions verified")
     );
     assert!(out.status.success(), "{lines:#}");
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
 }

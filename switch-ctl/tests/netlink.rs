@@ -10,18 +10,9 @@ use switch_ctl::netlink::{
 
 const WAIT: Duration = Duration::from_secs(5);
 
-/// Fails with a clear message unless running as root.
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests build network namespaces and change bridges: run them as root (sudo)"
-    );
-}
-
 /// A lab with `hosts` hosts.
 fn lab(hosts: usize) -> netlab::Lab {
-    require_root();
-    netlab::LabSpec::new(hosts).build().expect("the lab builds")
+    testkit::lab::build(netlab::LabSpec::new(hosts))
 }
 
 /// Runs `test` on a current-thread tokio runtime inside the lab's switch namespace.

@@ -123,7 +123,7 @@ fn assert_passed_to_bridge(
 
 #[test]
 fn run_without_privileges_fails_with_a_clear_message() {
-    require_root();
+    testkit::privilege::require_root(NEEDS_ROOT);
     require_tool("setpriv", "util-linux");
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
@@ -199,7 +199,7 @@ fn auto_mode_fast_paths_ping_tcp_and_udp_without_checksum_errors() {
     let tx_before = link_stats(&lab, "h1", "eth0").tx_packets;
     let fast_before = d.counters("p1").fast_packets;
     let report = {
-        let _server = Iperf3Server::start(&lab, "h2");
+        let _server = iperf3_server(&lab, "h2");
         iperf3(&lab, "h1", &h2, &["-t", "2"])
     };
     let received = report["end"]["sum_received"]["bytes"].as_u64().unwrap();
@@ -223,7 +223,7 @@ fn auto_mode_fast_paths_ping_tcp_and_udp_without_checksum_errors() {
     let udp_before = snmp(&lab, "h2");
     let fast_before = d.counters("p1").fast_packets;
     let report = {
-        let _server = Iperf3Server::start(&lab, "h2");
+        let _server = iperf3_server(&lab, "h2");
         iperf3(
             &lab,
             "h1",

@@ -113,8 +113,7 @@ fn load_variant(xdp: &str) {
 
 #[test]
 fn the_verifier_accepts_every_program() {
-    preflight::require_capabilities(&[preflight::Capability::Bpf])
-        .expect("loading the programs needs CAP_BPF: run the tests as root");
+    testkit::privilege::require_bpf();
     load_variant(switch_ebpf::programs::XDP);
     load_variant(switch_ebpf::programs::XDP_FRAGS);
 }

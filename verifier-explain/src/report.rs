@@ -1,6 +1,8 @@
 //! Whole-object reports: every program's verdict, statistics, limits and explanation, as the
 //! CLI prints them and `--json` serialises them (schema in `docs/verifier-explain.md`).
 
+use std::sync::Arc;
+
 use crate::debuginfo::{DebugInfo, DebugInfoError, ProgramLayout};
 use crate::evidence::Source;
 use crate::explain::{self, Explanation};
@@ -35,9 +37,18 @@ pub struct Report {
     pub schema_version: u32,
     /// One entry per program.
     pub programs: Vec<ProgramReport>,
+    /// The object's debug information, parsed once for the whole report.
+    #[serde(skip)]
+    debug: Option<Arc<DebugInfo>>,
 }
 
 impl Report {
+    /// The object's debug information (ELF, DWARF, BTF line info), as the report parsed it, so
+    /// an explorer does not parse it again; `None` for a log explained without its object.
+    pub fn debug_info(&self) -> Option<&Arc<DebugInfo>> {
+        self.debug.as_ref()
+    }
+
     /// Whether any program was rejected.
     pub fn any_rejected(&self) -> bool {
         self.programs
@@ -253,7 +264,7 @@ pub struct Options {
 /// Loads the object's programs into the kernel with the verifier's full log and explains every
 /// rejection at source level.
 pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error> {
-    let debug = DebugInfo::parse(object)?;
+    let debug = Arc::new(DebugInfo::parse(object)?);
     let outcomes =
         match load::load_object_as(object, options.program.as_deref(), options.privileges) {
             Ok(o) => o,
@@ -264,7 +275,7 @@ pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error>
                     .program
                     .clone()
                     .unwrap_or_else(|| debug.programs().join(", "));
-                return Ok(loader_rejection(program, message, object, &debug));
+                return Ok(loader_rejection(program, message, object, debug));
             }
             Err(e) => return Err(e.into()),
         };
@@ -275,6 +286,7 @@ pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error>
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         programs,
+        debug: Some(debug),
     })
 }
 
@@ -318,7 +330,12 @@ fn symbol_use(object: &[u8], debug: &DebugInfo, name: &str) -> Option<explain::S
     None
 }
 
-fn loader_rejection(program: String, message: String, object: &[u8], debug: &DebugInfo) -> Report {
+fn loader_rejection(
+    program: String,
+    message: String,
+    object: &[u8],
+    debug: Arc<DebugInfo>,
+) -> Report {
     let summary = LogSummary {
         error: Some(crate::log::ErrorSite {
             message: vec![message.clone()],
@@ -336,7 +353,7 @@ fn loader_rejection(program: String, message: String, object: &[u8], debug: &Deb
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
     {
-        explanation.location = symbol_use(object, debug, name);
+        explanation.location = symbol_use(object, &debug, name);
         explanation.fix.line = explanation.location.as_ref().map(|l| l.line);
         explanation.cause = format!(
             "the code uses `{name}`, which the object does not define: it is declared (extern?) \
@@ -359,6 +376,7 @@ fn loader_rejection(program: String, message: String, object: &[u8], debug: &Deb
                 summary: None,
             },
         }],
+        debug: Some(debug),
     }
 }
 
@@ -481,7 +499,7 @@ pub fn explain_log<R: std::io::BufRead>(
     program: Option<&str>,
 ) -> Result<Report, Error> {
     let summary = LogSummary::parse(log)?;
-    let debug = object.map(DebugInfo::parse).transpose()?;
+    let debug = object.map(DebugInfo::parse).transpose()?.map(Arc::new);
     let mut notes = Vec::new();
     let (name, layout) = match &debug {
         None => (program.unwrap_or("(from the log)").to_string(), None),
@@ -534,6 +552,7 @@ pub fn explain_log<R: std::io::BufRead>(
             program_type,
             verdict,
         }],
+        debug,
     })
 }
 

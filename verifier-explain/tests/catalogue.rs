@@ -4,11 +4,6 @@
 
 use verifier_explain::{Options, Privileges, VerdictKind, explain_object};
 
-fn require_root() {
-    preflight::require_capabilities(&[preflight::Capability::Bpf])
-        .expect("these tests load programs: run them as root (CAP_BPF)");
-}
-
 fn privileges(f: &fixtures::Fixture) -> Privileges {
     match f.privileges {
         fixtures::Privileges::BpfOnly => Privileges::BpfOnly,
@@ -30,7 +25,7 @@ const FIX_USES_NAMES: &[&str] = &[
 
 #[test]
 fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
-    require_root();
+    testkit::privilege::require_bpf();
     let mut covered = Vec::new();
     let mut failures = Vec::new();
     for f in fixtures::ALL {
@@ -134,7 +129,7 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
 
 #[test]
 fn a_complexity_rejection_is_explained_from_its_whole_log() {
-    require_root();
+    testkit::privilege::require_bpf();
     let f = fixtures::get("complexity_limit").expect("the complexity fixture");
     let report = explain_object(f.object, &Options::default()).expect("loads");
     let p = &report.programs[0];

@@ -2,33 +2,21 @@
 //! files and stdin, the log alone, bad input, Rust objects, and the library entry for aya users.
 
 use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn require_root() {
-    preflight::require_capabilities(&[preflight::Capability::Bpf])
-        .expect("these tests load programs: run them as root (CAP_BPF)");
-}
+use testkit::binary::Binary;
+use testkit::fixture::{object_file, object_path as path};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_verifier-explain"));
-    c.env("NO_COLOR", "1");
-    c
+/// The binary under test, without colours.
+fn bin() -> Binary {
+    Binary::new(env!("CARGO_BIN_EXE_verifier-explain")).env("NO_COLOR", "1")
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    } else {
-        drop(child.stdin.take());
+    match stdin {
+        Some(input) => bin().run_with_stdin(args, input),
+        None => bin().run(args),
     }
-    child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -37,13 +25,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn object_file(name: &str) -> tempfile::NamedTempFile {
-    let f = fixtures::get(name).unwrap_or_else(|| panic!("no fixture {name}"));
-    let mut file = tempfile::Builder::new().suffix(".o").tempfile().unwrap();
-    file.write_all(f.object).unwrap();
-    file
 }
 
 /// The 1-based line of `fixture` marked `// <- rejected here`, and of its first line with `needle`.
@@ -55,10 +36,6 @@ fn lines_of(fixture: &str, needle: &str) -> (u32, u32) {
         .position(|l| l.contains(needle))
         .expect("the needle is in the source");
     (f.fault_line.expect("a marked line"), at as u32 + 1)
-}
-
-fn path(f: &tempfile::NamedTempFile) -> &str {
-    f.path().to_str().unwrap()
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -88,7 +65,7 @@ fn help_has_examples_and_exit_codes() {
 
 #[test]
 fn a_rejection_is_explained_with_line_variables_and_fix() {
-    require_root();
+    testkit::privilege::require_bpf();
     let obj = object_file("map_lookup_no_null_check");
     let o = run(&[path(&obj)], None);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -117,7 +94,7 @@ fn a_rejection_is_explained_with_line_variables_and_fix() {
 
 #[test]
 fn json_follows_the_documented_schema() {
-    require_root();
+    testkit::privilege::require_bpf();
     let obj = object_file("packet_no_bounds_check");
     let o = run(&[path(&obj), "--json"], None);
     assert_eq!(o.status.code(), Some(1));
@@ -149,7 +126,7 @@ fn json_follows_the_documented_schema() {
 
 #[test]
 fn an_accepted_object_reports_its_stats_and_limits() {
-    require_root();
+    testkit::privilege::require_bpf();
     let obj = object_file("xdp_count");
     let o = run(&[path(&obj), "--json"], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -194,7 +171,7 @@ fn an_accepted_object_reports_its_stats_and_limits() {
 
 #[test]
 fn a_captured_log_with_the_object_names_variables_from_stdin() {
-    require_root();
+    testkit::privilege::require_bpf();
     let log = captured_log("map_lookup_no_null_check");
     let obj = object_file("map_lookup_no_null_check");
     let o = run(&[path(&obj), "--log", "-", "--json"], Some(log.as_bytes()));
@@ -212,7 +189,7 @@ fn a_captured_log_with_the_object_names_variables_from_stdin() {
 
 #[test]
 fn the_log_alone_says_what_is_lost() {
-    require_root();
+    testkit::privilege::require_bpf();
     let log = captured_log("packet_no_bounds_check");
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(log.as_bytes()).unwrap();
@@ -233,7 +210,7 @@ fn the_log_alone_says_what_is_lost() {
 
 #[test]
 fn a_truncated_log_is_explained_as_far_as_it_goes() {
-    require_root();
+    testkit::privilege::require_bpf();
     let log = captured_log("map_lookup_no_null_check");
     // Keep the tail only, cut in the middle of an instruction line, as a rotated kernel log
     // buffer would.
@@ -273,7 +250,7 @@ fn bad_input_gets_a_clear_error_and_exit_2() {
 
 #[test]
 fn an_unknown_program_lists_the_real_ones() {
-    require_root();
+    testkit::privilege::require_bpf();
     let obj = object_file("packet_no_bounds_check");
     let o = run(&[path(&obj), "--prog", "nope"], None);
     assert_eq!(o.status.code(), Some(2));
@@ -282,7 +259,7 @@ fn an_unknown_program_lists_the_real_ones() {
 
 #[test]
 fn a_rust_object_from_aya_ebpf_is_explained() {
-    require_root();
+    testkit::privilege::require_bpf();
     let obj = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../fixtures/rust/packet_no_bounds_check/packet_no_bounds_check.bpf.o"
@@ -317,7 +294,7 @@ fn a_rust_object_from_aya_ebpf_is_explained() {
 
 #[test]
 fn aya_users_turn_a_load_error_into_an_explanation() {
-    require_root();
+    testkit::privilege::require_bpf();
     let f = fixtures::get("map_lookup_no_null_check").unwrap();
     let mut ebpf = aya::EbpfLoader::new()
         .verifier_log_level(aya::VerifierLogLevel::VERBOSE)

@@ -7,4 +7,5 @@
 //! kit), and [`output`], how results are shown (color only on a terminal, or JSON).
 
 pub mod output;
+pub mod top;
 pub mod tui;

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 #[command(
     name = "xdpdbg",
     version,
-    after_help = "Examples:\n  xdpdbg doctor\n  xdpdbg lab up --hosts 3\n  xdpdbg lab exec h1 -- ping -c 3 h2\n  xdpdbg lab down --all\n  xdpdbg map list\n  xdpdbg map dump counts --json\n  xdpdbg explain prog.o\n\n\
+    after_help = "Examples:\n  xdpdbg doctor\n  xdpdbg lab up --hosts 3\n  xdpdbg lab exec h1 -- ping -c 3 h2\n  xdpdbg lab down --all\n  xdpdbg map list\n  xdpdbg map dump counts --json\n  xdpdbg explain prog.o\n  xdpdbg top\n  xdpdbg top --once --json\n\n\
 Exit status: 0 success, 1 failure (or a failed check), 2 usage error;\n\
 `lab exec` exits with the command's own status."
 )]
@@ -32,6 +32,8 @@ enum Command {
     Lab(cmd::lab::LabCommand),
     /// Inspect and change maps: list, dump, get/set/delete, cas, snapshot, diff, watch
     Map(MapArgs),
+    /// Every loaded eBPF program live (CPU %, runs/s, ns/run) and profiles down to source lines
+    Top(cmd::top::Args),
 }
 
 /// `xdpdbg map` with no subcommand opens the interactive browser.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Lab(command) => cmd::lab::run(command),
         Command::Map(MapArgs { command: Some(c) }) => cmd::map::run(c),
         Command::Map(MapArgs { command: None }) => cmd::map::browse(),
+        Command::Top(args) => cmd::top::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,44 +1,18 @@
 //! `xdpdbg explain`, run as a user would on real fixtures: the programs are loaded into the
 //! kernel for real (needs root: CAP_BPF) and the explorer is driven headless.
 
-mod common;
-
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::require_root;
+use testkit::binary::{Binary, describe as text};
+use testkit::fixture::{object_file as object, object_path as path};
+use testkit::privilege::require_bpf;
 
 fn xdpdbg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xdpdbg"))
-        .args(args)
+    Binary::new(env!("CARGO_BIN_EXE_xdpdbg"))
         .env("NO_COLOR", "1")
-        .output()
-        .expect("xdpdbg runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// A fixture's object in a temporary file.
-fn object(name: &str) -> tempfile::NamedTempFile {
-    let f = fixtures::get(name).unwrap_or_else(|| panic!("no fixture {name}"));
-    let mut file = tempfile::Builder::new()
-        .suffix(".o")
-        .tempfile()
-        .expect("a temporary file");
-    file.write_all(f.object).expect("writing the object");
-    file
-}
-
-fn path(f: &tempfile::NamedTempFile) -> &str {
-    f.path().to_str().expect("a UTF-8 temporary path")
+        .run(args)
 }
 
 /// The last screen after `keys`, 160x50.
@@ -114,7 +88,7 @@ fn selected_row(screen: &str) -> &str {
 
 #[test]
 fn the_packet_fault_shows_its_line_instruction_and_eth() {
-    require_root();
+    require_bpf();
     let obj = object("packet_no_bounds_check");
     let s = screen(obj.path(), "e");
     // The faulting instruction, selected and marked, under its source line.
@@ -168,7 +142,7 @@ fn the_packet_fault_shows_its_line_instruction_and_eth() {
 
 #[test]
 fn the_history_of_r0_shows_the_lookup() {
-    require_root();
+    require_bpf();
     let obj = object("map_lookup_no_null_check");
     let s = screen(obj.path(), "e h 0");
     let right = right_pane(&s);
@@ -208,7 +182,7 @@ fn the_history_of_r0_shows_the_lookup() {
 
 #[test]
 fn n_and_p_move_along_the_path() {
-    require_root();
+    require_bpf();
     let obj = object("map_lookup_no_null_check");
     let f = frames(obj.path(), "e p p n home p end n");
     let labels: Vec<&str> = f.iter().map(|(l, _)| l.as_str()).collect();
@@ -254,7 +228,7 @@ fn n_and_p_move_along_the_path() {
 
 #[test]
 fn an_accepted_object_says_so() {
-    require_root();
+    require_bpf();
     let obj = object("xdp_pass");
     let s = screen(obj.path(), "e");
     assert!(s.contains("xdp_pass (Xdp) · accepted"), "{s}");
@@ -267,7 +241,7 @@ fn an_accepted_object_says_so() {
 
 #[test]
 fn json_is_the_verifier_explain_report() {
-    require_root();
+    require_bpf();
     let obj = object("packet_no_bounds_check");
     let o = xdpdbg(&["explain", path(&obj), "--json"]);
     assert_eq!(
@@ -299,7 +273,7 @@ fn json_is_the_verifier_explain_report() {
 
 #[test]
 fn bad_input_is_a_usage_error() {
-    require_root();
+    require_bpf();
     let mut junk = tempfile::NamedTempFile::new().unwrap();
     junk.write_all(b"this is not an ELF file\n").unwrap();
     for mode in [&["--headless"][..], &["--json"]] {
@@ -334,7 +308,7 @@ fn bad_input_is_a_usage_error() {
 
 #[test]
 fn a_captured_log_is_explained_without_loading() {
-    require_root();
+    require_bpf();
     let obj = object("packet_no_bounds_check");
     let bytes = fixtures::get("packet_no_bounds_check").unwrap().object;
     let report = verifier_explain::load_object(bytes, None).expect("loaded");

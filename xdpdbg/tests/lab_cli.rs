@@ -4,20 +4,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use testkit::binary::Binary;
+use testkit::lab::namespaces;
+use testkit::privilege::require_lab;
+
 fn xdpdbg() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xdpdbg"))
-}
-
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the lab commands build network namespaces: run the tests as root"
-    );
-}
-
-fn namespaces() -> String {
-    let out = Command::new("ip").args(["netns", "list"]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    Binary::new(env!("CARGO_BIN_EXE_xdpdbg")).command()
 }
 
 /// Asserts that no namespace of lab `name` exists.
@@ -36,7 +28,7 @@ impl Drop for Down {
 
 #[test]
 fn up_exec_list_down() {
-    require_root();
+    require_lab();
     let name = format!("cli-{}", std::process::id());
     let _down = Down(name.clone());
     let out = xdpdbg()
@@ -139,7 +131,7 @@ fn hold_lab(name: &str, hosts: u32) -> Child {
 
 /// `lab up --hold` keeps the lab while it runs; the signal tears it down.
 fn held_lab_is_removed_on(signal: nix::sys::signal::Signal) {
-    require_root();
+    require_lab();
     let name = format!("hold-{}-{}", signal as i32, std::process::id());
     let _down = Down(name.clone());
     let mut child = hold_lab(&name, 2);
@@ -166,7 +158,7 @@ fn held_lab_is_removed_on_sigterm() {
 
 #[test]
 fn stale_labs_of_killed_processes_are_collected() {
-    require_root();
+    require_lab();
     let name = format!("stale-{}", std::process::id());
     let _down = Down(name.clone());
     let mut child = hold_lab(&name, 1);

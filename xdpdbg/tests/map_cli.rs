@@ -1,27 +1,15 @@
 //! `xdpdbg map ...` run as a user would, against real maps of loaded fixtures (needs root).
 
-mod common;
-
-use std::process::{Command, Output};
+use std::process::Output;
 
 use bpf_sys::MapFd;
 use serde_json::Value;
+use testkit::binary::{Binary, describe as text};
 
 fn xdpdbg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xdpdbg"))
-        .args(args)
+    Binary::new(env!("CARGO_BIN_EXE_xdpdbg"))
         .env("NO_COLOR", "1")
-        .output()
-        .expect("xdpdbg runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+        .run(args)
 }
 
 fn json(o: &Output) -> Value {
@@ -36,8 +24,8 @@ struct Loaded {
 }
 
 fn load(fixture: &str, program: &str, map: &str) -> Loaded {
-    let (ebpf, _prog) = common::load_xdp(fixture, program);
-    let map = common::map(&ebpf, map);
+    let (ebpf, _prog) = testkit::fixture::load_xdp(fixture, program);
+    let map = testkit::fixture::map(&ebpf, map);
     let id = map.info().unwrap().id.to_string();
     Loaded {
         _ebpf: ebpf,

@@ -6,15 +6,9 @@ use std::time::{Duration, Instant};
 
 use aya_obj::generated::bpf_map_type;
 use bpf_sys::{MapCreate, MapFd};
+use testkit::privilege::require_bpf;
 use xdpdbg::tui::kit::Headless;
 use xdpdbg::tui::maps::{self, TuiOptions};
-
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests create eBPF maps and need root (CAP_BPF); run them with sudo"
-    );
-}
 
 /// A hash map of u32 → u64 named `prefix` + this process's id, holding `entries`.
 fn hash_map(prefix: &str, entries: &[(u32, u64)]) -> (MapFd, String) {
@@ -108,7 +102,7 @@ fn last(frames: &[(String, String)]) -> &str {
 
 #[test]
 fn the_list_finds_a_map_by_name_and_opens_its_entries() {
-    require_root();
+    require_bpf();
     let (map, name) = hash_map("tui_ls_", &[(7, 1000), (8, 2000)]);
     let id = map.info().unwrap().id;
     let frames = drive("list", 1000, &open_keys(&name));
@@ -147,7 +141,7 @@ fn the_list_finds_a_map_by_name_and_opens_its_entries() {
 
 #[test]
 fn delete_asks_first_and_removes_the_key_from_the_kernel() {
-    require_root();
+    require_bpf();
     let (map, name) = hash_map("tui_del_", &[(9, 1), (10, 2)]);
     let key = hex(&9u32.to_ne_bytes());
     let mut script = open_keys(&name);
@@ -175,7 +169,7 @@ fn delete_asks_first_and_removes_the_key_from_the_kernel() {
 
 #[test]
 fn edit_writes_the_new_value_to_the_kernel() {
-    require_root();
+    require_bpf();
     let (map, name) = hash_map("tui_edit_", &[(10, 5), (11, 6)]);
     let key = hex(&10u32.to_ne_bytes());
     let mut script = open_keys(&name);
@@ -212,7 +206,7 @@ fn edit_writes_the_new_value_to_the_kernel() {
 
 #[test]
 fn a_bad_edit_is_an_error_in_the_status_line_and_writes_nothing() {
-    require_root();
+    require_bpf();
     let (map, name) = hash_map("tui_bad_", &[(12, 77)]);
     let mut script = open_keys(&name);
     script.extend(keys(&[
@@ -231,7 +225,7 @@ fn a_bad_edit_is_an_error_in_the_status_line_and_writes_nothing() {
 
 #[test]
 fn a_map_that_vanishes_while_open_sends_the_browser_back_to_the_list() {
-    require_root();
+    require_bpf();
     let (map, name) = hash_map("tui_gone_", &[(1, 1)]);
     let id = map.info().unwrap().id;
     // Once the browser has written 99 (so it has the map open), let the map go.
@@ -263,7 +257,7 @@ fn a_map_that_vanishes_while_open_sends_the_browser_back_to_the_list() {
 
 #[test]
 fn a_filter_narrows_the_entries() {
-    require_root();
+    require_bpf();
     let (_map, name) = hash_map("tui_flt_", &[(1, 1), (2, 2), (3, 3)]);
     let key = hex(&2u32.to_ne_bytes());
     let mut script = open_keys(&name);
@@ -280,7 +274,7 @@ fn a_filter_narrows_the_entries() {
 
 #[test]
 fn typed_entries_show_edit_and_filter_with_btf() {
-    require_root();
+    require_bpf();
     let mut ebpf = aya::Ebpf::load(fixtures::get("map_types").unwrap().object)
         .expect("loading the map_types fixture's maps");
     let fd = match ebpf.map_mut("fdb").expect("the fixture has an fdb map") {

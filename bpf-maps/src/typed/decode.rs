@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::layout::{EnumInfo, IntInfo, Kind, Node, Record, width_mask};
 use super::readable::{self, Form};
+use super::type_tree::{EnumInfo, IntInfo, Kind, Node, Record, width_mask};
 
 /// The bytes `off..off+len`, or nothing when out of range (the layout makes that impossible).
 pub(crate) fn sub(bytes: &[u8], off: usize, len: usize) -> &[u8] {

@@ -5,8 +5,8 @@ use serde_json::Value;
 use super::decode::{load, store};
 use super::error::TypeError;
 use super::field::{self, Seg};
-use super::layout::{Kind, Node, Record, width_mask};
 use super::readable::{self, Form};
+use super::type_tree::{Kind, Node, Record, width_mask};
 
 /// What the user wrote, before it meets the type.
 pub(crate) enum Input {
@@ -321,7 +321,7 @@ fn expected(node: &Node, form: &Form) -> String {
     }
 }
 
-fn enumerators(e: &super::layout::EnumInfo) -> String {
+fn enumerators(e: &super::type_tree::EnumInfo) -> String {
     let names: Vec<&str> = e.values.iter().map(|(n, _)| n.as_str()).collect();
     if names.is_empty() {
         "(no enumerators)".to_string()

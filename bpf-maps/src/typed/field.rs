@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::decode::{self, read_bits, store, sub};
 use super::encode::{self, Writer};
 use super::error::TypeError;
-use super::layout::{Kind, Node, width_mask};
 use super::readable::Form;
+use super::type_tree::{Kind, Node, width_mask};
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::layout::{Kind, Node};
+use super::type_tree::{Kind, Node};
 
 /// How a value is shown instead of its plain C form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,17 +118,29 @@ pub(crate) fn form_for(node: &Node, name: Option<&str>) -> Form {
 
 /// Formats 6 bytes as `02:1a:b0:00:00:01`.
 pub(crate) fn format_mac(bytes: &[u8]) -> String {
-    // Written by hand: dumps format millions of these.
+    let mut out = Vec::with_capacity(bytes.len() * 3);
+    write_mac(bytes, &mut out);
+    // Hex digits and colons only.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends bytes as `02:1a:b0:00:00:01`. Written by hand: dumps format millions of these.
+pub(crate) fn write_mac(bytes: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
+    if let Ok(six) = <&[u8; 6]>::try_from(bytes) {
+        // The usual size, as one fixed-size copy.
+        let mut text = [b':'; 17];
+        for (i, b) in six.iter().enumerate() {
+            text[i * 3] = HEX[usize::from(b >> 4)];
+            text[i * 3 + 1] = HEX[usize::from(b & 15)];
         }
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
+        out.extend_from_slice(&text);
+        return;
     }
-    s
+    for (i, b) in bytes.iter().enumerate() {
+        let digits = [b':', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+        out.extend_from_slice(if i == 0 { &digits[1..] } else { &digits });
+    }
 }
 
 /// Reads `02:1a:b0:00:00:01`, `02-1a-b0-00-00-01` or `021ab0000001`.

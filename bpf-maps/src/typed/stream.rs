@@ -7,8 +7,8 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::decode::{self, load, read_bits, sign_extend, sub};
-use super::layout::{Kind, Node, Record, width_mask};
 use super::readable::{self, Form};
+use super::type_tree::{Kind, Node, Record, width_mask};
 
 /// Bytes seen through a layout, serializable as the JSON [`super::TypeRef::decode`] returns.
 pub struct View<'a> {

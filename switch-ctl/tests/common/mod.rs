@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 
 use netlab::{Lab, LabSpec, PingStats, SWITCH_NODE};
 use switch_ctl::status::{Counters, PortStatus, Status};
+use testkit::binary::Binary;
+use testkit::lab::{Iperf3Server, iperf3_client};
+use testkit::privilege::require_root;
+pub use testkit::tool::require_tool;
 
 /// The daemon binary under test.
 pub const SWITCH_CTL: &str = env!("CARGO_BIN_EXE_switch-ctl");
@@ -26,24 +30,9 @@ pub const WAIT: Duration = Duration::from_secs(2);
 /// How long the daemon may take to start and attach every port.
 pub const START: Duration = Duration::from_secs(10);
 
-/// Fails with a clear message unless running as root.
-pub fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "these tests build network namespaces, load eBPF programs and attach them: run them as \
-         root (sudo ./scripts/test, or sudo -E cargo test -p switch-ctl --test switch)"
-    );
-}
-
-/// Fails with a clear message unless `program` is on the PATH.
-pub fn require_tool(program: &str, package: &str) {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
-    assert!(
-        found,
-        "`{program}` is missing: install the Debian package {package} (scripts/setup installs it)"
-    );
-}
+/// What the switch's tests need root for, as their privilege check says.
+pub const NEEDS_ROOT: &str =
+    "these tests build network namespaces, load eBPF programs and attach them";
 
 /// A lab of `hosts` hosts with bridge netfilter off (the switch accelerates it).
 pub fn lab(hosts: usize) -> Lab {
@@ -52,9 +41,8 @@ pub fn lab(hosts: usize) -> Lab {
 
 /// Builds `spec`, as root.
 pub fn build(spec: LabSpec) -> Lab {
-    require_root();
-    spec.build()
-        .unwrap_or_else(|e| panic!("the lab does not build: {e}"))
+    require_root(NEEDS_ROOT);
+    testkit::lab::build(spec)
 }
 
 /// Runs `argv` in `node` and returns its stdout; panics with stderr if it fails.
@@ -76,10 +64,7 @@ pub fn sw(lab: &Lab, argv: &[&str]) -> String {
 
 /// Runs `switch-ctl` with `args` (not as a daemon).
 pub fn switch_ctl(args: &[&str]) -> Output {
-    Command::new(SWITCH_CTL)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {SWITCH_CTL}: {e}"))
+    Binary::new(SWITCH_CTL).run(args)
 }
 
 /// Pings `addr` from `node` `count` times, 50 ms apart, waiting at most 1 s per reply.
@@ -229,64 +214,16 @@ pub fn wait_until(
     }
 }
 
-/// An iperf3 server in a lab node, killed when dropped.
-pub struct Iperf3Server {
-    child: Child,
-}
-
-impl Iperf3Server {
-    /// Starts `iperf3 -s -1` in `node` and waits until it listens on port 5201.
-    pub fn start(lab: &Lab, node: &str) -> Iperf3Server {
-        require_tool("iperf3", "iperf3");
-        let child = lab
-            .command(node, "iperf3")
-            .unwrap_or_else(|e| panic!("{e}"))
-            .args(["-s", "-1", "-p", "5201"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start iperf3: {e}"));
-        let server = Iperf3Server { child };
-        wait_until(
-            "the iperf3 server listens on port 5201",
-            Duration::from_secs(5),
-            || {
-                let out = exec(lab, node, &["ss", "-Hltn", "sport = :5201"]);
-                !String::from_utf8_lossy(&out.stdout).trim().is_empty()
-            },
-            String::new,
-        );
-        server
-    }
-}
-
-impl Drop for Iperf3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts a one-shot iperf3 server in `node` (killed when dropped) and waits until it listens.
+pub fn iperf3_server(lab: &Lab, node: &str) -> Iperf3Server {
+    require_tool("iperf3", "iperf3");
+    Iperf3Server::start(lab, node, &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs an iperf3 client in `node` against `addr` with `extra` arguments, and returns its JSON
 /// report.
 pub fn iperf3(lab: &Lab, node: &str, addr: &str, extra: &[&str]) -> serde_json::Value {
-    let mut argv = vec!["iperf3", "-c", addr, "-p", "5201", "-J"];
-    argv.extend(extra);
-    let out = exec(lab, node, &argv);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "`{}` printed no JSON ({e}): {}{}",
-            argv.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    assert!(
-        out.status.success() && report.get("error").is_none(),
-        "`{}` failed: {report:#}",
-        argv.join(" ")
-    );
-    report
+    iperf3_client(lab, node, addr, extra).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The port called `name` in `status`, in any bridge.
@@ -358,7 +295,7 @@ impl<'lab> Daemon<'lab> {
     }
 
     fn spawn_via(lab: &'lab Lab, launcher: &[&str], extra: &[&str]) -> Daemon<'lab> {
-        require_root();
+        require_root(NEEDS_ROOT);
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let mut daemon = Daemon {
             lab,
@@ -606,19 +543,9 @@ pub fn program_exists(id: u32) -> bool {
 
 /// SIGTERM, then wait up to 10 s, then SIGKILL.
 fn terminate(child: &mut Child) -> ExitStatus {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            return child.wait().expect("reap the daemon");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    testkit::child::terminate(child, Duration::from_secs(10))
+        .expect("reap the daemon")
+        .status
 }
 
 impl Drop for Daemon<'_> {

@@ -5,3 +5,4 @@ pub mod explain;
 pub mod headless;
 pub mod lab;
 pub mod map;
+pub mod top;

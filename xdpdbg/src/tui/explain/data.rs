@@ -241,27 +241,32 @@ fn from_object(input: &Input, path: &Path, bytes: &[u8]) -> Result<Session, Load
             what: what.clone(),
             source,
         })?;
-    // explain_object parsed it already, so this succeeds; without it, programs show no lines.
-    let info = DebugInfo::parse(bytes).ok().map(Arc::new);
-    let programs = report
-        .programs
-        .iter()
-        .map(|p| {
-            let debug = info.as_ref().and_then(|info| {
-                Some(Debug {
-                    info: Arc::clone(info),
-                    layout: info.layout(&p.program).ok()?,
-                })
-            });
-            let has_log = p.log().is_some_and(|l| !l.is_empty());
-            program(p, p.summary().cloned().unwrap_or_default(), has_log, debug)
-        })
-        .collect();
+    let programs = programs_of(&report, false);
     Ok(Session {
         name: file_name(path),
         report,
         programs,
     })
+}
+
+/// The explorer's programs of a report, with the debug information the report parsed (the
+/// DWARF is read once). A log given on the command line is every program's log.
+fn programs_of(report: &Report, from_log: bool) -> Vec<Program> {
+    let info = report.debug_info();
+    report
+        .programs
+        .iter()
+        .map(|p| {
+            let debug = info.and_then(|info| {
+                Some(Debug {
+                    info: Arc::clone(info),
+                    layout: info.layout(&p.program).ok()?,
+                })
+            });
+            let has_log = from_log || p.log().is_some_and(|l| !l.is_empty());
+            program(p, p.summary().cloned().unwrap_or_default(), has_log, debug)
+        })
+        .collect()
 }
 
 fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Session, LoadError> {
@@ -282,25 +287,7 @@ fn from_log(input: &Input, log: &Path, object: Option<Vec<u8>>) -> Result<Sessio
     };
     let report = verifier_explain::explain_log(reader, object.as_deref(), input.program.as_deref())
         .map_err(explain_err)?;
-    let info = object
-        .as_deref()
-        .map(DebugInfo::parse)
-        .transpose()
-        .map_err(|e| explain_err(e.into()))?
-        .map(Arc::new);
-    let programs = report
-        .programs
-        .iter()
-        .map(|p| {
-            let debug = info.as_ref().and_then(|info| {
-                Some(Debug {
-                    info: Arc::clone(info),
-                    layout: info.layout(&p.program).ok()?,
-                })
-            });
-            program(p, p.summary().cloned().unwrap_or_default(), true, debug)
-        })
-        .collect();
+    let programs = programs_of(&report, true);
     let name = match &input.object {
         Some(o) => format!("{} (log {})", file_name(o), file_name(log)),
         None => format!("log {}", file_name(log)),

@@ -13,7 +13,7 @@ use verifier_explain::VerdictKind;
 use verifier_explain::view::{self, Hints, Operand, RegState};
 
 use super::data::{self, Program, Row};
-use super::replay::{Cause, Snapshot};
+use super::history::{Cause, Snapshot};
 use super::state::{App, Mode};
 use crate::tui::kit::{Theme, chrome, nav};
 

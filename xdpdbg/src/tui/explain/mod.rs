@@ -18,7 +18,7 @@
 mod data;
 mod draw;
 mod events;
-mod replay;
+mod history;
 mod state;
 
 use ratatui::Frame;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::data::{Program, Session};
-use super::replay::{self, Change, Snapshot};
+use super::history::{self, Change, Snapshot};
 use crate::tui::kit::nav;
 
 /// What the keyboard is doing.
@@ -150,7 +150,7 @@ impl App {
     /// Recomputes what depends on the position: the state before the path step.
     fn refresh(&mut self) {
         let snapshot = match (self.program(), self.view()) {
-            (Some(p), Some(v)) => v.path_pos.and_then(|k| replay::before(p, k)),
+            (Some(p), Some(v)) => v.path_pos.and_then(|k| history::before(p, k)),
             _ => None,
         };
         self.snapshot = snapshot;
@@ -159,7 +159,7 @@ impl App {
     /// Recomputes what depends on the program and the register: its history.
     fn refresh_history(&mut self) {
         let changes = match self.program() {
-            Some(p) if self.show_history => replay::history(p, self.reg),
+            Some(p) if self.show_history => history::history(p, self.reg),
             _ => Vec::new(),
         };
         self.changes = changes;

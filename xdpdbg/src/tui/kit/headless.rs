@@ -4,6 +4,8 @@
 //! ([`Theme::PLAIN`]), so what a test reads is what a person would see. After each step the
 //! screen is kept with the key name that led to it (the first one with `start`); a run prints
 //! the last screen on stdout, or writes them all to a file, each under `=== frame N: KEY ===`.
+//! A `wait:MS` step lets the time pass with the screen's periodic work ([`Screen::tick`]) done
+//! whenever it is due, as on a terminal.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -105,7 +107,20 @@ pub fn play(
             screen.on_key(key);
         }
         if let Step::Wait(ms) = step {
-            std::thread::sleep(Duration::from_millis(ms));
+            // A live screen keeps its periodic work up during a long wait, as on a terminal
+            // (a profiler must read its sample rings before they fill).
+            let end = Instant::now() + Duration::from_millis(ms);
+            while let Some(left) = end.checked_duration_since(Instant::now()) {
+                let Some(period) = screen.tick_period() else {
+                    std::thread::sleep(left);
+                    break;
+                };
+                std::thread::sleep(period.saturating_sub(last_tick.elapsed()).min(left));
+                if last_tick.elapsed() >= period && Instant::now() < end {
+                    last_tick = Instant::now();
+                    screen.tick();
+                }
+            }
         }
         if let Some(period) = screen.tick_period()
             && last_tick.elapsed() >= period
@@ -144,6 +159,31 @@ pub fn run(screen: &mut dyn Screen, script: &Headless) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts its ticks, every 10 ms.
+    struct Ticker(u32);
+
+    impl Screen for Ticker {
+        fn draw(&self, _: &mut ratatui::Frame, _: &Theme) {}
+        fn on_key(&mut self, _: ratatui::crossterm::event::KeyEvent) {}
+        fn tick_period(&self) -> Option<Duration> {
+            Some(Duration::from_millis(10))
+        }
+        fn tick(&mut self) {
+            self.0 += 1;
+        }
+        fn quit(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_wait_ticks_a_live_screen_when_due() {
+        let mut screen = Ticker(0);
+        let shots = play(&mut screen, 20, 5, &["wait:200".to_string()]).unwrap();
+        assert_eq!(shots.len(), 2);
+        assert!(screen.0 >= 5, "ticked {} times in 200 ms", screen.0);
+    }
 
     #[test]
     fn sizes_parse() {

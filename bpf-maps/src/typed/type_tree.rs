@@ -1,4 +1,4 @@
-//! Resolving BTF types into a layout tree: sizes, member offsets, bitfields and readable forms.
+//! The BTF type tree: resolving BTF types into sizes, member offsets, bitfields and readable forms.
 //!
 //! The tree is built once per [`super::TypeRef`]; decoding and encoding only walk it. Every
 //! number taken from the BTF is checked here (members inside their struct, array sizes without
