@@ -14,7 +14,7 @@ pub enum Mode {
     Bridge,
     BridgeNf,
     Fast,
-    /// The fast path with static FDB entries (no last-seen refresh); not run by default.
+    /// The fast path with static FDB entries (no refresh frames); not run by default.
     FastStatic,
     Redirect,
 }
