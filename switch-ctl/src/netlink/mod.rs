@@ -27,6 +27,7 @@ mod events;
 mod fdb;
 mod link;
 pub mod nftables;
+mod nlattr;
 mod xdp_attach;
 pub mod xdp_features;
 

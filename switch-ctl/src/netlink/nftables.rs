@@ -10,7 +10,7 @@
 //! libnftnl and libmnl; `rustables` is sparsely maintained), and parsing `nft -j list ruleset`
 //! would spawn a process on every check. The three requests needed here (NFT_MSG_GETGEN,
 //! NFT_MSG_GETCHAIN and NFT_MSG_GETRULE dumps) are small: they are framed here by hand, with
-//! the bounds-checked attribute reader of [`super::xdp_features`].
+//! the bounds-checked attribute reader the xdp-features socket uses too.
 
 use std::collections::HashMap;
 
@@ -20,7 +20,7 @@ use rtnetlink::{
 };
 
 use super::NetlinkError;
-use super::xdp_features::{Attributes, receive};
+use super::nlattr::{Attributes, receive};
 
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFT_MSG_GETCHAIN: u16 = 4;
