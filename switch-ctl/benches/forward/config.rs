@@ -16,15 +16,18 @@ pub enum Mode {
     Fast,
     /// The fast path with static FDB entries (no refresh frames); not run by default.
     FastStatic,
+    /// The fast path as a default install gets it: `--default-mode auto`, TC on veths.
+    FastAuto,
     Redirect,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Bridge,
         Mode::BridgeNf,
         Mode::Fast,
         Mode::FastStatic,
+        Mode::FastAuto,
         Mode::Redirect,
     ];
 
@@ -34,6 +37,7 @@ impl Mode {
             Mode::BridgeNf => "bridge-nf",
             Mode::Fast => "fast",
             Mode::FastStatic => "fast-static",
+            Mode::FastAuto => "fast-auto",
             Mode::Redirect => "redirect",
         }
     }
@@ -44,6 +48,7 @@ impl Mode {
             Mode::BridgeNf => "plain bridge, nf-call=1 (default, no rules)",
             Mode::Fast => "fast path (`switch-ctl run --default-mode xdp`)",
             Mode::FastStatic => "fast path, static FDB entries",
+            Mode::FastAuto => "fast path, default install (`--default-mode auto`: tc on veths)",
             Mode::Redirect => "raw devmap redirect p1→p2 (ceiling)",
         }
     }
@@ -126,7 +131,7 @@ pub fn config() -> Result<Config> {
         } else {
             bail!(
                 "SWITCH_BENCH_MODES: unknown mode {name:?} (known: bridge, bridge-nf, fast, \
-                 fast-static, redirect, tcp-bridge, tcp-auto)"
+                 fast-static, fast-auto, redirect, tcp-bridge, tcp-auto)"
             );
         }
     }
@@ -163,6 +168,7 @@ pub fn config() -> Result<Config> {
 
     let needs_daemon = modes.contains(&Mode::Fast)
         || modes.contains(&Mode::FastStatic)
+        || modes.contains(&Mode::FastAuto)
         || tcp.contains(&Tcp::Auto);
     let switch_ctl = if needs_daemon {
         Some(find_switch_ctl()?)

@@ -43,7 +43,8 @@
 //! * `SWITCH_BENCH_TCP_SECS`: iperf3 time of a TCP measurement (default 5);
 //! * `SWITCH_BENCH_MODES`: a comma-separated subset of `bridge,bridge-nf,fast,redirect,
 //!   tcp-bridge,tcp-auto` (default: all of them), plus `fast-static`, the fast path with static
-//!   FDB entries (which skips the per-frame refresh check);
+//!   FDB entries (which skips the per-frame refresh check), and `fast-auto`, the fast path of a
+//!   default install (`--default-mode auto`: TC on the veth ports, GRO on p1 for its NAPI);
 //! * `SWITCH_BENCH_RECEIVER`: `xdp`, `tc`, or both (default `xdp,tc`);
 //! * `SWITCH_BENCH_DEBUG`: set to print the interfaces' statistics after each frame-rate
 //!   measurement.
