@@ -8,21 +8,22 @@
 //! pin removed, so the plain bridge forwards alone. `kill -9` leaves the pinned fast path
 //! forwarding, and the next daemon adopts it.
 
-use crate::ageing::{self, Ager, Removal};
+use crate::ageing::{AgeingError, Ager};
 use crate::daemon_dirs::DaemonDirs;
 use crate::dataplane::{DataPlane, DataPlaneError};
+use crate::netlink::nftables;
 use crate::netlink::xdp_features::{self, FeatureEvent, FeatureWatch};
 use crate::netlink::{Event, Netlink, NetlinkError};
 use crate::pid_file::{self, ClaimError};
 use crate::plan::{self, Kernel, Options, Plan};
 use crate::status::{self, BridgeStatus, DaemonStatus, PortStatus, Status};
-use crate::{fdb_mirror, netfilter};
+use crate::{fdb_mirror, netfilter, pinned_maps};
 use bpf_maps::cas::CasError;
 use futures::FutureExt as _;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use switch_ebpf::types::{FdbKey, port_flags};
+use switch_ebpf::types::FdbKey;
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Why the daemon could not start, or stopped other than by a signal.
@@ -46,9 +47,12 @@ pub enum DaemonError {
     /// The `fdb` map's descriptor could not be duplicated for the ager.
     #[error(transparent)]
     AgerMap(std::io::Error),
-    /// The compare-and-swap behind ageing failed.
+    /// The compare-and-swap program behind ageing could not be loaded.
     #[error(transparent)]
-    Ageing(#[from] CasError),
+    AgerLoad(#[from] CasError),
+    /// Ageing an entry out of the fast path failed.
+    #[error(transparent)]
+    Ageing(#[from] AgeingError),
     /// The rtnetlink sockets could not be opened.
     #[error("cannot open rtnetlink sockets")]
     OpenNetlink(#[source] NetlinkError),
@@ -70,13 +74,23 @@ pub enum DaemonError {
     /// The kernel closed the notification connection.
     #[error("the rtnetlink connection closed")]
     NetlinkClosed,
+    /// The metrics socket could not be served.
+    #[error("cannot serve metrics")]
+    Metrics(#[source] std::io::Error),
     /// The event loop panicked (the ports were detached anyway).
     #[error("the daemon panicked; every port was detached")]
     Panicked,
 }
 
-/// Runs the daemon in the current network namespace until a signal stops it.
-pub fn run(options: Options, dirs: DaemonDirs, netns: String) -> Result<(), DaemonError> {
+/// Runs the daemon in the current network namespace until a signal stops it. With `metrics`
+/// (a listening socket, bound wherever the caller chose, before entering a namespace), it
+/// answers Prometheus scrapes there ([`crate::metrics`]).
+pub fn run(
+    options: Options,
+    dirs: DaemonDirs,
+    netns: String,
+    metrics: Option<std::net::TcpListener>,
+) -> Result<(), DaemonError> {
     use preflight::Capability;
     preflight::require_capabilities(&[Capability::Bpf, Capability::NetAdmin])
         .map_err(DaemonError::Privileges)?;
@@ -88,6 +102,13 @@ pub fn run(options: Options, dirs: DaemonDirs, netns: String) -> Result<(), Daem
     runtime.block_on(async {
         // Installed before anything is attached, so a SIGTERM during start-up is not fatal.
         let mut signals = Signals::install().map_err(DaemonError::Signals)?;
+        if let Some(listener) = metrics {
+            let listener = listener
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(listener))
+                .map_err(DaemonError::Metrics)?;
+            tokio::spawn(crate::metrics::serve(listener, dirs.clone()));
+        }
         let mut daemon = Daemon::start(options, dirs, netns).await?;
         // Whatever happens next (an error, a panic), the ports are detached on the way out.
         let served = AssertUnwindSafe(async {
@@ -121,8 +142,9 @@ struct Daemon {
     plan: Plan,
     errors: BTreeMap<u32, String>,
     status: DaemonStatus,
-    last_ageing: Instant,
     last_status: Instant,
+    /// The nf_tables ruleset generation `kernel.firewall` was read at.
+    nft_generation: Option<u32>,
 }
 
 fn unix_now() -> u64 {
@@ -152,7 +174,15 @@ impl Daemon {
         dirs: DaemonDirs,
         netns: String,
     ) -> Result<Daemon, DaemonError> {
-        let plane = DataPlane::open(&dirs)?;
+        // A daemon killed with -9 recorded its maps' ids: their pins may be in a mount
+        // namespace that died with it (`ip netns exec`), the maps live on in the attached
+        // programs.
+        let previous = status::recorded(&dirs)
+            .ok()
+            .flatten()
+            .map(|s| s.daemon.map_ids)
+            .unwrap_or_default();
+        let plane = DataPlane::open(&dirs, &previous)?;
         let fdb = plane
             .maps
             .fdb_raw
@@ -172,6 +202,7 @@ impl Daemon {
             resyncs: 0,
             overruns: 0,
             allow_netfilter: options.allow_netfilter,
+            map_ids: pinned_maps::pinned_ids(&dirs),
         };
         let daemon = Daemon {
             options,
@@ -185,8 +216,8 @@ impl Daemon {
             plan: Plan::default(),
             errors: BTreeMap::new(),
             status,
-            last_ageing: Instant::now(),
             last_status: Instant::now(),
+            nft_generation: None,
         };
         Ok(daemon)
     }
@@ -227,6 +258,7 @@ impl Daemon {
             Default::default()
         });
         self.kernel.netfilter = netfilter::active_hooks();
+        self.read_firewall();
         self.replan().await;
         let links: Vec<_> = self.kernel.links.values().collect();
         self.plane.sweep(&self.netlink, &links).await;
@@ -341,20 +373,9 @@ impl Daemon {
         if current.ifindex != entry.port {
             return Ok(()); // the MAC has moved on; this removal is about the old port
         }
-        // Static and local entries (STATIC in the map) simply go: Ager::removed does that too.
-        let usable = self.plan.ports.get(&entry.port).is_some_and(|p| {
-            let need = port_flags::FORWARDING | port_flags::UP;
-            p.bridge == bridge && p.flags & need == need
-        });
-        let now = ageing::now_ns();
-        match self.ager.removed(&mut self.plane.maps, key, usable, now)? {
-            Removal::Removed => {}
-            Removal::Relearn { port } => {
-                if let Err(e) = self.netlink.fdb_add_dynamic(port, entry.mac).await {
-                    log(format!("cannot put an active FDB entry back: {e}"));
-                }
-            }
-        }
+        // The bridge dropped it (ageing, an operator, a topology change): the fast path forgets
+        // it too, until a real frame makes the bridge learn it again.
+        self.ager.removed(&mut self.plane.maps, key)?;
         Ok(())
     }
 
@@ -373,6 +394,22 @@ impl Daemon {
         self.relink().await
     }
 
+    /// Reads the nf_tables chains that see bridged frames, and the ruleset generation they
+    /// are from. Returns whether they changed.
+    fn read_firewall(&mut self) -> bool {
+        let generation = nftables::generation().ok();
+        let chains = nftables::bridged_frame_chains().unwrap_or_else(|e| {
+            if self.nft_generation.is_some() || generation.is_some() {
+                log(format!("cannot read the nf_tables ruleset: {e}"));
+            }
+            Vec::new()
+        });
+        self.nft_generation = generation;
+        let changed = chains != self.kernel.firewall;
+        self.kernel.firewall = chains;
+        changed
+    }
+
     async fn on_tick(&mut self) -> Result<(), DaemonError> {
         let hooks = netfilter::active_hooks();
         if hooks != self.kernel.netfilter {
@@ -380,24 +417,20 @@ impl Daemon {
             self.kernel.netfilter = hooks;
             self.relink().await?;
         }
-        let shortest = self
-            .plan
-            .bridges
-            .iter()
-            .filter(|b| b.accelerated && b.ageing_time_ms > 0)
-            .map(|b| b.ageing_time_ms)
-            .min()
-            .unwrap_or(300_000);
-        if self.last_ageing.elapsed() >= ageing::tick_period(shortest) {
-            self.last_ageing = Instant::now();
-            let plan = &self.plan;
-            let ageing_ms = |bridge: u32| plan.bridge(bridge).map_or(0, |b| b.ageing_time_ms);
-            let due = self.ager.due(&self.plane.maps, ageing_ms, ageing::now_ns());
-            for (port, mac) in due {
-                if let Err(e) = self.netlink.fdb_use(port, mac).await {
-                    log(format!("cannot refresh an FDB entry in the bridge: {e}"));
-                }
-            }
+        // nf_tables has notifications, but its generation id is one cheap request: the ruleset
+        // is read again only when it changed.
+        if nftables::generation().ok() != self.nft_generation && self.read_firewall() {
+            let filtering: Vec<_> = self
+                .kernel
+                .firewall
+                .iter()
+                .filter(|c| c.filters())
+                .collect();
+            log(format!(
+                "nf_tables chains that see bridged frames now: {}",
+                filtering.len()
+            ));
+            self.relink().await?;
         }
         if self.last_status.elapsed() >= Duration::from_secs(1) {
             self.write_status();
@@ -443,6 +476,7 @@ impl Daemon {
         let status = Status {
             daemon: self.status.clone(),
             bridges,
+            maps: status::MapsAccess::NotRead,
         };
         if let Err(e) = status::write(&self.dirs, &status) {
             log(format!("cannot write the status file: {}", with_causes(&e)));

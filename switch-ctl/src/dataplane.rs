@@ -15,8 +15,8 @@
 use crate::daemon_dirs::{CreateDirError, DaemonDirs};
 use crate::mode::Mode;
 use crate::netlink::{Netlink, NetlinkError};
-use crate::pinned_maps::{self, PinnedMaps};
-use crate::plan::Plan;
+use crate::pinned_maps::{self, MapIds, PinnedMaps};
+use crate::plan::{Plan, PortPlan};
 use aya::maps::{DevMap, MapData, MapError, PerCpuValues};
 use aya::programs::tc::{self, NlOptions, TcAttachOptions, TcAttachType};
 use aya::programs::{ProgramError, SchedClassifier, Xdp};
@@ -124,10 +124,15 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
-    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist).
-    pub fn open(dirs: &DaemonDirs) -> Result<DataPlane, DataPlaneError> {
+    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist). The maps
+    /// of `previous` (ids an earlier daemon recorded) are pinned again first where this mount
+    /// namespace lacks their pins, and so adopted too; ids of maps that are gone are ignored.
+    pub fn open(dirs: &DaemonDirs, previous: &MapIds) -> Result<DataPlane, DataPlaneError> {
         preflight::ensure_bpffs(preflight::BPFFS_DEFAULT).map_err(DataPlaneError::Bpffs)?;
         dirs.create_pin_dir()?;
+        if !previous.is_empty() {
+            let _ = pinned_maps::restore_pins(dirs, previous);
+        }
         let mut loader = aya::EbpfLoader::new();
         let names = [maps::FDB, maps::PORTS, maps::TX_PORTS, maps::COUNTERS];
         let pins: Vec<(&str, PathBuf)> = names.iter().map(|n| (*n, dirs.map_pin(n))).collect();
@@ -252,7 +257,7 @@ impl DataPlane {
             if let Some((_, name)) = self.attachments.get_mut(&port.ifindex) {
                 name.clone_from(&port.name);
             }
-            if let Err(e) = self.configure(port.ifindex, port.bridge, port.flags) {
+            if let Err(e) = self.configure(port) {
                 failed.push((port.ifindex, e));
                 continue;
             }
@@ -272,7 +277,8 @@ impl DataPlane {
     }
 
     /// Writes a port's configuration (and its devmap slot), giving it a counter slot.
-    fn configure(&mut self, ifindex: u32, bridge: u32, flags: u32) -> Result<(), DataPlaneError> {
+    fn configure(&mut self, port: &PortPlan) -> Result<(), DataPlaneError> {
+        let (ifindex, flags) = (port.ifindex, port.flags);
         let slot = match self.slots.get(&ifindex) {
             Some(slot) => *slot,
             None => {
@@ -289,10 +295,10 @@ impl DataPlane {
             }
         };
         let config = PortConfig {
-            bridge,
+            bridge: port.bridge,
             flags,
             slot,
-            pad: 0,
+            refresh_ms: port.refresh_ms,
         };
         // Every event re-applies the whole plan: only a changed port costs syscalls.
         if self.maps.port(ifindex) == config {

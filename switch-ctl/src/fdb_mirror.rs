@@ -5,8 +5,8 @@
 //!
 //! Entries are written as the kernel reports them, one notification at a time, and compared
 //! whole on a resync (at start and after a netlink overrun). A new entry starts with
-//! `last_seen_ns = 0`, "not yet seen by the fast path": the data plane stamps it on its first
-//! frame, and [`crate::ageing`] tells the two apart.
+//! `last_passed_ns = 0`, "no frame passed to the bridge yet": the data plane passes the first
+//! frame from it to the bridge, which refreshes its entry (see [`crate::ageing`]).
 
 use crate::netlink::FdbEntry as KernelEntry;
 use crate::pinned_maps::PinnedMaps;
@@ -31,14 +31,14 @@ pub fn upsert(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Resu
     if let Ok(old) = maps.fdb.get(&key, 0)
         && old.ifindex == port
         && old.flags == flags
-        && old.last_seen_ns != bpf_maps::cas::DYING
+        && old.last_passed_ns != bpf_maps::cas::DYING
     {
         return Ok(false);
     }
     let entry = FdbEntry {
         ifindex: port,
         flags,
-        last_seen_ns: 0,
+        last_passed_ns: 0,
     };
     match maps.fdb.insert(key, entry, 0) {
         Ok(()) => Ok(true),

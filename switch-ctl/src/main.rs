@@ -34,7 +34,8 @@ enum Command {
     #[command(after_help = "Examples:\n  switch-ctl run --bridge br0\n  \
 switch-ctl run --bridge br0 --bridge br1 --mode veth3=off\n  \
 switch-ctl run --all-bridges --default-mode tc\n  \
-switch-ctl run --netns lab1 --bridge br0\n\n\
+switch-ctl run --netns lab1 --bridge br0\n  \
+switch-ctl run --bridge br0 --metrics 127.0.0.1:9617\n\n\
 Port modes: auto (default: tc on veths, native XDP on NICs that have it, else tc), xdp, \
 xdp-generic, tc, off. Bridges with bridge netfilter active (bridge-nf-call-* = 1) are left \
 unaccelerated unless --allow-netfilter is given: the fast path would bypass firewall rules.")]
@@ -62,6 +63,10 @@ unaccelerated unless --allow-netfilter is given: the fast path would bypass fire
         /// Serve this network namespace (a name from `ip netns list`) instead of the current one
         #[arg(long, value_name = "NAME")]
         netns: Option<String>,
+        /// Answer Prometheus scrapes (GET /metrics) on this address, bound in the namespace
+        /// switch-ctl was started in (before --netns is entered), for example 127.0.0.1:9617
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Show bridges, ports and their modes (and why), the fast path's FDB size and counters
     #[command(
@@ -207,6 +212,22 @@ fn status(json: bool, netns: Option<&str>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Pins again the maps a gone daemon recorded, when their pins are not visible here (it ran in
+/// another mount namespace). Whether it pinned any.
+fn restore_pins(dirs: &DaemonDirs) -> bool {
+    let Some(ids) = status::recorded(dirs)
+        .ok()
+        .flatten()
+        .map(|s| s.daemon.map_ids)
+        .filter(|ids| !ids.is_empty())
+    else {
+        return false;
+    };
+    preflight::ensure_bpffs(preflight::BPFFS_DEFAULT).is_ok()
+        && dirs.create_pin_dir().is_ok()
+        && switch_ctl::pinned_maps::restore_pins(dirs, &ids).is_ok_and(|n| n > 0)
+}
+
 fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
     let (dirs, label) = locate(netns)?;
     if let Some(pid) = pid_file::running_daemon(&dirs) {
@@ -221,7 +242,7 @@ fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         println!("stopped the daemon (pid {pid}); the bridge forwards on its own");
-    } else if dirs.pin_dir.exists() {
+    } else if restore_pins(&dirs) || dirs.pin_dir.exists() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -252,20 +273,28 @@ fn main() -> ExitCode {
             modes,
             allow_netfilter,
             netns,
-        } => locate(netns.as_deref()).and_then(|(dirs, label)| {
-            let options = Options {
-                bridges: if all_bridges {
-                    Selection::All
-                } else {
-                    Selection::Named(bridges)
-                },
-                default_mode,
-                overrides: modes,
-                allow_netfilter,
-            };
-            daemon::run(options, dirs, label)?;
-            Ok(ExitCode::SUCCESS)
-        }),
+            metrics,
+        } => metrics
+            .map(|addr| {
+                std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} for --metrics"))
+            })
+            .transpose()
+            .and_then(|metrics| Ok((metrics, locate(netns.as_deref())?)))
+            .and_then(|(metrics, (dirs, label))| {
+                let options = Options {
+                    bridges: if all_bridges {
+                        Selection::All
+                    } else {
+                        Selection::Named(bridges)
+                    },
+                    default_mode,
+                    overrides: modes,
+                    allow_netfilter,
+                };
+                daemon::run(options, dirs, label, metrics)?;
+                Ok(ExitCode::SUCCESS)
+            }),
         Command::Status { json, netns } => status(json, netns.as_deref()),
         Command::Stop { netns } => stop(netns.as_deref()),
     };

@@ -3,8 +3,9 @@
 //! A daemon serves exactly one network namespace: the one it was started in, or the one named
 //! with `--netns` (a name under /var/run/netns, as `ip netns` makes them). It enters that
 //! namespace before starting any thread, so every socket, attachment and sysctl read that
-//! follows is in it. Mount namespaces are not touched, so pins under /sys/fs/bpf are shared with
-//! the host and survive the daemon.
+//! follows is in it. Mount namespaces are not touched: pins under /sys/fs/bpf are shared with
+//! every process of the same mount namespace (a daemon started by `ip netns exec` has its own;
+//! see [`crate::pinned_maps`] for how the others find its maps then).
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;

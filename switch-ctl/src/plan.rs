@@ -7,6 +7,7 @@
 //! XDP program is left alone. FDB entries of accelerated bridges are mirrored as they are.
 
 use crate::mode::{self, Mode, PortKind, PortOverride, Requested};
+use crate::netlink::nftables::{BaseChain, ChainFamily};
 use crate::netlink::xdp_features::XdpFeatures;
 use crate::netlink::{FdbEntry, FdbKind, Link, PortState};
 use serde::Serialize;
@@ -44,6 +45,36 @@ pub struct Kernel {
     pub features: HashMap<u32, XdpFeatures>,
     /// Bridge-netfilter sysctls set to 1.
     pub netfilter: Vec<&'static str>,
+    /// nf_tables base chains that can see bridged frames (bridge family, netdev and inet
+    /// ingress).
+    pub firewall: Vec<BaseChain>,
+}
+
+/// The chains of `kernel.firewall` that filter frames of bridge `bridge` (a bridge-family
+/// chain filters every bridge; a netdev or inet ingress chain the bridge or a port it names),
+/// as `family table chain (N rules)`.
+fn firewall_chains(kernel: &Kernel, bridge: &Link) -> Vec<String> {
+    let on_bridge = |device: &String| {
+        *device == bridge.name
+            || kernel
+                .links
+                .values()
+                .any(|l| l.master == Some(bridge.ifindex) && l.name == *device)
+    };
+    kernel
+        .firewall
+        .iter()
+        .filter(|c| c.filters())
+        .filter(|c| c.family == ChainFamily::Bridge || c.devices.iter().any(on_bridge))
+        .map(|c| {
+            let what = if c.rules > 0 {
+                format!("{} rules", c.rules)
+            } else {
+                "policy drop".into()
+            };
+            format!("{} {} {} ({what})", c.family.name(), c.table, c.name)
+        })
+        .collect()
 }
 
 /// One bridge in the plan.
@@ -78,6 +109,9 @@ pub struct PortPlan {
     pub reason: String,
     /// The `port_flags` bits the data plane sees.
     pub flags: u32,
+    /// How often the data plane lets one frame per source MAC through to the bridge so that the
+    /// bridge refreshes its own FDB entry ([`refresh_interval_ms`]).
+    pub refresh_ms: u32,
 }
 
 /// The whole plan.
@@ -132,6 +166,15 @@ pub fn plan(kernel: &Kernel, options: &Options, is_ours: &dyn Fn(u32) -> bool) -
             )
         } else if attrs.vlan_filtering {
             Some("VLAN filtering is on: the fast path does not implement VLANs".into())
+        } else if let chains = firewall_chains(kernel, link)
+            && !chains.is_empty()
+            && !options.allow_netfilter
+        {
+            Some(format!(
+                "nftables chains filter its frames ({}; ebtables rules live in `bridge` tables): \
+                 the fast path would bypass them; remove them or run with --allow-netfilter",
+                chains.join(", ")
+            ))
         } else if !kernel.netfilter.is_empty() && !options.allow_netfilter {
             Some(format!(
                 "bridge netfilter is active ({} = 1): the fast path would bypass firewall rules; \
@@ -208,10 +251,21 @@ pub fn plan(kernel: &Kernel, options: &Options, is_ours: &dyn Fn(u32) -> bool) -
                 mode,
                 reason,
                 flags,
+                refresh_ms: refresh_interval_ms(bridge_plan.ageing_time_ms),
             },
         );
     }
     plan
+}
+
+/// The refresh interval for a bridge with this ageing time: a quarter of it, so a busy entry's
+/// timer in the bridge is never more than a quarter ageing time old (plus the gap between two
+/// frames); at least 10 ms; 0 (no refresh frames) when the bridge does not age.
+pub fn refresh_interval_ms(ageing_time_ms: u64) -> u32 {
+    if ageing_time_ms == 0 {
+        return 0;
+    }
+    u32::try_from((ageing_time_ms / 4).max(10)).unwrap_or(u32::MAX)
 }
 
 /// The fast-path entry for a bridge FDB entry: key, egress ifindex and `fdb_flags`; None when

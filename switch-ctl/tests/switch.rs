@@ -954,3 +954,67 @@ fn xdp_mode_carries_jumbo_frames_at_mtu_9000() {
     assert!(r2.fast_packets >= r.fast_packets + 5, "{r:?} -> {r2:?}");
     assert!(r2.fast_bytes >= r.fast_bytes + 5 * 8000, "{r:?} -> {r2:?}");
 }
+
+#[test]
+fn flooding_follows_the_bridges_flood_flags() {
+    let lab = lab(3);
+    let mut d = Daemon::start(&lab, &[]);
+    d.wait_fast("h1", &addr(&lab, "h2"), "p1");
+    h1_knows_the_ghost(&lab);
+
+    // Unknown unicast goes to the bridge, which floods it to h2 and not to p3 (flood off).
+    sw(
+        &lab,
+        &["bridge", "link", "set", "dev", "p3", "flood", "off"],
+    );
+    let (r2, r3) = (
+        link_stats(&lab, "h2", "eth0"),
+        link_stats(&lab, "h3", "eth0"),
+    );
+    assert_passed_to_bridge(&d, &lab, "h1", GHOST_IP, "p1", "fdb_miss");
+    assert!(link_stats(&lab, "h2", "eth0").rx_packets >= r2.rx_packets + MANY);
+    let got3 = link_stats(&lab, "h3", "eth0").rx_packets - r3.rx_packets;
+    assert!(
+        got3 < MANY / 2,
+        "h3 received {got3} flooded frames with flood off"
+    );
+
+    // Broadcast too, with bcast_flood off on p3.
+    sw(
+        &lab,
+        &["bridge", "link", "set", "dev", "p3", "bcast_flood", "off"],
+    );
+    let (c, r2, r3) = (
+        d.counters("p1"),
+        link_stats(&lab, "h2", "eth0"),
+        link_stats(&lab, "h3", "eth0"),
+    );
+    let count = MANY.to_string();
+    exec(
+        &lab,
+        "h1",
+        &[
+            "ping",
+            "-b",
+            "-q",
+            "-c",
+            &count,
+            "-i",
+            "0.01",
+            "-W",
+            "0.3",
+            "198.18.0.255",
+        ],
+    );
+    let c2 = d.counters("p1");
+    assert!(
+        passed(&c2, "multicast") >= passed(&c, "multicast") + MANY,
+        "broadcasts go to the bridge: {c:?} -> {c2:?}"
+    );
+    assert!(link_stats(&lab, "h2", "eth0").rx_packets >= r2.rx_packets + MANY);
+    let got3 = link_stats(&lab, "h3", "eth0").rx_packets - r3.rx_packets;
+    assert!(
+        got3 < MANY / 2,
+        "h3 received {got3} broadcasts with bcast_flood off"
+    );
+}

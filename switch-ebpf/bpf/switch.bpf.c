@@ -12,8 +12,12 @@
  * the real bridge unchanged, and counted by reason.
  *
  * The control plane (switch-ctl) fills `ports`, `tx_ports` and `fdb` from the kernel's own
- * bridge state. The data plane writes only `last_seen_ns` of FDB entries, with the race-free
- * protocol of bpf_maps/ageing.h (switch-ctl ages entries out with a compare-and-swap).
+ * bridge state; it never writes the bridge's FDB. The bridge keeps its FDB itself, from real
+ * frames: once per refresh interval (the port's refresh_ms) one frame from each source MAC is
+ * passed to the bridge, which refreshes, relearns or moves the entry exactly as without a fast
+ * path. The data plane writes only `last_passed_ns` of FDB entries, with compare-and-swap: one
+ * CPU wins each interval, and the tombstone protocol of bpf_maps/ageing.h still holds
+ * (switch-ctl ages entries out with a compare-and-swap to BPF_MAPS_DYING on the same field).
  *
  * Minimum kernel: 5.15 for switch_xdp and switch_tc (bpf_ktime_get_coarse_ns is 5.11), 5.18 for
  * switch_xdp_frags.
@@ -105,21 +109,29 @@ static __always_inline enum verdict decide(void *data, void *data_end, __u32 ing
 	struct fdb_entry *src = bpf_map_lookup_elem(&fdb, &key);
 	if (!src || src->ifindex != ingress)
 		return pass(c, PASS_SOURCE);
-	if (!(src->flags & FDB_STATIC)) {
+	__u64 passed = *(volatile __u64 *)&src->last_passed_ns;
+	if (passed == BPF_MAPS_DYING)
+		return pass(c, PASS_SOURCE); /* the bridge dropped it: it relearns from this frame */
+	__u32 refresh_ms = in->refresh_ms;
+	if (refresh_ms && !(src->flags & FDB_STATIC)) {
 		/* The coarse clock (CLOCK_MONOTONIC_COARSE, ~4 ms steps) costs 8 ns here against
-		 * 44 ns for bpf_ktime_get_ns(); last-seen times age in seconds. */
+		 * 44 ns for bpf_ktime_get_ns(); refresh intervals are a quarter of the ageing time. */
 		__u64 now = bpf_ktime_get_coarse_ns();
-		__u64 seen = *(volatile __u64 *)&src->last_seen_ns;
 
-		if (seen == BPF_MAPS_DYING)
-			return pass(c, PASS_SOURCE);
-		if (now - seen >= SWITCH_REFRESH_NS && !bpf_maps_refresh(&src->last_seen_ns, now))
-			return pass(c, PASS_SOURCE);
+		/* One frame per interval: the CPU whose compare-and-swap lands passes it. A swap
+		 * lost to the ager's tombstone passes too (the entry is going). */
+		if (now - passed >= (__u64)refresh_ms * 1000000ULL) {
+			__u64 was = __sync_val_compare_and_swap(&src->last_passed_ns, passed, now);
+			if (was == passed)
+				return pass(c, PASS_REFRESH);
+			if (was == BPF_MAPS_DYING)
+				return pass(c, PASS_SOURCE);
+		}
 	}
 
 	__builtin_memcpy(key.mac, eth->h_dest, ETH_ALEN);
 	struct fdb_entry *dst = bpf_map_lookup_elem(&fdb, &key);
-	if (!dst || *(volatile __u64 *)&dst->last_seen_ns == BPF_MAPS_DYING)
+	if (!dst || *(volatile __u64 *)&dst->last_passed_ns == BPF_MAPS_DYING)
 		return pass(c, PASS_FDB_MISS);
 	if (dst->flags & FDB_LOCAL)
 		return pass(c, PASS_LOCAL);

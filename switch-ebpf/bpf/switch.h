@@ -13,8 +13,6 @@
 /* Ports with counters (each port gets a slot from the control plane). */
 #define SWITCH_PORTS_MAX 1024
 #define SWITCH_FDB_MAX 65536
-/* The data plane refreshes an FDB entry's last_seen at most this often (ns). */
-#define SWITCH_REFRESH_NS 100000000ULL
 
 /* FDB key: a MAC address within one bridge (the bridge's ifindex). */
 struct fdb_key {
@@ -25,13 +23,15 @@ struct fdb_key {
 
 enum fdb_flags {
 	FDB_LOCAL = 1 << 0,  /* the bridge's or a port's own address: up the stack */
-	FDB_STATIC = 1 << 1, /* never ages: no refresh */
+	FDB_STATIC = 1 << 1, /* never ages: no refresh frames */
 };
 
 struct fdb_entry {
-	__u32 ifindex;       /* the port the MAC lives behind */
-	__u32 flags;         /* enum fdb_flags */
-	__u64 last_seen_ns;  /* CLOCK_MONOTONIC; BPF_MAPS_DYING while switch-ctl ages it out */
+	__u32 ifindex;        /* the port the MAC lives behind */
+	__u32 flags;          /* enum fdb_flags */
+	/* CLOCK_MONOTONIC: when a frame from this MAC last went to the bridge so that the bridge
+	 * refreshes its entry itself (0: not yet); BPF_MAPS_DYING while switch-ctl ages it out. */
+	__u64 last_passed_ns;
 };
 
 enum port_flags {
@@ -45,10 +45,12 @@ enum port_flags {
 };
 
 struct port_config {
-	__u32 bridge; /* the master's ifindex; 0: not a port of an accelerated bridge */
-	__u32 flags;  /* enum port_flags */
-	__u32 slot;   /* index into `counters` */
-	__u32 pad;
+	__u32 bridge;     /* the master's ifindex; 0: not a port of an accelerated bridge */
+	__u32 flags;      /* enum port_flags */
+	__u32 slot;       /* index into `counters` */
+	/* One frame per source MAC per this many ms goes to the bridge, which refreshes (or
+	 * relearns) its FDB entry from it; 0: never (the bridge does not age). */
+	__u32 refresh_ms;
 };
 
 enum pass_reason {
@@ -61,6 +63,7 @@ enum pass_reason {
 	PASS_SAME_PORT,     /* egress == ingress without hairpin */
 	PASS_ISOLATED,      /* both ports isolated */
 	PASS_EGRESS_STATE,  /* egress not in this bridge, not forwarding, down, or cannot take it */
+	PASS_REFRESH,       /* this MAC's frame of the refresh interval: the bridge refreshes its entry */
 	PASS_REASONS,
 };
 

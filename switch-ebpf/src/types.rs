@@ -9,8 +9,6 @@ pub const IFINDEX_MAX: u32 = 65536;
 pub const PORTS_MAX: u32 = 1024;
 /// How many FDB entries the fast path holds.
 pub const FDB_MAX: u32 = 65536;
-/// The data plane refreshes an entry's `last_seen_ns` at most this often.
-pub const REFRESH_NS: u64 = 100_000_000;
 
 /// `fdb` key: a MAC address within one bridge.
 #[repr(C)]
@@ -52,7 +50,8 @@ impl FdbKey {
     }
 }
 
-/// `fdb` value: where a MAC lives and when the fast path last saw it as a source.
+/// `fdb` value: where a MAC lives and when the fast path last let a frame from it go to the
+/// bridge.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FdbEntry {
@@ -60,8 +59,10 @@ pub struct FdbEntry {
     pub ifindex: u32,
     /// [`fdb_flags`].
     pub flags: u32,
-    /// CLOCK_MONOTONIC nanoseconds; `u64::MAX` while it is being aged out.
-    pub last_seen_ns: u64,
+    /// CLOCK_MONOTONIC nanoseconds: when the data plane last passed a frame from this MAC to the
+    /// bridge so that the bridge refreshes its entry itself (0: not yet); `u64::MAX` (the
+    /// tombstone) while it is being aged out.
+    pub last_passed_ns: u64,
 }
 
 impl FdbEntry {
@@ -71,19 +72,19 @@ impl FdbEntry {
         Some(FdbEntry {
             ifindex: u32::from_ne_bytes(b[..4].try_into().ok()?),
             flags: u32::from_ne_bytes(b[4..8].try_into().ok()?),
-            last_seen_ns: u64::from_ne_bytes(b[8..].try_into().ok()?),
+            last_passed_ns: u64::from_ne_bytes(b[8..].try_into().ok()?),
         })
     }
 }
 
-/// Byte offset of [`FdbEntry::last_seen_ns`] in the value (for compare-and-swap).
-pub const FDB_LAST_SEEN_OFFSET: u32 = 8;
+/// Byte offset of [`FdbEntry::last_passed_ns`] in the value (for compare-and-swap).
+pub const FDB_LAST_PASSED_OFFSET: u32 = 8;
 
 /// Bits of [`FdbEntry::flags`].
 pub mod fdb_flags {
     /// The bridge's or a port's own address: frames to it go up the stack.
     pub const LOCAL: u32 = 1 << 0;
-    /// Never ages: the data plane does not refresh it.
+    /// Never ages: the data plane passes no refresh frames for it.
     pub const STATIC: u32 = 1 << 1;
 }
 
@@ -97,8 +98,9 @@ pub struct PortConfig {
     pub flags: u32,
     /// The port's index in `counters`.
     pub slot: u32,
-    /// Zero.
-    pub pad: u32,
+    /// One frame per source MAC per this many milliseconds goes to the bridge, which refreshes
+    /// (or relearns) its FDB entry from it; 0: never (the bridge does not age).
+    pub refresh_ms: u32,
 }
 
 /// Bits of [`PortConfig::flags`].
@@ -140,11 +142,13 @@ pub enum PassReason {
     Isolated,
     /// The egress port is not in the bridge, not forwarding, down, or cannot take the frame.
     EgressState,
+    /// The source MAC's frame of the refresh interval: the bridge refreshes its entry from it.
+    Refresh,
 }
 
 impl PassReason {
     /// Every reason, in the order of the counters array.
-    pub const ALL: [PassReason; 9] = [
+    pub const ALL: [PassReason; 10] = [
         PassReason::LinkLocal,
         PassReason::Multicast,
         PassReason::IngressState,
@@ -154,6 +158,7 @@ impl PassReason {
         PassReason::SamePort,
         PassReason::Isolated,
         PassReason::EgressState,
+        PassReason::Refresh,
     ];
 
     /// A short name, as `switch-ctl status` shows it.
@@ -168,6 +173,7 @@ impl PassReason {
             PassReason::SamePort => "same_port",
             PassReason::Isolated => "isolated",
             PassReason::EgressState => "egress_state",
+            PassReason::Refresh => "refresh",
         }
     }
 }
@@ -183,7 +189,7 @@ pub struct PortCounters {
     /// Frames dropped (shorter than an Ethernet header).
     pub dropped: u64,
     /// Frames passed to the bridge, by [`PassReason`].
-    pub passed: [u64; 9],
+    pub passed: [u64; 10],
 }
 
 impl PortCounters {

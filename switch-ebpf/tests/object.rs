@@ -4,7 +4,7 @@
 use bpf_maps::typed::Types;
 use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
 use std::mem::{offset_of, size_of};
-use switch_ebpf::types::{FDB_LAST_SEEN_OFFSET, FdbEntry, FdbKey, PortConfig, PortCounters};
+use switch_ebpf::types::{FDB_LAST_PASSED_OFFSET, FdbEntry, FdbKey, PortConfig, PortCounters};
 
 const PROGRAMS: [&str; 3] = [
     switch_ebpf::programs::XDP,
@@ -65,12 +65,12 @@ fn the_rust_mirror_matches_the_btf() {
         &[
             ("ifindex", offset_of!(FdbEntry, ifindex)),
             ("flags", offset_of!(FdbEntry, flags)),
-            ("last_seen_ns", FDB_LAST_SEEN_OFFSET as usize),
+            ("last_passed_ns", FDB_LAST_PASSED_OFFSET as usize),
         ],
     );
     assert_eq!(
-        offset_of!(FdbEntry, last_seen_ns),
-        FDB_LAST_SEEN_OFFSET as usize
+        offset_of!(FdbEntry, last_passed_ns),
+        FDB_LAST_PASSED_OFFSET as usize
     );
     check(
         "struct port_config",
@@ -79,6 +79,7 @@ fn the_rust_mirror_matches_the_btf() {
             ("bridge", offset_of!(PortConfig, bridge)),
             ("flags", offset_of!(PortConfig, flags)),
             ("slot", offset_of!(PortConfig, slot)),
+            ("refresh_ms", offset_of!(PortConfig, refresh_ms)),
         ],
     );
     check(

@@ -16,7 +16,7 @@ pub enum Mode {
     Bridge,
     BridgeNf,
     Fast,
-    /// The fast path with static FDB entries (no last-seen refresh); not run by default.
+    /// The fast path with static FDB entries (no refresh frames); not run by default.
     FastStatic,
     /// The fast path with run-time statistics on (BPF_ENABLE_STATS); not run by default.
     FastStats,
@@ -24,11 +24,13 @@ pub enum Mode {
     FastTop,
     /// The fast path profiled by `xdpdbg top --stats`; not run by default.
     FastTopStats,
+    /// The fast path as a default install gets it: `--default-mode auto`, TC on veths.
+    FastAuto,
     Redirect,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 8] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Bridge,
         Mode::BridgeNf,
         Mode::Fast,
@@ -36,6 +38,7 @@ impl Mode {
         Mode::FastStats,
         Mode::FastTop,
         Mode::FastTopStats,
+        Mode::FastAuto,
         Mode::Redirect,
     ];
 
@@ -48,6 +51,7 @@ impl Mode {
             Mode::FastStats => "fast-stats",
             Mode::FastTop => "fast-top",
             Mode::FastTopStats => "fast-top-stats",
+            Mode::FastAuto => "fast-auto",
             Mode::Redirect => "redirect",
         }
     }
@@ -69,6 +73,7 @@ impl Mode {
             Mode::FastStats => "fast path, run-time statistics on (BPF_ENABLE_STATS)",
             Mode::FastTop => "fast path, profiled by `xdpdbg top` (samples)",
             Mode::FastTopStats => "fast path, profiled by `xdpdbg top --stats`",
+            Mode::FastAuto => "fast path, default install (`--default-mode auto`: tc on veths)",
             Mode::Redirect => "raw devmap redirect p1→p2 (ceiling)",
         }
     }
@@ -153,7 +158,8 @@ pub fn config() -> Result<Config> {
         } else {
             bail!(
                 "SWITCH_BENCH_MODES: unknown mode {name:?} (known: bridge, bridge-nf, fast, \
-                 fast-static, fast-stats, fast-top, fast-top-stats, redirect, tcp-bridge, tcp-auto)"
+                 fast-static, fast-stats, fast-top, fast-top-stats, fast-auto, redirect, tcp-bridge, \
+                 tcp-auto)"
             );
         }
     }
@@ -188,7 +194,9 @@ pub fn config() -> Result<Config> {
         "the benchmark needs two CPUs (one generates, one forwards); this process may use {cpus:?}"
     );
 
-    let needs_daemon = modes.iter().any(|m| m.runs_daemon()) || tcp.contains(&Tcp::Auto);
+    let needs_daemon = modes.iter().any(|m| m.runs_daemon())
+        || modes.contains(&Mode::FastAuto)
+        || tcp.contains(&Tcp::Auto);
     let switch_ctl = if needs_daemon {
         Some(find_switch_ctl()?)
     } else {

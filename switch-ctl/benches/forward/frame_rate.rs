@@ -74,6 +74,17 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
     match mode {
         Mode::Bridge | Mode::BridgeNf => set_gro(&lab, "sw", INGRESS_PORT, true)?,
         Mode::Redirect => bench.attach_redirect(&lab)?,
+        Mode::FastAuto => {
+            // TC on p1 gives it no NAPI: GRO does, as for the plain bridge.
+            set_gro(&lab, "sw", INGRESS_PORT, true)?;
+            let bin = config
+                .switch_ctl
+                .as_deref()
+                .context("no switch-ctl binary")?;
+            let mut d = Daemon::start(bin, lab.switch_netns(), "auto", false)?;
+            d.wait_attached(Some("tc"))?;
+            daemon = Some(d);
+        }
         Mode::Fast | Mode::FastStatic | Mode::FastStats | Mode::FastTop | Mode::FastTopStats => {
             if mode == Mode::FastStatic {
                 for host in lab.hosts() {

@@ -10,8 +10,8 @@ use crate::BRIDGE;
 use crate::cpu::pin;
 
 /// A fresh two-host lab whose bridge has learned both hosts' MACs from one ping (which also
-/// checks the path). The entries stay dynamic, as in real use: the fast path then refreshes the
-/// source entry's last-seen time as it forwards.
+/// checks the path). The entries stay dynamic, as in real use: the fast path then checks, for
+/// every frame, whether the source's refresh frame for the bridge is due.
 pub fn lab(nf_call: bool) -> Result<Lab> {
     let lab = LabSpec::new(2)
         .ipv6(false)

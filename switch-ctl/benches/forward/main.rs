@@ -43,9 +43,10 @@
 //! * `SWITCH_BENCH_TCP_SECS`: iperf3 time of a TCP measurement (default 5);
 //! * `SWITCH_BENCH_MODES`: a comma-separated subset of `bridge,bridge-nf,fast,redirect,
 //!   tcp-bridge,tcp-auto` (default: all of them), plus `fast-static`, the fast path with static
-//!   FDB entries (which skips the per-frame last-seen check), `fast-stats` (run-time
-//!   statistics on), and `fast-top` and `fast-top-stats`, the fast path while `xdpdbg top`
-//!   profiles it (samples; `--stats`);
+//!   FDB entries (which skips the per-frame refresh check), `fast-auto`, the fast path of a
+//!   default install (`--default-mode auto`: TC on the veth ports, GRO on p1 for its NAPI),
+//!   `fast-stats` (run-time statistics on), and `fast-top` and `fast-top-stats`, the fast path
+//!   while `xdpdbg top` profiles it (samples; `--stats`);
 //! * `XDPDBG_BIN`: the profiler of the `fast-top` modes (default: `target/release/xdpdbg`,
 //!   built with `cargo build --release -p xdpdbg`);
 //! * `SWITCH_BENCH_RECEIVER`: `xdp`, `tc`, or both (default `xdp,tc`);

@@ -80,6 +80,9 @@ impl Netlink {
     /// Emits no notification when the entry exists on `port`. Otherwise the bridge handles it
     /// like a frame from `mac` arriving on `port`: it learns the entry there, or moves it
     /// there (even a static one), and notifies. A port that does not learn ignores it.
+    ///
+    /// The daemon never sends it: the kernel marks the entry "added by user", out of
+    /// `fdb_n_learned` (docs/switch.md, "The FDB stays the bridge's own").
     pub async fn fdb_use(&self, port: u32, mac: [u8; 6]) -> Result<(), NetlinkError> {
         // The state is ignored with NTF_USE but must be valid; this is iproute2's.
         let entry = fdb_entry(port, mac, NUD_NOARP | NUD_PERMANENT, NeighbourFlags::Use);
@@ -89,7 +92,7 @@ impl Netlink {
     }
 
     /// Adds (or replaces) a dynamic entry (learned-like, aged by the bridge), like
-    /// `bridge fdb replace MAC dev PORT master dynamic`.
+    /// `bridge fdb replace MAC dev PORT master dynamic`. A user entry: the daemon never adds one.
     pub async fn fdb_add_dynamic(&self, port: u32, mac: [u8; 6]) -> Result<(), NetlinkError> {
         let entry = fdb_entry(port, mac, NUD_REACHABLE, NeighbourFlags::empty());
         let message = RouteNetlinkMessage::NewNeighbour(entry);

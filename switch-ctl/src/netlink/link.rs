@@ -56,6 +56,11 @@ pub struct BridgeAttrs {
     pub nf_call: bool,
     /// STP: 0 off, 1 kernel STP, 2 user-space STP.
     pub stp_state: u32,
+    /// How many FDB entries the bridge learned itself (IFLA_BR_FDB_N_LEARNED, kernel 6.8):
+    /// entries added by a user or installed as externally learned do not count.
+    pub fdb_n_learned: Option<u32>,
+    /// The bridge learns no more entries than this (IFLA_BR_FDB_MAX_LEARNED; 0: no limit).
+    pub fdb_max_learned: Option<u32>,
 }
 
 /// What a bridge port says about itself (IFLA_BRPORT_* in IFLA_INFO_SLAVE_DATA). Flags the
@@ -217,6 +222,8 @@ impl BridgeAttrs {
             vlan_filtering: false,
             nf_call: false,
             stp_state: 0,
+            fdb_n_learned: None,
+            fdb_max_learned: None,
         };
         for attribute in attributes {
             match attribute {
@@ -226,6 +233,8 @@ impl BridgeAttrs {
                 | InfoBridge::NfCallIp6Tables(on)
                 | InfoBridge::NfCallArpTables(on) => b.nf_call |= *on,
                 InfoBridge::StpState(s) => b.stp_state = (*s).into(),
+                InfoBridge::FdbNLearned(n) => b.fdb_n_learned = Some(*n),
+                InfoBridge::FdbMaxLearned(n) => b.fdb_max_learned = Some(*n),
                 _ => {}
             }
         }

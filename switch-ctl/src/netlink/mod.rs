@@ -26,6 +26,8 @@ mod error;
 mod events;
 mod fdb;
 mod link;
+pub mod nftables;
+mod nlattr;
 mod xdp_attach;
 pub mod xdp_features;
 

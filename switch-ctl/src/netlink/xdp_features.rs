@@ -27,6 +27,7 @@ use rtnetlink::{
 };
 
 use super::NetlinkError;
+use super::nlattr::{Attributes, receive};
 
 const FAMILY: &str = "netdev";
 const GROUP: &str = "mgmt";
@@ -36,7 +37,6 @@ const NETDEV_CMD_DEV_DEL_NTF: u8 = 3;
 const NETDEV_CMD_DEV_CHANGE_NTF: u8 = 4;
 const NETDEV_A_DEV_IFINDEX: u16 = 1;
 const NETDEV_A_DEV_XDP_FEATURES: u16 = 3;
-const RECV_BUFFER: usize = 64 << 10;
 
 /// A device's XDP features (NETDEV_A_DEV_XDP_FEATURES, `NETDEV_XDP_ACT_*` bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -444,36 +444,6 @@ fn put_attribute(out: &mut Vec<u8>, kind: u16, value: &[u8]) {
     out.resize(out.len().next_multiple_of(4), 0);
 }
 
-/// The attributes in a buffer, as (type without flags, value), bounds-checked: a malformed
-/// one ends the walk with an error.
-struct Attributes<'a>(&'a [u8]);
-
-impl<'a> Iterator for Attributes<'a> {
-    type Item = Result<(u16, &'a [u8]), String>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let bytes = std::mem::take(&mut self.0);
-        let [l0, l1, k0, k1, ..] = *bytes else {
-            return (!bytes.is_empty()).then(|| {
-                Err(format!(
-                    "{} stray bytes after the last attribute",
-                    bytes.len()
-                ))
-            });
-        };
-        let len = usize::from(u16::from_ne_bytes([l0, l1]));
-        let kind = u16::from_ne_bytes([k0, k1]) & rtnetlink::packet_core::NLA_TYPE_MASK;
-        let Some(value) = bytes.get(4..len) else {
-            return Some(Err(format!(
-                "attribute {kind} claims {len} bytes, {} are there",
-                bytes.len()
-            )));
-        };
-        self.0 = bytes.get(len.next_multiple_of(4)..).unwrap_or_default();
-        Some(Ok((kind, value)))
-    }
-}
-
 /// Waits until `fd` is readable or `timeout` passes; false on timeout.
 fn readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
     let ms = timeout.map_or(-1, |t| {
@@ -492,13 +462,6 @@ fn readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
             n => return Ok(n > 0),
         }
     }
-}
-
-/// Reads one datagram.
-fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
-    let mut buffer = Vec::with_capacity(RECV_BUFFER);
-    socket.recv(&mut buffer, 0)?;
-    Ok(buffer)
 }
 
 type Payload = NetlinkPayload<GenlMessage<Raw>>;

@@ -18,6 +18,8 @@ fn bridge(ifindex: u32, name: &str) -> Link {
             vlan_filtering: false,
             nf_call: false,
             stp_state: 0,
+            fdb_n_learned: None,
+            fdb_max_learned: None,
         }),
         port: None,
     }
@@ -214,4 +216,52 @@ fn overrides_and_fdb_entries_follow_the_bridge() {
         ..entry(FdbKind::Learned, None, false)
     };
     assert_eq!(fdb_entry(&other, &p), None, "not an accelerated bridge");
+}
+
+#[test]
+fn refresh_frames_come_four_times_per_ageing_time() {
+    assert_eq!(refresh_interval_ms(300_000), 75_000);
+    assert_eq!(refresh_interval_ms(2_000), 500);
+    assert_eq!(refresh_interval_ms(10), 10);
+    assert_eq!(
+        refresh_interval_ms(0),
+        0,
+        "a bridge that does not age needs none"
+    );
+}
+
+#[test]
+fn firewall_chains_refuse_the_bridges_they_filter() {
+    use crate::netlink::nftables::{BaseChain, ChainFamily};
+    let chain = |family, devices: &[&str], rules| BaseChain {
+        family,
+        table: "t".into(),
+        name: "c".into(),
+        devices: devices.iter().map(|d| d.to_string()).collect(),
+        rules,
+        policy_drop: false,
+    };
+    let mut k = kernel(vec![bridge(1, "br0"), port(2, "p1", 1), port(3, "p2", 1)]);
+    let accelerated =
+        |k: &Kernel| plan(k, &options(Selection::All), &|_| false).bridges[0].accelerated;
+    k.firewall = vec![
+        chain(ChainFamily::Netdev, &["elsewhere"], 3),
+        chain(ChainFamily::Bridge, &[], 0),
+    ];
+    assert!(
+        accelerated(&k),
+        "an empty accepting chain, a chain elsewhere"
+    );
+    k.firewall = vec![chain(ChainFamily::Netdev, &["p2"], 1)];
+    assert!(!accelerated(&k));
+    let reason = plan(&k, &options(Selection::All), &|_| false).bridges[0]
+        .reason
+        .clone()
+        .unwrap();
+    assert!(reason.contains("netdev t c (1 rules)"), "{reason}");
+    k.firewall = vec![chain(ChainFamily::Bridge, &[], 2)];
+    assert!(!accelerated(&k));
+    let mut allow = options(Selection::All);
+    allow.allow_netfilter = true;
+    assert!(plan(&k, &allow, &|_| false).bridges[0].accelerated);
 }

@@ -12,10 +12,11 @@
 mod file;
 mod render;
 
-pub use file::{StatusError, read, write};
+pub use file::{StatusError, read, recorded, write};
 pub use render::render;
 
 use crate::mode::{Mode, Requested};
+use crate::pinned_maps::MapIds;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use switch_ebpf::types::{PassReason, PortCounters};
@@ -27,6 +28,30 @@ pub struct Status {
     pub daemon: DaemonStatus,
     /// Every selected bridge.
     pub bridges: Vec<BridgeStatus>,
+    /// How the reader found the fast path's maps (filled in by the reader).
+    #[serde(default)]
+    pub maps: MapsAccess,
+}
+
+/// How `status` reached the fast path's maps, for its FDB sizes and counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapsAccess {
+    /// Not looked at (the daemon's own copy of the status).
+    #[default]
+    NotRead,
+    /// Through their pins.
+    Pins,
+    /// Through the map ids the daemon recorded: its pins are in a mount namespace this process
+    /// does not see.
+    Ids,
+    /// Not found: FDB sizes and counters are unknown (not zero).
+    Unavailable {
+        /// Why.
+        reason: String,
+        /// What to do.
+        hint: String,
+    },
 }
 
 /// The daemon.
@@ -50,6 +75,10 @@ pub struct DaemonStatus {
     pub overruns: u64,
     /// Whether bridges with bridge netfilter are accelerated anyway.
     pub allow_netfilter: bool,
+    /// The ids of the data plane's maps, by name: `status` and `stop` open them by id when the
+    /// pins are not visible from their mount namespace, and `xdpdbg map ID` shows them.
+    #[serde(default)]
+    pub map_ids: MapIds,
 }
 
 /// One bridge.

@@ -1,6 +1,6 @@
 //! The status for people: one line per bridge, two or three per port.
 
-use super::Status;
+use super::{MapsAccess, Status};
 use crate::mode::Mode;
 
 /// Renders the status for people.
@@ -25,8 +25,37 @@ pub fn render(status: &Status) -> String {
             d.pid
         )
     };
+    let unavailable = match &status.maps {
+        MapsAccess::Unavailable { reason, hint } => {
+            out += &format!(
+                "fast path maps: NOT FOUND ({reason}): FDB sizes and counters are unknown; {hint}\n"
+            );
+            true
+        }
+        MapsAccess::Ids => {
+            out += "fast path maps: opened by id (the daemon's pins are in another mount \
+                    namespace)\n";
+            false
+        }
+        MapsAccess::Pins | MapsAccess::NotRead => false,
+    };
+    if !d.map_ids.is_empty() {
+        let ids: Vec<String> = d
+            .map_ids
+            .iter()
+            .map(|(n, id)| format!("{n} {id}"))
+            .collect();
+        out += &format!("map ids (xdpdbg map ID): {}\n", ids.join(", "));
+    }
     for b in &status.bridges {
         match &b.reason {
+            None if unavailable => {
+                out += &format!(
+                    "bridge {}: accelerated, ageing {} s, FDB entries in the fast path unknown\n",
+                    b.name,
+                    b.ageing_time_ms / 1000,
+                )
+            }
             None => {
                 out += &format!(
                     "bridge {}: accelerated, ageing {} s, {} FDB entries in the fast path\n",

@@ -261,6 +261,9 @@ pub fn passed(counters: &Counters, reason: &str) -> u64 {
 pub struct Daemon<'lab> {
     lab: &'lab Lab,
     args: Vec<String>,
+    /// How the daemon is started: empty for `switch-ctl run --netns NS`, else a command that
+    /// runs `switch-ctl run` inside the switch namespace (`ip netns exec NS`, ...).
+    launcher: Vec<String>,
     child: Option<Child>,
     log: PathBuf,
     _log_dir: tempfile::TempDir,
@@ -278,11 +281,26 @@ impl<'lab> Daemon<'lab> {
 
     /// Starts the daemon without waiting for anything.
     pub fn spawn(lab: &'lab Lab, extra: &[&str]) -> Daemon<'lab> {
+        Daemon::spawn_via(lab, &[], extra)
+    }
+
+    /// Starts `launcher switch-ctl run --bridge <bridge> <extra>` (the launcher enters the
+    /// switch namespace: `ip netns exec NS`, `nsenter --net=...`) and waits until its status
+    /// lists every port of the lab attached.
+    pub fn start_via(lab: &'lab Lab, launcher: &[&str], extra: &[&str]) -> Daemon<'lab> {
+        let mut daemon = Daemon::spawn_via(lab, launcher, extra);
+        let ports: Vec<&str> = lab.hosts().iter().map(|h| h.port.as_str()).collect();
+        daemon.wait_attached(&ports);
+        daemon
+    }
+
+    fn spawn_via(lab: &'lab Lab, launcher: &[&str], extra: &[&str]) -> Daemon<'lab> {
         require_root(NEEDS_ROOT);
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let mut daemon = Daemon {
             lab,
             args: extra.iter().map(|s| s.to_string()).collect(),
+            launcher: launcher.iter().map(|s| s.to_string()).collect(),
             child: None,
             log: log_dir.path().join("daemon.log"),
             _log_dir: log_dir,
@@ -312,14 +330,20 @@ impl<'lab> Daemon<'lab> {
             .append(true)
             .open(&self.log)
             .expect("the daemon's log file");
-        let child = Command::new(SWITCH_CTL)
-            .args([
-                "run",
-                "--netns",
-                self.netns(),
-                "--bridge",
-                self.lab.bridge(),
-            ])
+        let mut command = match self.launcher.split_first() {
+            None => {
+                let mut command = Command::new(SWITCH_CTL);
+                command.args(["run", "--netns", self.netns()]);
+                command
+            }
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).args([SWITCH_CTL, "run"]);
+                command
+            }
+        };
+        let child = command
+            .args(["--bridge", self.lab.bridge()])
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the daemon's log file"))
