@@ -12,6 +12,7 @@
 //! instructions aya-obj prepares, in one buffer large enough for the whole log.
 
 mod object;
+mod renamed;
 mod section;
 
 use bpf_sys::{LogLevel, LogRequest};
@@ -286,7 +287,7 @@ fn verify(prepared: &Prepared, program: String) -> LoadOutcome {
 /// The aya name of the program type an ELF section gives (`Xdp` for `xdp`), for logs explained
 /// without loading.
 pub fn program_type_of_section(section: &str) -> Option<&'static str> {
-    section::of_section_name(section).map(|k| k.name)
+    section::type_name(section)
 }
 
 #[cfg(test)]
