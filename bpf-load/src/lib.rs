@@ -11,8 +11,11 @@
 //! loads are this crate's own `BPF_PROG_LOAD` ([`bpf_sys::ProgFd::load_logged`]) of the
 //! instructions aya-obj prepares, in one buffer large enough for the whole log.
 
+mod aya_input;
+mod elf_copy;
+mod externs;
 mod object;
-mod renamed;
+mod object_btf;
 mod section;
 
 use bpf_sys::{LogLevel, LogRequest};

@@ -18,7 +18,7 @@ use aya_obj::Object;
 use bpf_sys::{BtfFd, LogRequest, ProgBtf, ProgFd, ProgLoad, SysError, VerifierLog};
 
 use super::LoadError;
-use super::renamed;
+use super::aya_input;
 use super::section::{self, Kind, Unloadable};
 
 /// The object, its maps created and its programs relocated, ready to load.
@@ -28,8 +28,10 @@ pub(crate) struct Prepared {
     obj: Object,
     btf: Option<BtfFd>,
     /// Every section's name as the compiler wrote it (aya-obj may have seen another, see
-    /// [`renamed`]), by index: a program's kind comes from it.
+    /// [`aya_input`]), by index: a program's kind comes from it.
     section_names: HashMap<usize, String>,
+    /// The `.kconfig` map the programs' instructions point at.
+    _kconfig_map: Option<bpf_sys::MapFd>,
 }
 
 /// One program ready for `BPF_PROG_LOAD`: its instructions with every subprogram linked in.
@@ -54,8 +56,8 @@ impl Prepared {
     /// Creates the object's maps and prepares its programs.
     pub fn new(bytes: &[u8]) -> Result<Self, LoadError> {
         let object_error = |e: &dyn std::fmt::Display| LoadError::Object(e.to_string());
-        let renamed = renamed::for_aya(bytes).map_err(|e| object_error(&e))?;
-        let bytes = &renamed.bytes[..];
+        let input = aya_input::for_aya(bytes).map_err(|e| object_error(&e))?;
+        let bytes = &input.bytes[..];
         let maps = EbpfLoader::new()
             .load(bytes)
             .map_err(|e| object_error(&e))?;
@@ -104,7 +106,8 @@ impl Prepared {
             _maps: maps,
             obj,
             btf,
-            section_names: renamed.names,
+            section_names: input.names,
+            _kconfig_map: input.kconfig_map,
         })
     }
 
