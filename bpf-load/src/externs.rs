@@ -289,3 +289,100 @@ impl KernelConfig {
         Ok(Some(bytes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(values: &[(&str, &str)], release: &str) -> KernelConfig {
+        KernelConfig {
+            source: "test".into(),
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            release: release.into(),
+        }
+    }
+
+    fn kconfig(name: &str, size: u32, kind: KconfigType) -> Extern {
+        Extern {
+            name: name.into(),
+            kconfig: true,
+            is_func: false,
+            size,
+            kconfig_type: Some(kind),
+        }
+    }
+
+    #[test]
+    fn kconfig_values_are_stored_as_libbpf_stores_them() {
+        let c = config(
+            &[
+                ("CONFIG_HZ", "250"),
+                ("CONFIG_BPF", "y"),
+                ("CONFIG_XFS_FS", "m"),
+                ("CONFIG_LOCALVERSION", "\"-fc\""),
+                ("CONFIG_BASE", "0x10"),
+            ],
+            "6.18.300-fc-v1",
+        );
+        let value = |name, size, kind| c.value_of(&kconfig(name, size, kind)).unwrap();
+        use KconfigType::*;
+        assert_eq!(
+            value("CONFIG_HZ", 4, Int),
+            Some(250u32.to_ne_bytes().to_vec())
+        );
+        assert_eq!(
+            value("CONFIG_BASE", 8, Int),
+            Some(16u64.to_ne_bytes().to_vec())
+        );
+        assert_eq!(value("CONFIG_BPF", 1, Bool), Some(vec![1]));
+        assert_eq!(
+            value("CONFIG_XFS_FS", 4, Tristate),
+            Some(2u32.to_ne_bytes().to_vec())
+        );
+        assert_eq!(value("CONFIG_BPF", 1, Char), Some(b"y".to_vec()));
+        assert_eq!(
+            value("CONFIG_LOCALVERSION", 8, CharArray),
+            Some(b"-fc\0".to_vec())
+        );
+        assert_eq!(value("CONFIG_ABSENT", 4, Int), None);
+        // The patch level is capped at 255, as libbpf caps it.
+        assert_eq!(
+            value("LINUX_KERNEL_VERSION", 4, Int),
+            Some(((6u32 << 16) + (18 << 8) + 255).to_ne_bytes().to_vec())
+        );
+        assert!(c.value_of(&kconfig("CONFIG_XFS_FS", 1, Bool)).is_err());
+    }
+
+    #[test]
+    fn instructions_are_patched_as_libbpf_patches_them() {
+        // call -1 with src_reg BPF_PSEUDO_CALL, as clang emits a kfunc call.
+        let mut call = [0x85, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        Patch::KfuncCall { btf_id: 1234 }.apply(&mut call).unwrap();
+        assert_eq!(call[1] >> 4, 2);
+        assert_eq!(i32::from_le_bytes(call[4..8].try_into().unwrap()), 1234);
+        let mut poisoned = [0x85, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        Patch::PoisonCall { index: 3 }.apply(&mut poisoned).unwrap();
+        assert_eq!(poisoned[1] >> 4, 0);
+        assert_eq!(
+            i32::from_le_bytes(poisoned[4..8].try_into().unwrap()),
+            2_002_000_003
+        );
+        // r1 = <extern> ll, with an addend of 4 in the first immediate.
+        let mut ld = [0x18, 0x01, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        Patch::Kconfig {
+            map_fd: 7,
+            offset: 8,
+        }
+        .apply(&mut ld)
+        .unwrap();
+        assert_eq!(ld[1], 0x21, "src_reg BPF_PSEUDO_MAP_VALUE, dst r1");
+        assert_eq!(i32::from_le_bytes(ld[4..8].try_into().unwrap()), 7);
+        assert_eq!(i32::from_le_bytes(ld[12..16].try_into().unwrap()), 12);
+        // An extern used by an instruction that is neither: refused, not guessed.
+        let mut mov = [0xb7, 0x01, 0, 0, 0, 0, 0, 0];
+        assert!(Patch::KfuncCall { btf_id: 1 }.apply(&mut mov).is_err());
+    }
+}

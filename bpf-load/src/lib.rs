@@ -315,6 +315,22 @@ mod tests {
     }
 
     #[test]
+    fn a_renamed_section_keeps_its_line_info_and_kind() {
+        // SEC("tc") is renamed for aya-obj in both its name tables: the kernel still gets the
+        // program's BTF line info (the log's `;` source comments) and the type libbpf gives it.
+        let f = fixtures::get("section_tc_no_bounds_check").unwrap();
+        let outcomes = load_object(f.object, None).expect("needs CAP_BPF: run as root");
+        assert_eq!(outcomes[0].program_type, "SchedClassifier");
+        match &outcomes[0].verdict {
+            Verdict::Rejected { log, message, .. } => {
+                assert!(message.contains("invalid access to packet"), "{message}");
+                assert!(log.contains("@ section_tc_no_bounds_check.bpf.c:"), "{log}");
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn not_an_elf_is_a_clear_error() {
         match load_object(b"hello", None) {
             Err(LoadError::Object(msg)) => assert!(!msg.is_empty()),
