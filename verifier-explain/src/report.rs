@@ -423,6 +423,19 @@ fn loader_rejection(
     explanation
         .notes
         .retain(|n| !n.starts_with("explained from the log alone"));
+    if explanation.id == "unknown" {
+        // Not the verifier's words: the loader's, about the object.
+        explanation.category = crate::catalogue::Category::ProgramStructure;
+        explanation.title = "the loader refused the object before the verifier saw it";
+        explanation.cause = format!(
+            "the loader (which opens objects as libbpf does) could not prepare the object: \
+             {message}"
+        );
+        explanation.fix.summary = "Fix what the loader names above in the object (a declaration, \
+             a section name, an extern the kernel lacks): libbpf (`bpftool prog load`) refuses \
+             the object for the same reason."
+            .to_string();
+    }
     // aya names the missing symbol: `symbol with name X not found`.
     if let Some(name) = message
         .split("symbol with name ")

@@ -61,6 +61,14 @@ fn help_has_examples_and_exit_codes() {
         t.contains("Examples:") && t.contains("--log -") && t.contains("Exit status"),
         "{t}"
     );
+    for code in [
+        "3  --log: the log is empty",
+        "4  --log: the log ends before",
+        "5  --log: the input is not",
+        "6  the object has no BTF",
+    ] {
+        assert!(t.contains(code), "--help lacks `{code}`: {t}");
+    }
 }
 
 #[test]
@@ -466,5 +474,31 @@ fn an_object_without_btf_is_told_to_rebuild_with_g() {
     assert_eq!(o.status.code(), Some(6), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("no BTF") && t.contains("clang -g"), "{t}");
+    assert!(!t.contains("Verifier Internal Error"), "{t}");
+}
+
+#[test]
+fn a_loader_refusal_is_not_called_a_verifier_error() {
+    testkit::privilege::require_bpf();
+    // The kfunc fixture, its kfunc renamed (same length, every occurrence) to one the kernel
+    // does not have: libbpf and this tool's loader both refuse it before the verifier runs.
+    let f = fixtures::get("kfunc_dynptr_slice").unwrap();
+    let mut bytes = f.object.to_vec();
+    let (from, to) = (b"bpf_dynptr_slice", b"bpf_dynptr_slicz");
+    let mut i = 0;
+    while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+        bytes[i + at..i + at + to.len()].copy_from_slice(to);
+        i += at + to.len();
+    }
+    let mut obj = tempfile::NamedTempFile::new().unwrap();
+    obj.write_all(&bytes).unwrap();
+    let o = run(&[path(&obj)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("bpf_dynptr_slicz") && t.contains("not found in the kernel's BTF"),
+        "{t}"
+    );
+    assert!(t.contains("the loader refused the object"), "{t}");
     assert!(!t.contains("Verifier Internal Error"), "{t}");
 }
