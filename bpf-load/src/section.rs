@@ -33,7 +33,7 @@ pub(crate) struct Unloadable {
 enum Support {
     /// Loads as it is.
     Loads,
-    /// Verified against a kernel function or program named only at attach time (libbpf's
+    /// Verified against a kernel function or program, found by libbpf at load time (its
     /// `SEC_ATTACH_BTF`); the words say which kind of program it is.
     NeedsTarget(&'static str),
     /// A `struct_ops` program, verified as a member of its struct_ops map.
@@ -610,7 +610,8 @@ pub(crate) fn of_section_name(name: &str) -> Result<Kind, Option<Unloadable>> {
         }),
         Support::NeedsTarget(what) => Err(unloadable(format!(
             "{what} programs are verified against the kernel function or program they attach \
-             to, which is named only at attach time; explain their verifier log with --log"
+             to, which libbpf looks up at load time (attach_btf_id, or a target program for \
+             freplace); this tool does not load them yet; explain their verifier log with --log"
         ))),
         Support::StructOps => Err(unloadable(
             "struct_ops programs are verified as members of the struct_ops map that holds \
