@@ -104,7 +104,8 @@ pub enum Verdict {
         /// Whether the log lost its start for being larger than [`MAX_LOG_SIZE`].
         truncated: bool,
     },
-    /// This tool cannot load programs of this type yet (they need attach targets).
+    /// This tool cannot load the program: its type needs an attach target or a struct_ops map,
+    /// or libbpf does not know its section either.
     Unsupported {
         /// Why.
         reason: String,
