@@ -11,7 +11,11 @@
 //! loads are this crate's own `BPF_PROG_LOAD` ([`bpf_sys::ProgFd::load_logged`]) of the
 //! instructions aya-obj prepares, in one buffer large enough for the whole log.
 
+mod aya_input;
+mod elf_copy;
+mod externs;
 mod object;
+mod object_btf;
 mod section;
 
 use bpf_sys::{LogLevel, LogRequest};
@@ -100,7 +104,8 @@ pub enum Verdict {
         /// Whether the log lost its start for being larger than [`MAX_LOG_SIZE`].
         truncated: bool,
     },
-    /// This tool cannot load programs of this type yet (they need attach targets).
+    /// This tool cannot load the program: its type needs an attach target or a struct_ops map,
+    /// or libbpf does not know its section either.
     Unsupported {
         /// Why.
         reason: String,
@@ -286,7 +291,7 @@ fn verify(prepared: &Prepared, program: String) -> LoadOutcome {
 /// The aya name of the program type an ELF section gives (`Xdp` for `xdp`), for logs explained
 /// without loading.
 pub fn program_type_of_section(section: &str) -> Option<&'static str> {
-    section::of_section_name(section).map(|k| k.name)
+    section::type_name(section)
 }
 
 #[cfg(test)]
@@ -308,6 +313,22 @@ mod tests {
             error_message(two_lines),
             "invalid access to packet\nR1 offset is outside of the packet"
         );
+    }
+
+    #[test]
+    fn a_renamed_section_keeps_its_line_info_and_kind() {
+        // SEC("tc") is renamed for aya-obj in both its name tables: the kernel still gets the
+        // program's BTF line info (the log's `;` source comments) and the type libbpf gives it.
+        let f = fixtures::get("section_tc_no_bounds_check").unwrap();
+        let outcomes = load_object(f.object, None).expect("needs CAP_BPF: run as root");
+        assert_eq!(outcomes[0].program_type, "SchedClassifier");
+        match &outcomes[0].verdict {
+            Verdict::Rejected { log, message, .. } => {
+                assert!(message.contains("invalid access to packet"), "{message}");
+                assert!(log.contains("@ section_tc_no_bounds_check.bpf.c:"), "{log}");
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ten times at its 16 MiB cap (re-verifying it each time), while [`Prepared::load`] issues one
 //! `BPF_PROG_LOAD` with the log and buffer the caller asks for.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use aya::maps::{Map, MapData};
@@ -18,6 +18,7 @@ use aya_obj::Object;
 use bpf_sys::{BtfFd, LogRequest, ProgBtf, ProgFd, ProgLoad, SysError, VerifierLog};
 
 use super::LoadError;
+use super::aya_input;
 use super::section::{self, Kind, Unloadable};
 
 /// The object, its maps created and its programs relocated, ready to load.
@@ -26,6 +27,11 @@ pub(crate) struct Prepared {
     _maps: Ebpf,
     obj: Object,
     btf: Option<BtfFd>,
+    /// Every section's name as the compiler wrote it (aya-obj may have seen another, see
+    /// [`aya_input`]), by index: a program's kind comes from it.
+    section_names: HashMap<usize, String>,
+    /// The `.kconfig` map the programs' instructions point at.
+    _kconfig_map: Option<bpf_sys::MapFd>,
 }
 
 /// One program ready for `BPF_PROG_LOAD`: its instructions with every subprogram linked in.
@@ -50,6 +56,8 @@ impl Prepared {
     /// Creates the object's maps and prepares its programs.
     pub fn new(bytes: &[u8]) -> Result<Self, LoadError> {
         let object_error = |e: &dyn std::fmt::Display| LoadError::Object(e.to_string());
+        let input = aya_input::for_aya(bytes).map_err(|e| object_error(&e))?;
+        let bytes = &input.bytes[..];
         let maps = EbpfLoader::new()
             .load(bytes)
             .map_err(|e| object_error(&e))?;
@@ -98,6 +106,8 @@ impl Prepared {
             _maps: maps,
             obj,
             btf,
+            section_names: input.names,
+            _kconfig_map: input.kconfig_map,
         })
     }
 
@@ -118,7 +128,11 @@ impl Prepared {
         let (name, program) = self.obj.programs.get_key_value(name).ok_or_else(|| {
             unloadable("Unspecified", format!("the object has no program `{name}`"))
         })?;
-        let kind = section::of(&program.section)?;
+        let section_name = self
+            .section_names
+            .get(&program.section_index)
+            .map_or("", String::as_str);
+        let kind = section::of(section_name)?;
         let function = self
             .obj
             .functions
@@ -139,8 +153,8 @@ impl Prepared {
         Ok(ProgramImage {
             kind,
             spec: ProgLoad {
-                prog_type: kind.prog_type as u32,
-                expected_attach_type: kind.expected_attach_type.map_or(0, |a| a as u32),
+                prog_type: kind.prog_type,
+                expected_attach_type: kind.expected_attach_type,
                 insns: &function.instructions,
                 license,
                 kern_version,

@@ -18,7 +18,14 @@ verifier-explain prog.o --prog xdp_main --json   one program, machine-readable\n
 bpftool -d prog load prog.o /sys/fs/bpf/p 2>&1 | verifier-explain prog.o --log -\n  \
 verifier-explain --log verifier.log              explain a log alone (no variable names)\n  \
 verifier-explain prog.o --bpf-only               load as a least-privilege service would\n\n\
-Exit status: 0 every program accepted, 1 a program was rejected, 2 usage or input error."
+Exit status:\n  \
+0  every program accepted\n  \
+1  a program was rejected\n  \
+2  usage or input error (unreadable file, not an ELF, no such program, no privileges)\n  \
+3  --log: the log is empty (no verdict to explain)\n  \
+4  --log: the log ends before the verifier's verdict (cut: it proves nothing)\n  \
+5  --log: the input is not a verifier log (binary data, or nothing the verifier prints)\n  \
+6  the object has no BTF (compiled without -g) and the loader refused it: rebuild with -g"
 )]
 struct Cli {
     /// The eBPF object (ELF, compiled with clang -g for lines and variable names)
@@ -111,7 +118,20 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(anstream::stderr(), "verifier-explain: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// The exit status of an error (see `--help`): each kind of input that proves no verdict has
+/// its own, so a CI check can tell them apart from a rejection and from each other.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    use verifier_explain::Error;
+    match e.downcast_ref::<Error>() {
+        Some(Error::EmptyLog) => 3,
+        Some(Error::NoVerdict { .. }) => 4,
+        Some(Error::NotALog { .. }) => 5,
+        Some(Error::NoBtf { .. }) => 6,
+        _ => 2,
     }
 }

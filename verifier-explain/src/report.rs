@@ -28,6 +28,40 @@ pub enum Error {
     /// Reading the log failed.
     #[error("cannot read the log: {0}")]
     Io(#[from] std::io::Error),
+    /// The log holds nothing: no instruction, no error, no statistics.
+    #[error(
+        "the log is empty: it holds no verdict to explain (capture the loader's whole output, \
+         e.g. `bpftool -d prog load prog.o /sys/fs/bpf/p 2>&1`, or let verifier-explain load \
+         the object itself)"
+    )]
+    EmptyLog,
+    /// The log stops before the verifier's verdict: neither an error nor the statistics that
+    /// close an accepted program's log.
+    #[error(
+        "the log ends before the verifier's verdict (no error and no `processed N insns` line \
+         after {lines} lines): it was cut, so it proves neither acceptance nor rejection; \
+         capture the whole log (a larger log buffer, or `bpftool -d prog load`)"
+    )]
+    NoVerdict {
+        /// The lines the log has.
+        lines: u64,
+    },
+    /// The input is not a verifier log.
+    #[error("this is not a verifier log: {why}")]
+    NotALog {
+        /// What gave it away.
+        why: String,
+    },
+    /// The loader refused an object that has no BTF, which is what `clang` leaves out
+    /// without `-g`: maps declared in `.maps` (and CO-RE, kfuncs, line info) need it.
+    #[error(
+        "the object has no BTF (it was compiled without -g), and the loader refused it: \
+         {message}; rebuild it with `clang -g -O2 -target bpf`"
+    )]
+    NoBtf {
+        /// The loader's words.
+        message: String,
+    },
 }
 
 /// A report on an object (or a log).
@@ -268,6 +302,9 @@ pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error>
     let outcomes =
         match load::load_object_as(object, options.program.as_deref(), options.privileges) {
             Ok(o) => o,
+            Err(LoadError::Object(message)) if !has_btf(object) => {
+                return Err(Error::NoBtf { message });
+            }
             Err(LoadError::Object(message)) => {
                 // The loader refused the object before the verifier saw it (a map or CO-RE
                 // relocation, say): that too is explained.
@@ -288,6 +325,45 @@ pub fn explain_object(object: &[u8], options: &Options) -> Result<Report, Error>
         programs,
         debug: Some(debug),
     })
+}
+
+/// Whether the object carries BTF (a `.BTF` section), which `clang` emits only with `-g`.
+fn has_btf(object: &[u8]) -> bool {
+    use object::Object as _;
+    object::File::parse(object).is_ok_and(|elf| elf.section_by_name(".BTF").is_some())
+}
+
+/// Why the start of an input shows it is not a verifier log (which is text), if it does.
+fn not_text(head: &[u8]) -> Option<String> {
+    if head.contains(&0) {
+        return Some("it holds NUL bytes (binary data, not the text a verifier log is)".into());
+    }
+    if let Err(e) = std::str::from_utf8(head)
+        && e.error_len().is_some()
+    {
+        return Some(format!(
+            "byte {} is not UTF-8 text (binary data, not the text a verifier log is)",
+            e.valid_up_to()
+        ));
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x1b))
+        .count();
+    (control > 0).then(|| {
+        format!(
+            "it holds {control} control characters (binary data, not the text a verifier log is)"
+        )
+    })
+}
+
+/// Whether a parsed log shows nothing a verifier prints: no instruction, source comment,
+/// statistics or structured diagnostics.
+fn nothing_recognised(summary: &LogSummary) -> bool {
+    summary.insns.is_empty()
+        && summary.comments.is_empty()
+        && summary.stats == Default::default()
+        && summary.diagnostics.is_none()
 }
 
 /// The source line of the first instruction that refers to symbol `name` (through a relocation),
@@ -347,6 +423,19 @@ fn loader_rejection(
     explanation
         .notes
         .retain(|n| !n.starts_with("explained from the log alone"));
+    if explanation.id == "unknown" {
+        // Not the verifier's words: the loader's, about the object.
+        explanation.category = crate::catalogue::Category::ProgramStructure;
+        explanation.title = "the loader refused the object before the verifier saw it";
+        explanation.cause = format!(
+            "the loader (which opens objects as libbpf does) could not prepare the object: \
+             {message}"
+        );
+        explanation.fix.summary = "Fix what the loader names above in the object (a declaration, \
+             a section name, an extern the kernel lacks): libbpf (`bpftool prog load`) refuses \
+             the object for the same reason."
+            .to_string();
+    }
     // aya names the missing symbol: `symbol with name X not found`.
     if let Some(name) = message
         .split("symbol with name ")
@@ -493,12 +582,43 @@ fn estimate_stack(debug: &DebugInfo, layout: &ProgramLayout) -> Vec<u64> {
 /// Explains a log captured elsewhere (bpftool -d, libbpf, aya, cilium/ebpf). With the object,
 /// lines are exact and registers are named as variables; `program` picks the program the log
 /// belongs to (by default the one whose instructions match the log best).
+///
+/// A log that cannot prove a verdict is an error, not an acceptance: [`Error::NotALog`] for
+/// binary data or text with nothing a verifier prints, [`Error::EmptyLog`] for a log with
+/// nothing in it, [`Error::NoVerdict`] for one cut before the verdict. Lines libbpf adds after
+/// its `-- END PROG LOAD LOG --` are not the verifier's and are left out.
 pub fn explain_log<R: std::io::BufRead>(
-    log: R,
+    mut log: R,
     object: Option<&[u8]>,
     program: Option<&str>,
 ) -> Result<Report, Error> {
+    if let Some(why) = not_text(log.fill_buf()?) {
+        return Err(Error::NotALog { why });
+    }
     let summary = LogSummary::parse(log)?;
+    match &summary.error {
+        None if nothing_recognised(&summary) => return Err(Error::EmptyLog),
+        None if summary.stats.processed.is_none() => {
+            return Err(Error::NoVerdict {
+                lines: summary.lines,
+            });
+        }
+        Some(error)
+            if nothing_recognised(&summary)
+                && explain::explain(&summary, None, None).id == "unknown" =>
+        {
+            let first = error.message.first().map_or("", String::as_str);
+            let first: String = first.chars().take(60).collect();
+            return Err(Error::NotALog {
+                why: format!(
+                    "none of its {} lines is an instruction, a source comment, statistics or \
+                     an error message the verifier prints (it starts `{first}`)",
+                    summary.lines
+                ),
+            });
+        }
+        _ => {}
+    }
     let debug = object.map(DebugInfo::parse).transpose()?.map(Arc::new);
     let mut notes = Vec::new();
     let (name, layout) = match &debug {

@@ -61,6 +61,14 @@ fn help_has_examples_and_exit_codes() {
         t.contains("Examples:") && t.contains("--log -") && t.contains("Exit status"),
         "{t}"
     );
+    for code in [
+        "3  --log: the log is empty",
+        "4  --log: the log ends before",
+        "5  --log: the input is not",
+        "6  the object has no BTF",
+    ] {
+        assert!(t.contains(code), "--help lacks `{code}`: {t}");
+    }
 }
 
 #[test]
@@ -347,4 +355,150 @@ fn an_old_kernels_back_edge_is_explained_at_the_loop() {
         e["fix"]["summary"].as_str().unwrap().contains("bpf_loop"),
         "{e}"
     );
+}
+
+#[test]
+fn a_log_without_a_verdict_is_not_an_acceptance() {
+    // Empty: exit 3, and the message says what to capture.
+    let o = run(&["--log", "-"], Some(b""));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("the log is empty"), "{}", text(&o));
+    let o = run(&["--log", "-"], Some(b"\n\n  \n"));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    // Cut before the verdict (instructions, then nothing): exit 4.
+    let cut = "func#0 @0\n0: R1=ctx() R10=fp0\n\
+               0: (61) r2 = *(u32 *)(r1 +0)          ; R1=ctx() R2=pkt(r=0)\n\
+               1: (61) r3 = *(u32 *)(r1 +4)          ; R1=ctx() R3=pkt_end()\n";
+    let o = run(&["--log", "-"], Some(cut.as_bytes()));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        text(&o).contains("ends before the verifier's verdict"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("accepted"), "{}", text(&o));
+}
+
+#[test]
+fn a_log_of_a_real_rejection_cut_before_its_error_proves_nothing() {
+    testkit::privilege::require_bpf();
+    let log = captured_log("map_lookup_no_null_check");
+    let at = log
+        .find("R0 invalid mem access")
+        .expect("the error is in the log");
+    let o = run(&["--log", "-"], Some(&log.as_bytes()[..at]));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+}
+
+#[test]
+fn what_is_not_a_log_is_said_so_and_not_echoed() {
+    // Random bytes (fixed, so the test is repeatable).
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let o = run(&["--log", "-"], Some(&noise));
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("not a verifier log"), "{t}");
+    assert!(!t.contains("rejected"), "{t}");
+    assert!(t.len() < 400, "the input is echoed back: {t}");
+    // Text, but nothing a verifier prints.
+    let o = run(&["--log", "-"], Some(b"hello, world\nthis is a README\n"));
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(text(&o).contains("not a verifier log"), "{}", text(&o));
+}
+
+#[test]
+fn libbpf_lines_after_the_log_are_not_the_verifiers_message() {
+    let log = "libbpf: prog 'count': BPF program load failed: Permission denied\n\
+               libbpf: prog 'count': -- BEGIN PROG LOAD LOG --\n\
+               0: R1=ctx() R10=fp0\n\
+               0: (61) r2 = *(u32 *)(r1 +0)          ; R1=ctx() R2=pkt(r=0)\n\
+               1: (71) r3 = *(u8 *)(r2 +12)\n\
+               invalid access to packet, off=12 size=1, R2(id=0,off=12,r=0)\n\
+               R2 offset is outside of the packet\n\
+               processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n\
+               -- END PROG LOAD LOG --\n\
+               libbpf: prog 'count': failed to load: -13\n\
+               libbpf: failed to load object 'count.bpf.o'\n\
+               Error: failed to load object file\n\
+               Warning: bpftool is now running in libbpf strict mode and has more stringent requirements about BPF programs.\n";
+    let o = run(&["--log", "-", "--json"], Some(log.as_bytes()));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v = json(&o);
+    let message = &v["programs"][0]["explanation"]["message"];
+    assert_eq!(
+        message,
+        &serde_json::json!([
+            "invalid access to packet, off=12 size=1, R2(id=0,off=12,r=0)",
+            "R2 offset is outside of the packet"
+        ]),
+        "{v}"
+    );
+    assert_eq!(
+        v["programs"][0]["explanation"]["id"],
+        "packet-out-of-bounds"
+    );
+}
+
+#[test]
+fn an_object_without_btf_is_told_to_rebuild_with_g() {
+    testkit::privilege::require_bpf();
+    // The fixture with its BTF and DWARF stripped: what `clang -O2 -target bpf` without -g
+    // gives. Its `.maps` section cannot be read without BTF.
+    let f = fixtures::get("map_lookup_no_null_check").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let with = dir.path().join("with.o");
+    let without = dir.path().join("without.o");
+    std::fs::write(&with, f.object).unwrap();
+    let strip = std::process::Command::new("llvm-objcopy")
+        .args([
+            "--remove-section=.BTF",
+            "--remove-section=.BTF.ext",
+            "--strip-debug",
+        ])
+        .arg(&with)
+        .arg(&without)
+        .status();
+    if !strip.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: llvm-objcopy is not installed");
+        return;
+    }
+    let o = run(&[without.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(6), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("no BTF") && t.contains("clang -g"), "{t}");
+    assert!(!t.contains("Verifier Internal Error"), "{t}");
+}
+
+#[test]
+fn a_loader_refusal_is_not_called_a_verifier_error() {
+    testkit::privilege::require_bpf();
+    // The kfunc fixture, its kfunc renamed (same length, every occurrence) to one the kernel
+    // does not have: libbpf and this tool's loader both refuse it before the verifier runs.
+    let f = fixtures::get("kfunc_dynptr_slice").unwrap();
+    let mut bytes = f.object.to_vec();
+    let (from, to) = (b"bpf_dynptr_slice", b"bpf_dynptr_slicz");
+    let mut i = 0;
+    while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+        bytes[i + at..i + at + to.len()].copy_from_slice(to);
+        i += at + to.len();
+    }
+    let mut obj = tempfile::NamedTempFile::new().unwrap();
+    obj.write_all(&bytes).unwrap();
+    let o = run(&[path(&obj)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("bpf_dynptr_slicz") && t.contains("not found in the kernel's BTF"),
+        "{t}"
+    );
+    assert!(t.contains("the loader refused the object"), "{t}");
+    assert!(!t.contains("Verifier Internal Error"), "{t}");
 }

@@ -282,6 +282,15 @@ fn callee(
         })?;
         return Ok(Some((target_section, target)));
     }
+    if section
+        .relocations
+        .get(&offset)
+        .is_some_and(|r| r.target_section.is_none())
+    {
+        // Against an undefined symbol: an extern (a kfunc) the loader resolves in the kernel,
+        // not code of this object.
+        return Ok(None);
+    }
     let pc_relative = is_call || (insn.code == LD_IMM64 && insn.src_reg == BPF_PSEUDO_FUNC);
     if !pc_relative {
         return Ok(None);

@@ -222,6 +222,9 @@ struct Accumulator {
     truncated_start: bool,
     last_terminated: bool,
     last_complete_stats: bool,
+    /// Past libbpf's `-- END PROG LOAD LOG --`: what follows is libbpf's and the loader's
+    /// words (`failed to load: -13`, `Error: failed to load object file`), not the verifier's.
+    after_libbpf_end: bool,
 }
 
 fn lossy_capped(b: &[u8]) -> String {
@@ -336,6 +339,7 @@ impl Accumulator {
             truncated_start: false,
             last_terminated: true,
             last_complete_stats: false,
+            after_libbpf_end: false,
         }
     }
 
@@ -373,6 +377,22 @@ impl Accumulator {
         self.last_complete_stats = false;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         let line = line.get(..line.len().min(MAX_LINE)).unwrap_or(line);
+        // libbpf frames the verifier's log (`libbpf: prog 'x': -- BEGIN PROG LOAD LOG --`):
+        // only what lies between its markers is the verifier's.
+        if line.starts_with(b"libbpf: ") || line.starts_with(b"-- ") {
+            if memchr::memmem::find(line, b"-- BEGIN PROG LOAD LOG --").is_some() {
+                self.after_libbpf_end = false;
+                self.message.clear();
+                return;
+            }
+            if memchr::memmem::find(line, b"-- END PROG LOAD LOG --").is_some() {
+                self.after_libbpf_end = true;
+                return;
+            }
+        }
+        if self.after_libbpf_end {
+            return;
+        }
         let kind = classify(line);
         if self.in_diag {
             if matches!(
