@@ -77,6 +77,22 @@ static __always_inline int is_link_local(const __u8 *mac)
 }
 
 /*
+ * Puts `mac` into key->mac (pad stays 0) with whole 32-bit stores. The FDB's hash (jhash2) and
+ * key compare read the key as 32-bit words; a word written as bytes cannot be forwarded from
+ * the store buffer, and that stall made hashing the key cost more than the rest of the program
+ * (issue #14 part 4, docs/benchmarks.md). Same bytes in the same layout as a memcpy.
+ */
+static __always_inline void fdb_key_set_mac(struct fdb_key *key, const __u8 *mac)
+{
+	__u32 head, tail = 0;
+
+	__builtin_memcpy(&head, mac, 4);
+	__builtin_memcpy(&tail, mac + 4, 2);
+	*(volatile __u32 *)&key->mac[0] = head;
+	*(volatile __u32 *)&key->mac[4] = tail; /* mac[4], mac[5] and the zero pad */
+}
+
+/*
  * The bridge's forwarding decision, for a frame that arrived on `ingress`. `egress_needs` holds
  * the port flags the egress port must have for this attachment (PORT_XDP_XMIT for XDP). Sets
  * *counted to the ingress port's counters whenever the port is ours.
@@ -105,7 +121,7 @@ static __always_inline enum verdict decide(void *data, void *data_end, __u32 ing
 
 	/* The source must be known on this port, as the bridge would have learned it. */
 	struct fdb_key key = { .bridge = in->bridge };
-	__builtin_memcpy(key.mac, eth->h_source, ETH_ALEN);
+	fdb_key_set_mac(&key, eth->h_source);
 	struct fdb_entry *src = bpf_map_lookup_elem(&fdb, &key);
 	if (!src || src->ifindex != ingress)
 		return pass(c, PASS_SOURCE);
@@ -129,7 +145,7 @@ static __always_inline enum verdict decide(void *data, void *data_end, __u32 ing
 		}
 	}
 
-	__builtin_memcpy(key.mac, eth->h_dest, ETH_ALEN);
+	fdb_key_set_mac(&key, eth->h_dest);
 	struct fdb_entry *dst = bpf_map_lookup_elem(&fdb, &key);
 	if (!dst || *(volatile __u64 *)&dst->last_passed_ns == BPF_MAPS_DYING)
 		return pass(c, PASS_FDB_MISS);
