@@ -251,12 +251,16 @@ fn xdp_attached_over_netlink_is_found_without_a_link() {
                 "unshare(CLONE_NEWNET): {}",
                 std::io::Error::last_os_error()
             );
-            let status = std::process::Command::new("ip")
-                .args(["link", "set", "dev", "lo", "xdpgeneric", "obj"])
+            // iproute2 pins into the bpffs at /sys/fs/bpf (tc/globals): give it a bpffs of its
+            // own in a private mount namespace, so nothing is left on the host's.
+            let status = std::process::Command::new("unshare")
+                .args(["--mount", "--propagation", "private", "sh", "-c"])
+                .arg("mount -t bpf bpf /sys/fs/bpf && exec ip \"$@\"")
+                .args(["ip", "link", "set", "dev", "lo", "xdpgeneric", "obj"])
                 .arg(object.path())
                 .args(["sec", "xdp"])
                 .status()
-                .expect("run ip (iproute2)");
+                .expect("run unshare (util-linux) and ip (iproute2)");
             assert!(
                 status.success(),
                 "ip link set dev lo xdpgeneric obj ...: {status}"
