@@ -44,6 +44,26 @@ fn prog_id(ebpf: &aya::Ebpf) -> u32 {
     ProgFd::from_fd(fd).info().unwrap().id
 }
 
+/// Runs `f` on a thread in a network namespace of its own (its `lo` is the only interface
+/// there); the namespace goes when the thread ends.
+fn in_private_netns(f: impl FnOnce() + Send) {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: unshare with CLONE_NEWNET moves only this thread to a new namespace.
+            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+            assert_eq!(
+                rc,
+                0,
+                "unshare(CLONE_NEWNET): {}",
+                std::io::Error::last_os_error()
+            );
+            f();
+        })
+        .join()
+        .unwrap();
+    });
+}
+
 #[test]
 fn hidden_addresses_are_a_typed_error_with_the_fix() {
     testkit::privilege::require_root(
@@ -161,46 +181,34 @@ fn an_xdp_link_names_its_interface_and_owner() {
         "loading eBPF programs, opening perf events and dropping capabilities in a thread",
     );
     // A thread in a network namespace of its own: its `lo` is the only interface touched.
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            // SAFETY: unshare with CLONE_NEWNET moves only this thread to a new namespace.
-            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-            assert_eq!(
-                rc,
-                0,
-                "unshare(CLONE_NEWNET): {}",
-                std::io::Error::last_os_error()
-            );
-            let mut ebpf = testkit::fixture::load_xdp("hot_spot", "hot_spot").0;
-            let id = prog_id(&ebpf);
-            let xdp: &mut aya::programs::Xdp =
-                ebpf.program_mut("hot_spot").unwrap().try_into().unwrap();
-            xdp.attach("lo", aya::programs::xdp::XdpMode::Skb)
-                .expect("attach to this namespace's lo");
-            let snapshot = Inventory::new().refresh().unwrap();
-            let me = snapshot.programs.iter().find(|p| p.id == id).unwrap();
-            assert_eq!(me.attachments.len(), 1, "{:?}", me.attachments);
-            assert_eq!(
-                me.attachments[0].point,
-                AttachPoint::Interface {
-                    hook: "xdp".into(),
-                    ifindex: 1,
-                    ifname: Some("lo".into())
-                }
-            );
-            let pid = std::process::id();
-            for hold in [Hold::ProgFd, Hold::LinkFd] {
-                assert!(
-                    me.owners.iter().any(|o| o.pid == pid && o.hold == hold),
-                    "{hold:?} in {:?}",
-                    me.owners
-                );
+    in_private_netns(|| {
+        let mut ebpf = testkit::fixture::load_xdp("hot_spot", "hot_spot").0;
+        let id = prog_id(&ebpf);
+        let xdp: &mut aya::programs::Xdp =
+            ebpf.program_mut("hot_spot").unwrap().try_into().unwrap();
+        xdp.attach("lo", aya::programs::xdp::XdpMode::Skb)
+            .expect("attach to this namespace's lo");
+        let snapshot = Inventory::new().refresh().unwrap();
+        let me = snapshot.programs.iter().find(|p| p.id == id).unwrap();
+        assert_eq!(me.attachments.len(), 1, "{:?}", me.attachments);
+        assert_eq!(
+            me.attachments[0].point,
+            AttachPoint::Interface {
+                hook: "xdp".into(),
+                ifindex: 1,
+                ifname: Some("lo".into())
             }
-            // Dropping aya's object detaches and unloads; the namespace goes with the thread.
-            drop(ebpf);
-        })
-        .join()
-        .unwrap();
+        );
+        let pid = std::process::id();
+        for hold in [Hold::ProgFd, Hold::LinkFd] {
+            assert!(
+                me.owners.iter().any(|o| o.pid == pid && o.hold == hold),
+                "{hold:?} in {:?}",
+                me.owners
+            );
+        }
+        // Dropping aya's object detaches and unloads; the namespace goes with the thread.
+        drop(ebpf);
     });
 }
 
@@ -241,57 +249,45 @@ fn xdp_attached_over_netlink_is_found_without_a_link() {
     let object = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(object.path(), fixtures::get("hot_spot").unwrap().object).unwrap();
     // A network namespace of this thread's own; `ip`, started from it, attaches there.
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            // SAFETY: unshare with CLONE_NEWNET moves only this thread to a new namespace.
-            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-            assert_eq!(
-                rc,
-                0,
-                "unshare(CLONE_NEWNET): {}",
-                std::io::Error::last_os_error()
-            );
-            // iproute2 pins into the bpffs at /sys/fs/bpf (tc/globals): give it a bpffs of its
-            // own in a private mount namespace, so nothing is left on the host's.
-            let status = std::process::Command::new("unshare")
-                .args(["--mount", "--propagation", "private", "sh", "-c"])
-                .arg("mount -t bpf bpf /sys/fs/bpf && exec ip \"$@\"")
-                .args(["ip", "link", "set", "dev", "lo", "xdpgeneric", "obj"])
-                .arg(object.path())
-                .args(["sec", "xdp"])
-                .status()
-                .expect("run unshare (util-linux) and ip (iproute2)");
-            assert!(
-                status.success(),
-                "ip link set dev lo xdpgeneric obj ...: {status}"
-            );
-            let found = bpf_profile::netlink_xdp::attached().unwrap();
-            assert_eq!(found.len(), 1, "{found:?}");
-            assert_eq!(
-                (found[0].ifname.as_str(), found[0].mode),
-                ("lo", bpf_profile::netlink_xdp::XdpMode::Generic)
-            );
-            let snapshot = Inventory::new().refresh().unwrap();
-            let me = snapshot
-                .programs
-                .iter()
-                .find(|p| p.id == found[0].prog_id)
-                .unwrap();
-            assert_eq!(me.name, "hot_spot");
-            assert_eq!(me.attachments.len(), 1, "{:?}", me.attachments);
-            assert_eq!(me.attachments[0].link_id, None);
-            assert_eq!(
-                me.attachments[0].point,
-                AttachPoint::Interface {
-                    hook: "xdp_generic".into(),
-                    ifindex: 1,
-                    ifname: Some("lo".into())
-                }
-            );
-            assert!(me.owners.is_empty(), "ip has exited: {:?}", me.owners);
-            // The namespace, its lo and the program go when this thread ends.
-        })
-        .join()
-        .unwrap();
+    in_private_netns(|| {
+        // iproute2 pins into the bpffs at /sys/fs/bpf (tc/globals): give it a bpffs of its
+        // own in a private mount namespace, so nothing is left on the host's.
+        let status = std::process::Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg("mount -t bpf bpf /sys/fs/bpf && exec ip \"$@\"")
+            .args(["ip", "link", "set", "dev", "lo", "xdpgeneric", "obj"])
+            .arg(object.path())
+            .args(["sec", "xdp"])
+            .status()
+            .expect("run unshare (util-linux) and ip (iproute2)");
+        assert!(
+            status.success(),
+            "ip link set dev lo xdpgeneric obj ...: {status}"
+        );
+        let found = bpf_profile::netlink_xdp::attached().unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].ifname.as_str(), found[0].mode),
+            ("lo", bpf_profile::netlink_xdp::XdpMode::Generic)
+        );
+        let snapshot = Inventory::new().refresh().unwrap();
+        let me = snapshot
+            .programs
+            .iter()
+            .find(|p| p.id == found[0].prog_id)
+            .unwrap();
+        assert_eq!(me.name, "hot_spot");
+        assert_eq!(me.attachments.len(), 1, "{:?}", me.attachments);
+        assert_eq!(me.attachments[0].link_id, None);
+        assert_eq!(
+            me.attachments[0].point,
+            AttachPoint::Interface {
+                hook: "xdp_generic".into(),
+                ifindex: 1,
+                ifname: Some("lo".into())
+            }
+        );
+        assert!(me.owners.is_empty(), "ip has exited: {:?}", me.owners);
+        // The namespace, its lo and the program go when this thread ends.
     });
 }

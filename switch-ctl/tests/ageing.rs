@@ -99,20 +99,7 @@ fn assert_root_only(daemon: &Daemon) {
 #[test]
 fn no_active_entry_ever_ages_out_and_idle_ones_do() {
     let lab = common::build(netlab::LabSpec::new(3).bridge_nf_call(false).ipv6(false));
-    lab.exec_ok(
-        "sw",
-        &[
-            "ip",
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "ageing_time",
-            "200",
-        ],
-    )
-    .expect("ageing_time 2 s");
+    common::set_ageing_time(&lab, 200); // 2 s
     let daemon = Daemon::start(&lab, &[]);
     assert_root_only(&daemon);
 

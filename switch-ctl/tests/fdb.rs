@@ -20,19 +20,7 @@ use switch_ctl::netlink::{BridgeAttrs, Netlink};
 fn lab3() -> Lab {
     let lab = build(LabSpec::new(3).bridge_nf_call(false).ipv6(false));
     silence_hosts(&lab);
-    sw(
-        &lab,
-        &[
-            "ip",
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "ageing_time",
-            "200",
-        ],
-    );
+    common::set_ageing_time(&lab, 200);
     lab
 }
 

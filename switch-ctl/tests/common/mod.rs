@@ -62,6 +62,24 @@ pub fn sw(lab: &Lab, argv: &[&str]) -> String {
     run(lab, SWITCH_NODE, argv)
 }
 
+/// Sets br0's ageing time, in centiseconds (`ip link set br0 type bridge ageing_time CS`).
+pub fn set_ageing_time(lab: &Lab, centiseconds: u32) {
+    let cs = centiseconds.to_string();
+    sw(
+        lab,
+        &[
+            "ip",
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "ageing_time",
+            &cs,
+        ],
+    );
+}
+
 /// Runs `switch-ctl` with `args` (not as a daemon).
 pub fn switch_ctl(args: &[&str]) -> Output {
     Binary::new(SWITCH_CTL).run(args)
