@@ -1,0 +1,145 @@
+//! Tested docs: every command a page shows is run and its output compared, or the block says it
+//! is an excerpt and names the command that made it; every relative link resolves.
+//!
+//! The conventions a page follows are in `docs/conventions.md` ("Tested docs"); in short:
+//!
+//! - A *shell block* is a fenced block whose info string is `sh`, `shell`, `bash` or
+//!   `console`, or any block with a line starting with `$ ` (a prompt).
+//! - Every shell block carries a marker, an HTML comment right before its fence (invisible on
+//!   GitHub and in the book): `<!-- doc: run -->` (CI runs it) or
+//!   ``<!-- doc: excerpt of `COMMAND` ... -->`` (not run; it names the command that made it).
+//!   A `run` marker may add lines `before: CMD` and `after: CMD` (set-up and clean-up, such as a
+//!   lab; `after` runs on every path).
+//! - In a transcript, `$ CMD` lines are run with bash, stdout and stderr together, and the
+//!   lines up to the next prompt are the expected output. Expected lines may hold the
+//!   placeholders of [`expected`] for what changes from run to run.
+//!
+//! [`check_files`] checks pages and returns every [`Problem`] as `file:line: message`.
+
+pub mod expected;
+pub mod links;
+pub mod marker;
+pub mod page;
+pub mod run;
+pub mod transcript;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use page::Page;
+pub use run::Runner;
+
+/// Something a page says that is not true (any more), with where it says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The Markdown file.
+    pub file: PathBuf,
+    /// The 1-based line of the file the problem is at.
+    pub line: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// Why pages could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A page or directory could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The pages of a repository whose docs are checked: `README.md` and every `*.md` under
+/// `docs/`, sorted.
+pub fn markdown_files(repo_root: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut files = vec![repo_root.join("README.md")];
+    let mut dirs = vec![repo_root.join("docs")];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| Error::Read {
+                    path: dir.clone(),
+                    source,
+                })?
+                .path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Checks `files`: markers on every shell block, every relative link and anchor, and, with a
+/// `runner`, the commands of every `run` block against their shown output. Returns the
+/// problems found (none when the pages are true).
+pub fn check_files(files: &[PathBuf], runner: Option<&Runner>) -> Result<Vec<Problem>, Error> {
+    let mut pages = Vec::new();
+    for file in files {
+        pages.push(Page::read(file)?);
+    }
+    let mut problems = Vec::new();
+    let mut anchors = links::Anchors::default();
+    for page in &pages {
+        problems.extend(links::check(page, &mut anchors)?);
+        for block in &page.blocks {
+            problems.extend(check_block(page, block, runner));
+        }
+    }
+    Ok(problems)
+}
+
+fn check_block(page: &Page, block: &page::CodeBlock, runner: Option<&Runner>) -> Vec<Problem> {
+    let problem = |line: usize, message: String| Problem {
+        file: page.path.clone(),
+        line,
+        message,
+    };
+    let marker = match &block.marker {
+        Some(Ok(marker)) => marker,
+        Some(Err(e)) => return vec![problem(block.fence_line, e.to_string())],
+        None if block.is_shell() => {
+            return vec![problem(
+                block.fence_line,
+                "a shell block without a marker: put `<!-- doc: run -->` before it (CI runs \
+                 it) or `<!-- doc: excerpt of `COMMAND` -->` naming the command that made it \
+                 (docs/conventions.md, \"Tested docs\")"
+                    .to_string(),
+            )];
+        }
+        None => return Vec::new(),
+    };
+    let marker::Marker::Run { before, after } = marker else {
+        return Vec::new();
+    };
+    let steps = match transcript::steps(block) {
+        Ok(steps) => steps,
+        Err(e) => return vec![problem(e.line, e.message)],
+    };
+    let Some(runner) = runner else {
+        return Vec::new();
+    };
+    runner
+        .run_block(before, &steps, after)
+        .err()
+        .map(|f| vec![problem(f.line.unwrap_or(block.fence_line), f.message)])
+        .unwrap_or_default()
+}
