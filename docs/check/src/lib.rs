@@ -9,7 +9,10 @@
 //!   GitHub and in the book): `<!-- doc: run -->` (CI runs it) or
 //!   ``<!-- doc: excerpt of `COMMAND` ... -->`` (not run; it names the command that made it).
 //!   A `run` marker may add lines `before: CMD` and `after: CMD` (set-up and clean-up, such as a
-//!   lab; `after` runs on every path).
+//!   lab; `after` runs on every path). The blocks of a page run in order, as a reader types
+//!   them: a lab made by one block may be used by the next and removed by a later block's
+//!   `after:`. When a block fails, the page stops there, and only the `after:` commands of its
+//!   later blocks run.
 //! - In a transcript, `$ CMD` lines are run with bash, stdout and stderr together, and the
 //!   lines up to the next prompt are the expected output. Expected lines may hold the
 //!   placeholders of [`expected`] for what changes from run to run.
@@ -100,8 +103,21 @@ pub fn check_files(files: &[PathBuf], runner: Option<&Runner>) -> Result<Vec<Pro
     let mut anchors = links::Anchors::default();
     for page in &pages {
         problems.extend(links::check(page, &mut anchors)?);
+        let mut failed = false;
         for block in &page.blocks {
-            problems.extend(check_block(page, block, runner));
+            if failed {
+                // The page's story stopped: later blocks are not run, but their clean-up is
+                // (a lab made by an earlier block is removed by a later block's `after:`).
+                if let (Some(runner), Some(Ok(marker::Marker::Run { after, .. }))) =
+                    (runner, &block.marker)
+                {
+                    runner.run_block(&[], &[], after).ok();
+                }
+                continue;
+            }
+            let found = check_block(page, block, runner);
+            failed = !found.is_empty() && matches!(block.marker, Some(Ok(marker::Marker::Run { .. })));
+            problems.extend(found);
         }
     }
     Ok(problems)
