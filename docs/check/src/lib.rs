@@ -8,7 +8,8 @@
 //! - Every shell block carries a marker, an HTML comment right before its fence (invisible on
 //!   GitHub and in the book): `<!-- doc: run -->` (CI runs it) or
 //!   ``<!-- doc: excerpt of `COMMAND` ... -->`` (not run; it names the command that made it).
-//!   A `run` marker may add lines `before: CMD` and `after: CMD` (set-up and clean-up, such as a
+//!   `<!-- doc: file PATH -->` marks a block that copies a file (an example program CI
+//!   builds): it must stay equal to it. A `run` marker may add lines `before: CMD` and `after: CMD` (set-up and clean-up, such as a
 //!   lab; `after` runs on every path). The blocks of a page run in order, as a reader types
 //!   them: a lab made by one block may be used by the next and removed by a later block's
 //!   `after:`. When a block fails, the page stops there, and only the `after:` commands of its
@@ -116,7 +117,8 @@ pub fn check_files(files: &[PathBuf], runner: Option<&Runner>) -> Result<Vec<Pro
                 continue;
             }
             let found = check_block(page, block, runner);
-            failed = !found.is_empty() && matches!(block.marker, Some(Ok(marker::Marker::Run { .. })));
+            failed =
+                !found.is_empty() && matches!(block.marker, Some(Ok(marker::Marker::Run { .. })));
             problems.extend(found);
         }
     }
@@ -143,8 +145,10 @@ fn check_block(page: &Page, block: &page::CodeBlock, runner: Option<&Runner>) ->
         }
         None => return Vec::new(),
     };
-    let marker::Marker::Run { before, after } = marker else {
-        return Vec::new();
+    let (before, after) = match marker {
+        marker::Marker::Run { before, after } => (before, after),
+        marker::Marker::File { path } => return check_copy(page, block, path),
+        marker::Marker::Excerpt { .. } => return Vec::new(),
     };
     let steps = match transcript::steps(block) {
         Ok(steps) => steps,
@@ -158,4 +162,41 @@ fn check_block(page: &Page, block: &page::CodeBlock, runner: Option<&Runner>) ->
         .err()
         .map(|f| vec![problem(f.line.unwrap_or(block.fence_line), f.message)])
         .unwrap_or_default()
+}
+
+/// A `file` block: the same lines as the file it copies.
+fn check_copy(page: &Page, block: &page::CodeBlock, path: &str) -> Vec<Problem> {
+    let problem = |line: usize, message: String| {
+        vec![Problem {
+            file: page.path.clone(),
+            line,
+            message,
+        }]
+    };
+    let file = page.path.parent().unwrap_or(Path::new(".")).join(path);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) => {
+            return problem(
+                block.fence_line,
+                format!("cannot read {}: {e}", file.display()),
+            );
+        }
+    };
+    let theirs: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let ours: Vec<&str> = block.lines.iter().map(|(_, l)| l.trim_end()).collect();
+    let differs = (0..theirs.len().max(ours.len())).find(|&i| theirs.get(i) != ours.get(i));
+    match differs {
+        None => Vec::new(),
+        Some(i) => problem(
+            block.lines.get(i).map_or(block.fence_line, |(l, _)| *l),
+            format!(
+                "this block copies {path} and differs from it at its line {}: the file has {:?}, \
+                 the page {:?}; copy the file again",
+                i + 1,
+                theirs.get(i).copied().unwrap_or("(its end)"),
+                ours.get(i).copied().unwrap_or("(its end)")
+            ),
+        ),
+    }
 }

@@ -10,6 +10,12 @@ pub enum Marker {
         /// Commands run after the block on every path (clean-up); their output is ignored.
         after: Vec<String>,
     },
+    /// The block is a copy of a file of the repository (an example program CI builds), and
+    /// must stay equal to it.
+    File {
+        /// The file, relative to the page's directory.
+        path: String,
+    },
     /// The block is not run: it shows what the named command printed once.
     Excerpt {
         /// The marker's text after `excerpt`, naming the command in backticks.
@@ -50,9 +56,15 @@ pub fn parse(line: usize, body: &str) -> Result<Marker, MarkerError> {
         }
         return Ok(Marker::Excerpt { of });
     }
+    if let Some(path) = first.strip_prefix("file ") {
+        return Ok(Marker::File {
+            path: path.trim().to_string(),
+        });
+    }
     if first != "run" {
         return Err(error(format!(
-            "unknown marker `doc: {first}`: write `doc: run` or `doc: excerpt of `COMMAND``"
+            "unknown marker `doc: {first}`: write `doc: run`, `doc: excerpt of `COMMAND`` or \
+             `doc: file PATH`"
         )));
     }
     let (mut before, mut after) = (Vec::new(), Vec::new());

@@ -55,8 +55,9 @@ fn the_docs_show_what_the_tools_print() {
     for f in fixtures::ALL {
         std::fs::write(workdir.path().join(format!("{}.bpf.o", f.name)), f.object).unwrap();
     }
+    let binaries = binaries();
     let runner = Runner {
-        path: vec![binaries()],
+        path: vec![binaries.clone(), binaries.join("examples")],
         workdir: workdir.path().to_owned(),
         timeout: Duration::from_secs(120),
     };
@@ -177,6 +178,29 @@ fn shell_blocks_must_be_run_or_name_the_command_they_excerpt() {
 }
 
 #[test]
+fn a_block_that_copies_a_file_must_stay_equal_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("example.rs"),
+        "fn main() {\n    println!(\"new\");\n}\n",
+    )
+    .unwrap();
+    let doc = page(
+        dir.path(),
+        "copy.md",
+        "# Copy\n\n<!-- doc: file example.rs -->\n```rust\nfn main() {\n    println!(\"old\");\n}\n```\n",
+    );
+    let problems = check_files(std::slice::from_ref(&doc), None).unwrap();
+    assert_eq!(problems.len(), 1, "{}", report(&problems));
+    assert_eq!(problems[0].line, 6, "{}", problems[0]);
+    assert!(
+        problems[0].message.contains("copy the file again"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
 fn clean_up_runs_after_a_failing_block() {
     let dir = tempfile::tempdir().unwrap();
     let doc = page(
@@ -193,4 +217,27 @@ fn clean_up_runs_after_a_failing_block() {
         problems[0]
     );
     assert!(!dir.path().join("made-by-before").exists(), "after: ran");
+}
+
+#[test]
+fn a_failing_block_stops_its_page_but_later_clean_up_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = page(
+        dir.path(),
+        "story.md",
+        "# A story\n\n<!-- doc: run -->\n```text\n$ touch lab-made\n$ echo one\ntwo\n```\n\n\
+         <!-- doc: run -->\n```text\n$ touch never-run\n```\n\n\
+         <!-- doc: run\n     after: rm lab-made -->\n```text\n$ echo three\nthree\n```\n",
+    );
+    let problems = check_files(std::slice::from_ref(&doc), Some(&runner(dir.path()))).unwrap();
+    assert_eq!(problems.len(), 1, "{}", report(&problems));
+    assert_eq!(problems[0].line, 7, "{}", problems[0]);
+    assert!(
+        !dir.path().join("never-run").exists(),
+        "the page stopped at its failure"
+    );
+    assert!(
+        !dir.path().join("lab-made").exists(),
+        "the later block's after: ran"
+    );
 }
