@@ -18,11 +18,15 @@
 //!   lines up to the next prompt are the expected output. Expected lines may hold the
 //!   placeholders of [`expected`] for what changes from run to run.
 //!
+//! [`mentions::check`] also checks that every file naming a page in passing (a page's path
+//! under docs/ in a code comment, a script, a test) names one that exists.
+//!
 //! [`check_files`] checks pages and returns every [`Problem`] as `file:line: message`.
 
 pub mod expected;
 pub mod links;
 pub mod marker;
+pub mod mentions;
 pub mod page;
 pub mod run;
 pub mod transcript;

@@ -92,6 +92,31 @@ fn runner(dir: &Path) -> Runner {
 }
 
 #[test]
+fn every_page_named_in_the_sources_exists() {
+    let problems = doccheck::mentions::check(&repo_root()).unwrap();
+    assert!(problems.is_empty(), "{}", report(&problems));
+}
+
+#[test]
+fn a_source_naming_a_page_that_moved_fails_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    page(&dir.path().join("docs"), "here.md", "# Here\n");
+    // Spelled in pieces, so that this file names no page itself.
+    let (here, gone) = (["docs", "here.md"].join("/"), ["docs", "gone.md"].join("/"));
+    page(
+        &dir.path().join("src"),
+        "lib.rs",
+        &format!("//! See {here}.\n//! And {gone} for the rest.\n"),
+    );
+    let problems = doccheck::mentions::check(dir.path()).unwrap();
+    assert_eq!(problems.len(), 1, "{}", report(&problems));
+    assert_eq!(problems[0].line, 2);
+    assert!(problems[0].message.contains(&gone), "{}", problems[0]);
+}
+
+#[test]
 fn a_page_whose_output_changed_fails_at_the_line_that_differs() {
     let dir = tempfile::tempdir().unwrap();
     let doc = page(
