@@ -51,10 +51,14 @@ fn the_docs_show_what_the_tools_print() {
     testkit::privilege::require_root(
         "the docs' commands build labs and load eBPF programs, as a reader does",
     );
+    // A scratch directory where `fixtures` is the repository's: the pages' relative paths work
+    // there as they do from the repository's root, and what the commands write goes away.
     let workdir = tempfile::tempdir().unwrap();
-    for f in fixtures::ALL {
-        std::fs::write(workdir.path().join(format!("{}.bpf.o", f.name)), f.object).unwrap();
-    }
+    std::os::unix::fs::symlink(
+        repo_root().join("fixtures"),
+        workdir.path().join("fixtures"),
+    )
+    .unwrap();
     let binaries = binaries();
     let runner = Runner {
         path: vec![binaries.clone(), binaries.join("examples")],
