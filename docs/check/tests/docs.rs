@@ -15,20 +15,32 @@ fn repo_root() -> PathBuf {
         .expect("the repository")
 }
 
-/// The directory of the workspace's binaries, built now if they are missing or stale (a
-/// no-op after `cargo test --workspace`, which builds them).
-fn binaries() -> PathBuf {
+/// Runs `cargo build --quiet --locked ARGS` in the workspace (a no-op after `cargo test
+/// --workspace`, which builds the binaries and examples the docs run).
+fn cargo_build(args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "--bins"])
-        .args(["-p", "xdpdbg", "-p", "verifier-explain", "-p", "switch-ctl"])
+        .args(["build", "--quiet", "--locked"])
+        .args(args)
         .current_dir(repo_root())
         .status()
         .expect("cargo runs");
-    assert!(
-        status.success(),
-        "building the binaries the docs run failed"
-    );
+    assert!(status.success(), "cargo build {args:?} failed");
+}
+
+/// The directory of the workspace's binaries (and its `examples/`), built now if they are
+/// missing or stale.
+fn binaries() -> PathBuf {
+    cargo_build(&[
+        "--bins",
+        "-p",
+        "xdpdbg",
+        "-p",
+        "verifier-explain",
+        "-p",
+        "switch-ctl",
+    ]);
+    cargo_build(&["-p", "verifier-explain", "--examples"]);
     let exe = std::env::current_exe().expect("the test's path");
     exe.parent()
         .and_then(Path::parent)
