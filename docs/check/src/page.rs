@@ -187,3 +187,62 @@ fn marker_before(lines: &[&str], fence_line: usize) -> Option<(usize, String)> {
     let body = inner.strip_prefix("doc:")?;
     Some((start + 1, body.trim().to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_are_githubs_and_repeat_with_a_number() {
+        let page = Page::parse(
+            Path::new("p.md"),
+            "# The FDB stays the bridge's own\n\n## `--once [--json]`: one refresh\n\n## Notes\n\n## Notes\n",
+        );
+        assert_eq!(
+            page.anchors,
+            [
+                "the-fdb-stays-the-bridges-own",
+                "--once---json-one-refresh",
+                "notes",
+                "notes-1"
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_keep_their_lines_and_the_marker_before_them() {
+        let text = "# P\n\n- in a list:\n\n  <!-- doc: run\n       after: true -->\n  ```console\n  $ echo hi\n  hi\n  ```\n\n```text\n$ cmd\n```\n\n```rust\nfn main() {}\n```\n";
+        let page = Page::parse(Path::new("p.md"), text);
+        assert_eq!(page.blocks.len(), 3);
+        let b = &page.blocks[0];
+        assert_eq!((b.fence_line, b.info.as_str()), (7, "console"));
+        assert_eq!(
+            b.lines,
+            [(8, "$ echo hi".to_string()), (9, "hi".to_string())]
+        );
+        assert_eq!(
+            b.marker,
+            Some(Ok(Marker::Run {
+                before: vec![],
+                after: vec!["true".into()]
+            }))
+        );
+        assert!(b.is_shell());
+        assert!(page.blocks[1].is_shell() && page.blocks[1].marker.is_none());
+        assert!(!page.blocks[2].is_shell());
+    }
+
+    #[test]
+    fn links_in_tables_and_images_are_found_with_their_lines() {
+        let page = Page::parse(
+            Path::new("p.md"),
+            "# P\n\n| a | b |\n|---|---|\n| [x](x.md#y) | ![i](i.svg) |\n",
+        );
+        let found: Vec<(usize, &str)> = page
+            .links
+            .iter()
+            .map(|l| (l.line, l.dest.as_str()))
+            .collect();
+        assert_eq!(found, [(5, "x.md#y"), (5, "i.svg")]);
+    }
+}
