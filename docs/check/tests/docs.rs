@@ -65,12 +65,14 @@ fn the_docs_show_what_the_tools_print() {
     );
     // A scratch directory where `fixtures` is the repository's: the pages' relative paths work
     // there as they do from the repository's root, and what the commands write goes away.
+    // Every fixture's object is there too, as the workspace builds it, for pages (such as the
+    // generated catalogue) that explain a fixture without showing its compilation.
     let workdir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(
-        repo_root().join("fixtures"),
-        workdir.path().join("fixtures"),
-    )
-    .unwrap();
+    let fixtures_dir = repo_root().join("fixtures");
+    std::os::unix::fs::symlink(fixtures_dir, workdir.path().join("fixtures")).unwrap();
+    for f in fixtures::ALL {
+        std::fs::write(workdir.path().join(format!("{}.bpf.o", f.name)), f.object).unwrap();
+    }
     let binaries = binaries();
     let runner = Runner {
         path: vec![binaries.clone(), binaries.join("examples")],
