@@ -64,10 +64,10 @@ fn leftovers(n: u8) -> Vec<String> {
         _ => None,
     };
     for id in bpf_sys::prog_ids().flatten() {
-        if let Ok(info) = bpf_sys::ProgFd::from_id(id).and_then(|p| p.info()) {
-            if Some(info.name.as_str()) == attached {
-                left.push(format!("program {} ({id})", info.name));
-            }
+        if let Ok(info) = bpf_sys::ProgFd::from_id(id).and_then(|p| p.info())
+            && Some(info.name.as_str()) == attached
+        {
+            left.push(format!("program {} ({id})", info.name));
         }
     }
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
