@@ -28,7 +28,7 @@ use crate::report::{CheckReport, Findings, Problem};
 const ACTIVE: [Ipv4Addr; 2] = [Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 2)];
 const IDLE: [Ipv4Addr; 2] = [Ipv4Addr::new(198, 18, 0, 3), Ipv4Addr::new(198, 18, 0, 4)];
 /// Rounds of stress; the check stops at the first round that goes wrong.
-const MAX_ROUNDS: u32 = 30;
+const MAX_ROUNDS: u32 = 60;
 /// How long one run of the ager may take.
 const AGER_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -66,11 +66,11 @@ pub fn start(lab: &Lab, dir: &Path) -> anyhow::Result<String> {
         &lab_env::prog_map(prog, "rules")?,
         &lab_env::prog_map(prog, "config")?,
     )?;
-    lab_env::spawn_background(&net, "h1", &["ping", "-q", "-i", "0.002", "198.18.0.2"])?;
+    lab_env::spawn_background(&net, "h1", &["ping", "-q", "-i", "0.0001", "198.18.0.2"])?;
     net.detach()?;
     Ok(format!(
         "the slow program `{PROGRAM}` (id {prog}) runs on h2's eth0 (namespace {}), and h1 pings \
-         h2 500 times a second",
+         h2 without a pause (ping -i 0.0001)",
         lab_env::netns(lab.number, "h2")
     ))
 }
