@@ -116,7 +116,7 @@ impl CheckReport {
         } else {
             let n = self.problems.len();
             out += &format!(
-                "Not yet: {n} thing{} to fix. Edit, then run `lab check {}` again.\n",
+                "Not yet: {n} thing{} to fix. Fix it, then run `lab check {}` again.\n",
                 if n == 1 { "" } else { "s" },
                 self.lab
             );

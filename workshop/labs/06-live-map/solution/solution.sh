@@ -3,5 +3,5 @@
 set -e
 xdpdbg map list
 xdpdbg map dump ws_blocklist
-xdpdbg map delete ws_blocklist 198.18.0.1
+xdpdbg map delete ws_blocklist 198.18.0.1 || [ $? -eq 4 ] # 4: already deleted
 xdpdbg map dump ws_blocklist
