@@ -310,3 +310,52 @@ fn list_names_eight_labs_and_unknown_labs_are_usage_errors() {
     let out = lab().run(&["solution", "9"]);
     assert_eq!(code(&out), Some(2), "{}", describe(&out));
 }
+
+#[test]
+fn ctrl_c_while_a_lab_is_set_up_leaves_nothing_behind() {
+    use std::os::unix::process::ExitStatusExt as _;
+    testkit::privilege::require_root("building the labs' namespaces");
+    let _alone = ONE_LAB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut interrupted = 0;
+    // SIGINT at several moments of `lab start 6` (it takes about 0.2 s): while the network is
+    // built, while the program is attached and its map filled, or after it finished.
+    for delay_ms in [30u64, 60, 90, 120, 150, 200] {
+        let mut child = lab()
+            .command()
+            .args(["start", "6", "--dir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("lab start 6 runs");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        );
+        let status = child.wait().expect("lab start 6 ends");
+        // Interrupted: it died of the signal, or an error stopped it first (the signal handler
+        // removed the half-built network under it). Either way nothing may be left.
+        if !status.success() {
+            assert!(
+                status.signal() == Some(libc_sigint()) || status.code() == Some(2),
+                "lab start 6 after {delay_ms} ms: {status}"
+            );
+            interrupted += 1;
+            let left = leftovers_after_cleanup(6);
+            assert!(
+                left.is_empty(),
+                "SIGINT {delay_ms} ms into lab start 6 left: {left:?}"
+            );
+        } else {
+            let down = lab().run(&["down", "6"]);
+            assert_eq!(code(&down), Some(0), "{}", describe(&down));
+        }
+    }
+    eprintln!("{interrupted} of 6 runs were interrupted while setting up");
+}
+
+fn libc_sigint() -> i32 {
+    nix::sys::signal::Signal::SIGINT as i32
+}
