@@ -209,3 +209,29 @@ pub fn check(lab: &Lab, dir: &Path) -> anyhow::Result<CheckReport> {
     }
     Ok(findings.into_report(lab))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hot_lines_are_the_loops_three_lines_of_the_starting_program() {
+        let lab = crate::catalogue::lab(5).unwrap();
+        let hot = hot_lines(lab);
+        assert_eq!(hot.len(), 3, "{hot:?}");
+        let text: Vec<&str> = start_source(lab).lines().collect();
+        assert!(text[hot[2] - 1].contains("r->addr == ip->saddr"));
+        // The solution's answer names one of them.
+        let answer = lab
+            .solution
+            .iter()
+            .find(|f| f.name == "answer.txt")
+            .unwrap();
+        assert!(
+            hot.iter()
+                .any(|l| answer.text.contains(&format!("hot_line = {l}"))),
+            "{}",
+            answer.text
+        );
+    }
+}

@@ -118,6 +118,7 @@ fn require_root() -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json_errors = matches!(cli.command, Cmd::Check { json: true, .. });
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = anstream::stdout();
     let result: anyhow::Result<ExitCode> = (|| match cli.command {
@@ -174,5 +175,15 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
     })();
-    result.unwrap_or_else(setup_problem)
+    result.unwrap_or_else(|err| {
+        if json_errors {
+            // Scripts reading --json get the problem as JSON too, on stdout.
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::json!({"error": format!("{err:#}")})
+            );
+        }
+        setup_problem(err)
+    })
 }

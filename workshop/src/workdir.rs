@@ -89,3 +89,47 @@ pub fn require_started(lab: &Lab, dir: &Path) -> anyhow::Result<()> {
         n = lab.number
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: LabFile = LabFile {
+        name: "sub/prog.bpf.c",
+        text: "start\n",
+    };
+
+    #[test]
+    fn an_edited_file_is_kept_unless_replaced_and_then_saved_as_mine() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/prog.bpf.c");
+        assert_eq!(
+            copy_files(dir.path(), &[FILE], false).unwrap(),
+            [Copied::Written(path.clone())]
+        );
+        std::fs::write(&path, "mine\n").unwrap();
+        assert_eq!(
+            copy_files(dir.path(), &[FILE], false).unwrap(),
+            [Copied::Kept(path.clone())]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
+        let backup = dir.path().join("sub/prog.bpf.c.mine");
+        assert_eq!(
+            copy_files(dir.path(), &[FILE], true).unwrap(),
+            [Copied::Replaced {
+                path: path.clone(),
+                backup: backup.clone()
+            }]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "start\n");
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "mine\n");
+    }
+
+    #[test]
+    fn a_folder_without_the_lab_files_says_to_start_the_lab() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = crate::catalogue::lab(3).unwrap();
+        let err = require_started(lab, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("Run `lab start 3` first"), "{err}");
+    }
+}

@@ -269,6 +269,16 @@ fn a_lab_that_was_not_started_is_a_setup_problem() {
         "{}",
         describe(&out)
     );
+    let out = run(&["check", "1", "--json"], &dir.path().join("nowhere"));
+    assert_eq!(code(&out), Some(2), "{}", describe(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("lab 1 was not started there"),
+        "{json}"
+    );
 }
 
 #[test]
