@@ -61,7 +61,7 @@ pub fn build_and_verify(
                 } else {
                     format!("{why} (verifier-explain's explanation is below; the line marked > is where it stopped)")
                 })
-                .detail(anstream::adapter::strip_str(&text).to_string()),
+                .detail(text),
         );
         return Ok(None);
     }

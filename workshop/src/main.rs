@@ -139,9 +139,15 @@ fn main() -> ExitCode {
             let dir = workdir::resolve(lab, dir.as_deref());
             let report = commands::check(lab, &dir)?;
             if json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&report.clone().plain())?
+                )?;
+            } else if color {
+                write!(out, "{}", report.render(true))?;
             } else {
-                write!(out, "{}", report.render(color))?;
+                write!(out, "{}", report.clone().plain().render(false))?;
             }
             Ok(if report.solved {
                 ExitCode::SUCCESS

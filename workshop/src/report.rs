@@ -11,7 +11,8 @@ pub struct Problem {
     /// What to try.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// Longer evidence: the compiler's messages, verifier-explain's explanation, measurements.
+    /// Longer evidence: the compiler's messages, verifier-explain's explanation, measurements. It
+    /// may hold ANSI styles (verifier-explain's colors): [`CheckReport::plain`] removes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -85,7 +86,19 @@ impl Findings {
 }
 
 impl CheckReport {
-    /// The report for people; `color` adds green and red marks.
+    /// The report without ANSI styles in its evidence (for JSON and for output that is not a
+    /// color terminal).
+    pub fn plain(mut self) -> Self {
+        for p in &mut self.problems {
+            if let Some(d) = &p.detail {
+                p.detail = Some(anstream::adapter::strip_str(d).to_string());
+            }
+        }
+        self
+    }
+
+    /// The report for people; `color` adds green and red marks and keeps verifier-explain's
+    /// colors.
     pub fn render(&self, color: bool) -> String {
         use anstyle::{AnsiColor, Style};
         let paint = |s: &str, c: AnsiColor| {
