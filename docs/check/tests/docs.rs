@@ -39,6 +39,8 @@ fn binaries() -> PathBuf {
         "verifier-explain",
         "-p",
         "switch-ctl",
+        "-p",
+        "workshop",
     ]);
     cargo_build(&["-p", "verifier-explain", "--examples"]);
     let exe = std::env::current_exe().expect("the test's path");

@@ -1,0 +1,135 @@
+//! The attendee's working folder of a lab: where it is, and copying a lab's files into it
+//! without ever overwriting the attendee's own work.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::catalogue::{Lab, LabFile};
+
+/// The folder that holds every lab's working folder unless `--dir` says otherwise.
+pub const DEFAULT_ROOT: &str = "ebpf-workshop";
+
+/// The working folder of `lab`: `dir` when given, else `./ebpf-workshop/labNN`.
+pub fn resolve(lab: &Lab, dir: Option<&Path>) -> PathBuf {
+    match dir {
+        Some(d) => d.to_path_buf(),
+        None => Path::new(DEFAULT_ROOT).join(format!("lab{:02}", lab.number)),
+    }
+}
+
+/// What copying did to each file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Copied {
+    /// The file was written.
+    Written(PathBuf),
+    /// The file existed with other contents and was kept (the attendee's work).
+    Kept(PathBuf),
+    /// The file existed and was saved as `<name>.mine` before being replaced.
+    Replaced {
+        /// The file replaced.
+        path: PathBuf,
+        /// Where the previous contents went.
+        backup: PathBuf,
+    },
+}
+
+/// Writes `files` into `dir`. Existing files with other contents are kept, unless `replace`,
+/// when they are first saved as `<name>.mine`.
+pub fn copy_files(dir: &Path, files: &[LabFile], replace: bool) -> anyhow::Result<Vec<Copied>> {
+    let mut done = Vec::new();
+    for file in files {
+        let path = dir.join(file.name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating the folder {}", parent.display()))?;
+        }
+        let outcome = match std::fs::read_to_string(&path) {
+            Ok(existing) if existing == file.text => Copied::Written(path.clone()),
+            Ok(_) if !replace => Copied::Kept(path.clone()),
+            Ok(existing) => {
+                let backup = path.with_extension(format!(
+                    "{}.mine",
+                    path.extension().and_then(|e| e.to_str()).unwrap_or("")
+                ));
+                std::fs::write(&backup, existing)
+                    .with_context(|| format!("saving your version as {}", backup.display()))?;
+                Copied::Replaced {
+                    path: path.clone(),
+                    backup,
+                }
+            }
+            Err(_) => Copied::Written(path.clone()),
+        };
+        if !matches!(outcome, Copied::Kept(_)) {
+            std::fs::write(&path, file.text)
+                .with_context(|| format!("writing {}", path.display()))?;
+            if file.name.ends_with(".sh") {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .with_context(|| format!("making {} executable", path.display()))?;
+            }
+        }
+        done.push(outcome);
+    }
+    Ok(done)
+}
+
+/// Fails with what to do when `dir` does not hold the lab's files (the lab was not started, or
+/// `--dir` names another folder).
+pub fn require_started(lab: &Lab, dir: &Path) -> anyhow::Result<()> {
+    let first = lab.start.first().map(|f| f.name).unwrap_or("");
+    if dir.join(first).exists() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} has no {first}: lab {n} was not started there. Run `lab start {n}` first (or pass \
+         the --dir you gave to `lab start`)",
+        dir.display(),
+        n = lab.number
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: LabFile = LabFile {
+        name: "sub/prog.bpf.c",
+        text: "start\n",
+    };
+
+    #[test]
+    fn an_edited_file_is_kept_unless_replaced_and_then_saved_as_mine() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/prog.bpf.c");
+        assert_eq!(
+            copy_files(dir.path(), &[FILE], false).unwrap(),
+            [Copied::Written(path.clone())]
+        );
+        std::fs::write(&path, "mine\n").unwrap();
+        assert_eq!(
+            copy_files(dir.path(), &[FILE], false).unwrap(),
+            [Copied::Kept(path.clone())]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
+        let backup = dir.path().join("sub/prog.bpf.c.mine");
+        assert_eq!(
+            copy_files(dir.path(), &[FILE], true).unwrap(),
+            [Copied::Replaced {
+                path: path.clone(),
+                backup: backup.clone()
+            }]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "start\n");
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "mine\n");
+    }
+
+    #[test]
+    fn a_folder_without_the_lab_files_says_to_start_the_lab() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = crate::catalogue::lab(3).unwrap();
+        let err = require_started(lab, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("Run `lab start 3` first"), "{err}");
+    }
+}
