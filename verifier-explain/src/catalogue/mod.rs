@@ -49,6 +49,9 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the order the kernel's diagnostics list them.
+    pub const ALL: [Category; 9] = ALL_CATEGORIES;
+
     /// The name as the kernel prints it, e.g. `Memory Safety`.
     pub fn name(self) -> &'static str {
         match self {
