@@ -149,7 +149,10 @@ mod tests {
         assert!(man.contains(".TH demo 1"), "{man}");
         assert!(man.contains(".SS \"demo start\"\nStart it\n"), "{man}");
         assert!(man.contains(".SS \"demo stop\"\nStop it\n"), "{man}");
-        assert!(!man.contains("demo\\-start(1)"), "no page per subcommand: {man}");
+        assert!(
+            !man.contains("demo\\-start(1)"),
+            "no page per subcommand: {man}"
+        );
     }
 
     #[test]

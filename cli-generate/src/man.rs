@@ -69,7 +69,12 @@ fn subcommand(sub: &clap::Command, out: &mut dyn Write) -> io::Result<()> {
 fn arg_label(arg: &clap::Arg) -> String {
     let value = || {
         arg.get_value_names()
-            .map(|v| v.iter().map(|n| format!("<{n}>")).collect::<Vec<_>>().join(" "))
+            .map(|v| {
+                v.iter()
+                    .map(|n| format!("<{n}>"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .unwrap_or_else(|| format!("<{}>", arg.get_id().as_str().to_uppercase()))
     };
     if arg.is_positional() {

@@ -60,8 +60,7 @@ fn root() -> anyhow::Result<PathBuf> {
 fn run(command: Command) -> anyhow::Result<bool> {
     let root = root()?;
     // Relative paths (a recorded profile's source files) are the repository's.
-    std::env::set_current_dir(&root)
-        .with_context(|| format!("entering {}", root.display()))?;
+    std::env::set_current_dir(&root).with_context(|| format!("entering {}", root.display()))?;
     eprintln!("==> building the command lines");
     let tools = tools::Tools::build(&root)?;
     eprintln!("==> man pages and completions");

@@ -60,8 +60,7 @@ pub fn write_all(root: &Path, files: &[Generated]) -> anyhow::Result<()> {
     for f in files {
         let path = root.join(&f.path);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         std::fs::write(&path, &f.contents)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -69,7 +68,10 @@ pub fn write_all(root: &Path, files: &[Generated]) -> anyhow::Result<()> {
     for extra in unclaimed(root, files)? {
         std::fs::remove_file(root.join(&extra))
             .with_context(|| format!("removing the stale {}", extra.display()))?;
-        println!("removed {} (nothing generates it any more)", extra.display());
+        println!(
+            "removed {} (nothing generates it any more)",
+            extra.display()
+        );
     }
     Ok(())
 }
@@ -130,11 +132,7 @@ fn first_difference(old: &str, new: &str) -> String {
                         s.to_string()
                     }
                 };
-                return format!(
-                    "line {n}: checked in `{}`, generated `{}`",
-                    cut(x),
-                    cut(y)
-                );
+                return format!("line {n}: checked in `{}`, generated `{}`", cut(x), cut(y));
             }
         }
     }
@@ -184,11 +182,17 @@ mod tests {
         assert!(p[0].starts_with("docs/catalogue/a.md: stale"), "{p:?}");
         assert!(p[0].contains("checked in `old`, generated `new`"), "{p:?}");
         assert_eq!(p[1], "docs/catalogue/b.md: missing");
-        assert_eq!(p[2], "docs/catalogue/gone.md: stale: nothing generates it any more");
+        assert_eq!(
+            p[2],
+            "docs/catalogue/gone.md: stale: nothing generates it any more"
+        );
 
         write_all(root.path(), &files).unwrap();
         assert!(problems(root.path(), &files).unwrap().is_empty());
         assert!(!dir.join("gone.md").exists());
-        assert!(dir.join("notes.txt").exists(), "only generated kinds of file are removed");
+        assert!(
+            dir.join("notes.txt").exists(),
+            "only generated kinds of file are removed"
+        );
     }
 }

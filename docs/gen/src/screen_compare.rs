@@ -139,7 +139,10 @@ mod tests {
             A.replace("fill=\"#f0c674\"", "fill=\"#cc6666\""),
             A.replace(" font-weight=\"bold\"", ""),
             A.replace("y=\"18\"", "y=\"36\""),
-            A.replace("<text x=\"99\"", "<text x=\"99\" text-decoration=\"underline\""),
+            A.replace(
+                "<text x=\"99\"",
+                "<text x=\"99\" text-decoration=\"underline\"",
+            ),
         ] {
             assert_ne!(normalise(A), normalise(&changed), "{changed}");
         }

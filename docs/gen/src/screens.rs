@@ -248,7 +248,9 @@ fn filled_maps() -> anyhow::Result<(aya::Ebpf, u32)> {
         ),
     ] {
         let k = schema.encode_key(key).context("encoding an fdb key")?;
-        let v = schema.encode_value(value).context("encoding an fdb value")?;
+        let v = schema
+            .encode_value(value)
+            .context("encoding an fdb value")?;
         map.fd
             .update(&k, &v, bpf_sys::ANY)
             .context("writing an fdb entry")?;
@@ -299,20 +301,6 @@ fn running_hot_spot() -> anyhow::Result<(aya::Ebpf, Driven, u32)> {
     let (ebpf, prog) = load_xdp("hot_spot")?;
     let id = prog.info().context("reading hot_spot's info")?.id;
     Ok((ebpf, Driven::start(prog), id))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_of_the_run_are_not_on_the_page() {
-        assert_eq!(
-            without_ids("/ text:id:4021 enter wait:2500"),
-            "/ text:id:ID enter wait:2500"
-        );
-        assert_eq!(without_ids("top --prog 77 --interval 500ms"), "top --prog ID --interval 500ms");
-    }
 }
 
 /// Where the recorded profile is, from the repository's root.
@@ -375,7 +363,10 @@ pub fn generate(tools: &Tools, root: &Path, record: bool) -> anyhow::Result<Vec<
     for s in &shots {
         files.push(picture(s, take(tools, dir.path(), s)?));
     }
-    sections.push(("The explorer of verifier rejections (`xdpdbg explain`)", shots));
+    sections.push((
+        "The explorer of verifier rejections (`xdpdbg explain`)",
+        shots,
+    ));
 
     let (maps, fdb) = filled_maps()?;
     let (counted, counts) = counted_packets()?;
@@ -490,4 +481,21 @@ fn page(sections: &[(&str, Vec<Shot>)]) -> String {
         }
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_the_run_are_not_on_the_page() {
+        assert_eq!(
+            without_ids("/ text:id:4021 enter wait:2500"),
+            "/ text:id:ID enter wait:2500"
+        );
+        assert_eq!(
+            without_ids("top --prog 77 --interval 500ms"),
+            "top --prog ID --interval 500ms"
+        );
+    }
 }

@@ -35,13 +35,12 @@ fn with_entries(text: &str, entries: &str) -> anyhow::Result<String> {
         bail!("`{END}` comes before `{BEGIN}`");
     }
     let after_begin = begin + BEGIN.len();
-    let line_end = text[after_begin..].find('\n').map_or(text.len(), |i| after_begin + i + 1);
+    let line_end = text[after_begin..]
+        .find('\n')
+        .map_or(text.len(), |i| after_begin + i + 1);
     let end_line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
     let indent = &text[end_line_start..end];
-    let indented: String = entries
-        .lines()
-        .map(|l| format!("{indent}{l}\n"))
-        .collect();
+    let indented: String = entries.lines().map(|l| format!("{indent}{l}\n")).collect();
     Ok(format!(
         "{}{indented}{}",
         &text[..line_end],
@@ -61,7 +60,10 @@ mod tests {
             out,
             "# Summary\n\n- [Intro](intro.md)\n<!-- catalogue:begin -->\n- [A](catalogue/a.md)\n    - [b](catalogue/b.md)\n<!-- catalogue:end -->\n- [After](after.md)\n"
         );
-        assert_eq!(with_entries(&out, "- [A](catalogue/a.md)\n    - [b](catalogue/b.md)\n").unwrap(), out);
+        assert_eq!(
+            with_entries(&out, "- [A](catalogue/a.md)\n    - [b](catalogue/b.md)\n").unwrap(),
+            out
+        );
         assert!(with_entries("# Summary\n", "x").is_err());
     }
 }

@@ -145,7 +145,6 @@ pub fn play_in(
         }
         shoot(label, screen)?;
     }
-    drop(shoot);
     Ok((shots, terminal.backend().buffer().clone()))
 }
 

@@ -39,7 +39,10 @@ impl Look {
         let m = cell.modifier;
         let (mut fg, mut bg) = (color(cell.fg), color(cell.bg));
         if m.contains(Modifier::REVERSED) {
-            (fg, bg) = (Some(bg.unwrap_or(BACKGROUND)), Some(fg.unwrap_or(FOREGROUND)));
+            (fg, bg) = (
+                Some(bg.unwrap_or(BACKGROUND)),
+                Some(fg.unwrap_or(FOREGROUND)),
+            );
         }
         Look {
             fg: fg.unwrap_or(FOREGROUND),
@@ -232,16 +235,29 @@ mod tests {
     #[test]
     fn runs_keep_text_colors_and_emphasis_on_the_cell_grid() {
         let svg = render(&buffer(), "top");
-        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"108\" height=\"36\""));
+        assert!(
+            svg.starts_with(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"108\" height=\"36\""
+            )
+        );
         assert!(svg.contains("<title>top</title>"));
         // The header, in yellow and bold, as one run of 8 cells.
-        assert!(svg.contains(
-            "<text x=\"0\" y=\"13\" textLength=\"72\" lengthAdjust=\"spacingAndGlyphs\" \
+        assert!(
+            svg.contains(
+                "<text x=\"0\" y=\"13\" textLength=\"72\" lengthAdjust=\"spacingAndGlyphs\" \
              xml:space=\"preserve\" fill=\"#f0c674\" font-weight=\"bold\">id  name</text>"
-        ), "{svg}");
+            ),
+            "{svg}"
+        );
         // Reverse video: a light background under dark text, and the text escaped.
-        assert!(svg.contains("<rect x=\"36\" y=\"18\" width=\"45\" height=\"18\" fill=\"#c5c8c6\"/>"), "{svg}");
-        assert!(svg.contains("fill=\"#1d1f21\">a&lt;b&amp;c</text>"), "{svg}");
+        assert!(
+            svg.contains("<rect x=\"36\" y=\"18\" width=\"45\" height=\"18\" fill=\"#c5c8c6\"/>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("fill=\"#1d1f21\">a&lt;b&amp;c</text>"),
+            "{svg}"
+        );
         assert!(svg.contains(">7   </text>"), "{svg}");
         assert!(svg.trim_end().ends_with("</svg>"));
     }
