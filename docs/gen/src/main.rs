@@ -31,6 +31,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "docgen",
     after_help = "Examples:\n  cargo run -p docgen -- all      (or ./scripts/docs-gen)\n  \
+cargo run -p docgen -- all --record   (also a new recording of top's profile)\n  \
 cargo run -p docgen -- check    (or ./scripts/docs-gen --check; ./scripts/test runs it)\n\n\
 Both load fixture programs and sample them: run as root.\n\n\
 Exit status: 0 done (check: everything current), 1 check: something is stale, 2 usage error \
@@ -44,7 +45,12 @@ struct Cli {
 #[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
 enum Command {
     /// Generate everything and write it into the checkout
-    All,
+    All {
+        /// Record top's profile anew (docs/screens/top-profile.json) instead of drawing the
+        /// checked-in recording
+        #[arg(long)]
+        record: bool,
+    },
     /// Generate everything and compare it with the checkout; fail naming each stale file
     Check,
 }
@@ -70,7 +76,8 @@ fn run(command: Command) -> anyhow::Result<bool> {
     files.extend(catalogue.files);
     files.extend(summary::generate(&root, &catalogue.summary)?);
     eprintln!("==> pictures of the screens");
-    files.extend(screens::generate(&tools, &root, command == Command::All)?);
+    let record = matches!(command, Command::All { record: true });
+    files.extend(screens::generate(&tools, &root, record)?);
 
     let mut problems = Vec::new();
     for id in &catalogue.without_fixture {
@@ -81,9 +88,12 @@ fn run(command: Command) -> anyhow::Result<bool> {
         ));
     }
     match command {
-        Command::All => {
-            output::write_all(&root, &files)?;
-            println!("wrote {} generated files", files.len());
+        Command::All { .. } => {
+            let written = output::write_all(&root, &files)?;
+            println!(
+                "{written} of {} generated files written (the others were current)",
+                files.len()
+            );
         }
         Command::Check => problems.extend(output::problems(&root, &files)?),
     }

@@ -54,16 +54,34 @@ impl Generated {
     }
 }
 
-/// Writes every file under `root`, and removes the files of [`OWNED`] directories that no
-/// generator made any more.
-pub fn write_all(root: &Path, files: &[Generated]) -> anyhow::Result<()> {
+/// Whether `f` matches what is on disk as `on_disk`, as [`Compare`] says.
+fn current(f: &Generated, on_disk: &str) -> bool {
+    match f.compare {
+        Compare::Exact => on_disk == f.contents,
+        Compare::Screen => {
+            crate::screen_compare::normalise(on_disk)
+                == crate::screen_compare::normalise(&f.contents)
+        }
+    }
+}
+
+/// Writes every file under `root` that is not current (a picture that differs only in the
+/// values of the run is kept, so regenerating does not churn them), and removes the files of
+/// [`OWNED`] directories that no generator made any more.
+/// Returns how many files it wrote.
+pub fn write_all(root: &Path, files: &[Generated]) -> anyhow::Result<usize> {
+    let mut written = 0;
     for f in files {
         let path = root.join(&f.path);
+        if std::fs::read_to_string(&path).is_ok_and(|old| current(f, &old)) {
+            continue;
+        }
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         std::fs::write(&path, &f.contents)
             .with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
     }
     for extra in unclaimed(root, files)? {
         std::fs::remove_file(root.join(&extra))
@@ -73,7 +91,7 @@ pub fn write_all(root: &Path, files: &[Generated]) -> anyhow::Result<()> {
             extra.display()
         );
     }
-    Ok(())
+    Ok(written)
 }
 
 /// What is wrong with the checkout: one line per stale, missing or unclaimed file.
@@ -85,14 +103,7 @@ pub fn problems(root: &Path, files: &[Generated]) -> anyhow::Result<Vec<String>>
             problems.push(format!("{}: missing", f.path.display()));
             continue;
         };
-        let same = match f.compare {
-            Compare::Exact => on_disk == f.contents,
-            Compare::Screen => {
-                crate::screen_compare::normalise(&on_disk)
-                    == crate::screen_compare::normalise(&f.contents)
-            }
-        };
-        if !same {
+        if !current(f, &on_disk) {
             let what = match f.compare {
                 Compare::Exact => "stale: it differs from what the code generates now",
                 Compare::Screen => "stale: the screen no longer draws this picture",

@@ -306,8 +306,9 @@ fn running_hot_spot() -> anyhow::Result<(aya::Ebpf, Driven, u32)> {
 /// Where the recorded profile is, from the repository's root.
 const RECORDING: &str = "docs/screens/top-profile.json";
 
-/// The profile picture and its recording: recorded now from the running program `prog`
-/// when `record`, else read from the checkout.
+/// The profile picture and its recording. The recording is made now from the running program
+/// `prog` when `record` is asked, or when there is none (or it no longer reads as a profile);
+/// otherwise the checked-in one is drawn, so making the docs again does not churn it.
 fn profile_picture(
     tools: &Tools,
     root: &Path,
@@ -315,21 +316,20 @@ fn profile_picture(
     prog: u32,
     record: bool,
 ) -> anyhow::Result<Vec<Generated>> {
-    let recording = if record {
-        let id = prog.to_string();
-        let json = tools.run(
-            "xdpdbg",
-            &["top", "--prog", &id, "--duration", "3s", "--json"],
-            &[0],
-        )?;
-        crate::top_replay::recording(&json, root)?
-    } else {
-        std::fs::read_to_string(root.join(RECORDING)).with_context(|| {
-            format!(
-                "reading the recorded profile {RECORDING} (make it with {})",
-                crate::output::REGENERATE
-            )
-        })?
+    let checked_in = std::fs::read_to_string(root.join(RECORDING))
+        .ok()
+        .filter(|r| crate::top_replay::readable(r));
+    let recording = match checked_in {
+        Some(r) if !record => r,
+        _ => {
+            let id = prog.to_string();
+            let json = tools.run(
+                "xdpdbg",
+                &["top", "--prog", &id, "--duration", "3s", "--json"],
+                &[0],
+            )?;
+            crate::top_replay::recording(&json, root)?
+        }
     };
     let svg = dir.join("top-profile.svg");
     let (w, h) = SIZE.split_once('x').context("SIZE is COLUMNSxROWS")?;
@@ -348,8 +348,8 @@ fn profile_picture(
     ])
 }
 
-/// Every picture, and the page that shows them; `record` records top's profile anew
-/// (`docgen all`) instead of drawing the checked-in recording (`docgen check`).
+/// Every picture, and the page that shows them; `record` records top's profile anew instead
+/// of drawing the checked-in recording.
 pub fn generate(tools: &Tools, root: &Path, record: bool) -> anyhow::Result<Vec<Generated>> {
     let dir = tempfile::tempdir().context("creating a directory for the pictures")?;
     let mut sections: Vec<(&str, Vec<Shot>)> = Vec::new();
@@ -436,10 +436,14 @@ fn page(sections: &[(&str, Vec<Shot>)]) -> String {
          that change from run to run (ids, kernel addresses, counts, rates, times, the \
          heights of a graph's bars), so both pictures are first reduced to what the screen's \
          code decides (`docs/gen/src/screen_compare.rs`): every run of text keeps its row, its \
-         colors, its emphasis and its words, but numbers become `#`, runs of spaces become one, \
-         x positions and widths are dropped (a wider number pushes what follows it), and the \
-         bars of graphs are dropped. A changed label, column, hint, border, color or emphasis, \
-         or a row that appears or goes, fails the check; a new id or rate does not.\n\n",
+         colors, its emphasis and its words, but numbers become `#`, runs of spaces (and of one \
+         border character) become one, x positions and widths are dropped (a wider number \
+         pushes what follows it), and the bars of graphs are dropped. A changed label, column, \
+         hint, border, color or emphasis, or a row that appears or goes, fails the check; a new \
+         id or rate does not. The map browser's hash map is shown filtered to one entry, since \
+         its order changes with the map's random hash seed; top's profile, whose very rows \
+         depend on where samples land, is drawn from a recording and compared byte for byte \
+         (below).\n\n",
     );
     for (heading, shots) in sections {
         let top = heading.starts_with("top");

@@ -2,7 +2,7 @@
 //!
 //! Samples land differently on every run: which lines are hot, in what order, whether a
 //! rarely hit line or the kernel's return thunk shows up at all. So the profile picture is not
-//! taken live: `docgen all` records a real profile (`xdpdbg top --prog ID --duration 3s
+//! taken live: `docgen all` (the first time, or with `--record`) records a real profile (`xdpdbg top --prog ID --duration 3s
 //! --json` while `hot_spot` runs) into `docs/screens/top-profile.json`, with the source paths
 //! made relative to the repository, and the picture is drawn from that recording by top's own
 //! screen, headless. `docgen check` draws it again from the checked-in recording and compares
@@ -84,6 +84,11 @@ pub fn recording(json: &str, root: &Path) -> anyhow::Result<String> {
         anyhow::bail!("the recorded profile has no program in it (no samples landed)");
     }
     Ok(serde_json::to_string_pretty(&report)? + "\n")
+}
+
+/// Whether `recording` still reads as a profile with a program in it.
+pub fn readable(recording: &str) -> bool {
+    serde_json::from_str::<ProfileReport>(recording).is_ok_and(|r| !r.programs.is_empty())
 }
 
 /// Draws the profile view of `recording` (run from the repository's root, so relative
