@@ -472,15 +472,20 @@ fn page(sections: &[(&str, Vec<Shot>)]) -> String {
         }
         if top {
             md.push_str(
-                "### top: a program's profile
-
-                 Enter (or `--prog ID`) opens a program's profile from perf samples: its hot                  source lines with the helpers each line calls, its subprograms, and its source                  with the hot lines marked.
-
-                 ![top: a program's profile](top-profile.svg)
-
-                 Samples land differently on every run (which lines are hot, in what order,                  whether a rarely hit line shows up at all), so this picture is drawn from a                  recording instead: `./scripts/docs-gen` records `hot_spot`'s profile with                  `xdpdbg top --prog ID --duration 3s --json` into                  [`top-profile.json`](top-profile.json) (source paths made relative to the                  repository), and top's profile view draws it headless, by the same code as                  on a terminal. `docgen check` draws it again from that recording and compares                  the picture byte for byte.
-
-",
+                "### top: a program's profile\n\n\
+                 Enter (or `--prog ID`) opens a program's profile from perf samples: its hot \
+                 source lines with the helpers each line calls, its subprograms, and its source \
+                 with the hot lines marked.\n\n\
+                 ![top: a program's profile](top-profile.svg)\n\n\
+                 Samples land differently on every run (which lines are hot, in what order, \
+                 whether a rarely hit line shows up at all), so this picture is drawn from a \
+                 recording instead: `./scripts/docs-gen --record` records `hot_spot`'s profile \
+                 with `xdpdbg top --prog ID --duration 3s --json` into \
+                 [`top-profile.json`](top-profile.json) (source paths made relative to the \
+                 repository), and top's profile view draws it headless, by the same code as on \
+                 a terminal. `docgen check` draws it again from that recording and compares the \
+                 picture byte for byte. The recording is kept until `--record` asks for a new \
+                 one (or it no longer reads as a profile).\n\n",
             );
         }
     }

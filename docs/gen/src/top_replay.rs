@@ -2,9 +2,10 @@
 //!
 //! Samples land differently on every run: which lines are hot, in what order, whether a
 //! rarely hit line or the kernel's return thunk shows up at all. So the profile picture is not
-//! taken live: `docgen all` (the first time, or with `--record`) records a real profile (`xdpdbg top --prog ID --duration 3s
-//! --json` while `hot_spot` runs) into `docs/screens/top-profile.json`, with the source paths
-//! made relative to the repository, and the picture is drawn from that recording by top's own
+//! taken live: `docgen all` (the first time, or with `--record`) records a real profile
+//! (`xdpdbg top --prog ID --duration 3s --json` while `hot_spot` runs) into
+//! `docs/screens/top-profile.json`, with the source paths made relative to the repository,
+//! and the picture is drawn from that recording by top's own
 //! screen, headless. `docgen check` draws it again from the checked-in recording and compares
 //! the picture byte for byte: a deterministic data source for a non-deterministic screen.
 
