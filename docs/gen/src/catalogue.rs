@@ -74,11 +74,7 @@ pub fn generate(root: &Path, tools: &Tools) -> anyhow::Result<Catalogue> {
     }
     let mut summary = String::from("- [The verifier error catalogue](catalogue/README.md)\n");
     for p in &pages {
-        let _ = writeln!(
-            summary,
-            "    - [{}](catalogue/{}.md)",
-            p.class.id, p.class.id
-        );
+        let _ = writeln!(summary, "  - [{}](catalogue/{}.md)", p.class.id, p.class.id);
     }
     Ok(Catalogue {
         files,

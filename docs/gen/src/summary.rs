@@ -26,7 +26,8 @@ pub fn generate(root: &Path, entries: &str) -> anyhow::Result<Option<Generated>>
     )))
 }
 
-/// `text` with the lines between the markers replaced by `entries`.
+/// `text` with the lines between the markers replaced by `entries`, indented as the list item
+/// right before the markers (the catalogue sits where that item's level of the book is).
 fn with_entries(text: &str, entries: &str) -> anyhow::Result<String> {
     let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
         bail!("it has no `{BEGIN}` ... `{END}` lines to put the catalogue's pages between");
@@ -39,7 +40,12 @@ fn with_entries(text: &str, entries: &str) -> anyhow::Result<String> {
         .find('\n')
         .map_or(text.len(), |i| after_begin + i + 1);
     let end_line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
-    let indent = &text[end_line_start..end];
+    let indent: String = text[..begin]
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("- "))
+        .map(|l| l[..l.len() - l.trim_start().len()].to_string())
+        .unwrap_or_default();
     let indented: String = entries.lines().map(|l| format!("{indent}{l}\n")).collect();
     Ok(format!(
         "{}{indented}{}",
@@ -54,16 +60,14 @@ mod tests {
 
     #[test]
     fn only_the_lines_between_the_markers_change() {
-        let text = "# Summary\n\n- [Intro](intro.md)\n<!-- catalogue:begin -->\n- placeholder\n<!-- catalogue:end -->\n- [After](after.md)\n";
-        let out = with_entries(text, "- [A](catalogue/a.md)\n    - [b](catalogue/b.md)\n").unwrap();
+        let text = "# Summary\n\n- [verifier-explain](v.md)\n  - [Explorer](e.md)\n<!-- catalogue:begin -->\n- placeholder\n<!-- catalogue:end -->\n  - [After](after.md)\n";
+        let entries = "- [A](catalogue/README.md)\n  - [b](catalogue/b.md)\n";
+        let out = with_entries(text, entries).unwrap();
         assert_eq!(
             out,
-            "# Summary\n\n- [Intro](intro.md)\n<!-- catalogue:begin -->\n- [A](catalogue/a.md)\n    - [b](catalogue/b.md)\n<!-- catalogue:end -->\n- [After](after.md)\n"
+            "# Summary\n\n- [verifier-explain](v.md)\n  - [Explorer](e.md)\n<!-- catalogue:begin -->\n  - [A](catalogue/README.md)\n    - [b](catalogue/b.md)\n<!-- catalogue:end -->\n  - [After](after.md)\n"
         );
-        assert_eq!(
-            with_entries(&out, "- [A](catalogue/a.md)\n    - [b](catalogue/b.md)\n").unwrap(),
-            out
-        );
+        assert_eq!(with_entries(&out, entries).unwrap(), out);
         assert!(with_entries("# Summary\n", "x").is_err());
     }
 }
