@@ -5,7 +5,7 @@
 
 use anyhow::Context as _;
 use bpf_load::Verdict;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use preflight::{Capability, Feature};
 use std::process::ExitCode;
 use switch_ctl::daemon_dirs::DaemonDirs;
@@ -22,9 +22,12 @@ use switch_ctl::{daemon, namespace, pid_file, status};
 switch-ctl status\n  switch-ctl status --json\n  switch-ctl stop\n  switch-ctl check\n\n\
 Exit status: 0 success, 1 failure (or a failed check), 2 usage error, 3 no daemon (status)."
 )]
+#[command(arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    generate: cli_generate::GenerateArg,
 }
 
 #[derive(Subcommand)]
@@ -264,7 +267,11 @@ fn stop(netns: Option<&str>) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        // Without a subcommand, clap let only `--generate` through.
+        return cli_generate::run(&cli.generate, Cli::command());
+    };
+    let result = match command {
         Command::Check { json } => check(json),
         Command::Run {
             bridges,

@@ -6,7 +6,7 @@
 //! stack slots hold (from DWARF location lists, inlined functions and parameters included), what
 //! the verifier knew about them in words, the branches that led there, and a concrete fix with
 //! the program's own names. Every rejection gets a stable ID from the catalogue of error
-//! classes (`docs/verifier-errors.md`).
+//! classes ([`classes`]; one page each in `docs/catalogue/`).
 //!
 //! ```no_run
 //! let bytes = std::fs::read("prog.o")?;
@@ -47,7 +47,7 @@ pub mod view;
 
 /// Loading an object with the verifier's log, from the `bpf-load` crate.
 pub use bpf_load::{LoadError, Privileges, Verdict, load_object};
-pub use catalogue::Category;
+pub use catalogue::{Category, ClassInfo, classes};
 pub use explain::Explanation;
 pub use report::{
     Error, Limit, Options, ProgramReport, ProgramStats, ProgramVerdict, Report, SCHEMA_VERSION,

@@ -1,7 +1,7 @@
 //! `verifier-explain`: explain eBPF verifier rejections at source level.
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 use std::io::{BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +46,8 @@ struct Cli {
     /// Machine-readable output (schema: docs/verifier-explain.md)
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    generate: cli_generate::GenerateArg,
 }
 
 fn run(cli: &Cli) -> anyhow::Result<bool> {
@@ -106,6 +108,9 @@ fn run(cli: &Cli) -> anyhow::Result<bool> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.generate.generate.is_some() {
+        return cli_generate::run(&cli.generate, Cli::command());
+    }
     match run(&cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -2,7 +2,7 @@
 
 mod cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// An eBPF and XDP debugging toolkit: maps inspected and changed safely (typed dumps, snapshots,
@@ -16,9 +16,12 @@ use std::process::ExitCode;
 Exit status: 0 success, 1 failure (or a failed check), 2 usage error;\n\
 `lab exec` exits with the command's own status."
 )]
+#[command(arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    generate: cli_generate::GenerateArg,
 }
 
 #[derive(Subcommand)]
@@ -46,7 +49,11 @@ struct MapArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        // Without a subcommand, clap let only `--generate` through.
+        return cli_generate::run(&cli.generate, Cli::command());
+    };
+    let result = match command {
         Command::Doctor(args) => cmd::doctor::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Lab(command) => cmd::lab::run(command),

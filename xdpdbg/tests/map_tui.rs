@@ -59,6 +59,7 @@ fn drive(tag: &str, refresh_ms: u64, keys: &[String]) -> Vec<(String, String)> {
             width: 120,
             height: 30,
             frames_out: Some(out.clone()),
+            screenshot: None,
         }),
     })
     .expect("the browser fails only when the terminal does, never on map errors");

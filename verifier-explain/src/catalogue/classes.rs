@@ -2,7 +2,8 @@
 //! it matches and how its cause and fix are worded. Entries are tried in order and the first
 //! whose matcher accepts the message wins, so a narrower class comes before a broader one that
 //! matches the same words; `unknown`, last, matches everything. Adding a class is adding an
-//! entry here (and its section in `docs/verifier-errors.md`, which a test checks).
+//! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
+//! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
 use super::words::{CauseFix, Ctx, code_name, field, fix};
 use super::{Category, ErrorClass};

@@ -4,8 +4,8 @@
 //! an explanation from this tool and one from a newer kernel sort the same way. The IDs are
 //! stable: scripts may match on them. Each class is one entry of [`CATALOGUE`] (in
 //! `classes.rs`): its ID, category, title and meaning, the messages it matches and how its
-//! cause and fix are worded. `docs/verifier-errors.md` documents every class and is checked
-//! against the catalogue by a test.
+//! cause and fix are worded. [`classes`] lists them for documentation: the pages of
+//! `docs/catalogue/` are generated from it (`cargo run -p docgen -- all`), so they cannot drift.
 
 mod classes;
 mod words;
@@ -49,6 +49,9 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the order the kernel's diagnostics list them.
+    pub const ALL: [Category; 9] = ALL_CATEGORIES;
+
     /// The name as the kernel prints it, e.g. `Memory Safety`.
     pub fn name(self) -> &'static str {
         match self {
@@ -95,14 +98,37 @@ pub(crate) struct ErrorClass {
     pub category: Category,
     /// A one-line title.
     pub title: &'static str,
-    /// Why the verifier refuses this, in general terms (what `docs/verifier-errors.md` says of
-    /// the class, which a test checks).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Why the verifier refuses this, in general terms (the meaning its page in
+    /// `docs/catalogue/` gives).
     pub why: &'static str,
     /// Whether the verifier's message (and the refused instruction) is of this class.
     pub matches: fn(&Signs<'_>) -> bool,
     /// The cause sentence and the fix, with the program's own names.
     pub explain: fn(&Ctx<'_>) -> CauseFix,
+}
+
+/// One class of the catalogue as documentation shows it: what it is, not how it is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassInfo {
+    /// The stable ID, e.g. `packet-out-of-bounds`.
+    pub id: &'static str,
+    /// The kernel 7.3 category.
+    pub category: Category,
+    /// A one-line title.
+    pub title: &'static str,
+    /// Why the verifier refuses this, in general terms.
+    pub why: &'static str,
+}
+
+/// Every class of the catalogue, in the order the classifier tries them (`unknown`, which
+/// matches everything, last).
+pub fn classes() -> impl Iterator<Item = ClassInfo> {
+    CATALOGUE.iter().map(|c| ClassInfo {
+        id: c.id,
+        category: c.category,
+        title: c.title,
+        why: c.why,
+    })
 }
 
 /// What the classifier knows about the failing instruction, besides the message.
@@ -248,25 +274,10 @@ mod tests {
     }
 
     #[test]
-    fn the_docs_describe_every_class() {
-        let doc = include_str!("../../../docs/verifier-errors.md");
-        for c in CATALOGUE {
-            assert!(
-                doc.contains(&format!("\n## {}\n", c.id)),
-                "docs/verifier-errors.md lacks {}",
-                c.id
-            );
-            assert!(
-                doc.contains(&format!("| {} | {} |", c.category.name(), c.title)),
-                "{}",
-                c.id
-            );
-            assert!(
-                doc.contains(c.why),
-                "docs/verifier-errors.md lacks the meaning of {}",
-                c.id
-            );
-        }
+    fn classes_lists_the_catalogue_in_order() {
+        let ids: Vec<&str> = classes().map(|c| c.id).collect();
+        assert_eq!(ids, CATALOGUE.iter().map(|c| c.id).collect::<Vec<_>>());
+        assert!(classes().all(|c| !c.title.is_empty() && !c.why.is_empty()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The headless options every screen takes, so tests, demos and docs drive each one the same
-//! way: `--headless --keys KEYS --size COLUMNSxROWS --frames-out FILE`.
+//! way: `--headless --keys KEYS --size COLUMNSxROWS --frames-out FILE --screenshot FILE.svg`.
 
 use std::path::PathBuf;
 
@@ -27,6 +27,9 @@ pub struct HeadlessArgs {
     /// Headless: write every screen (one per key) to this file instead of printing the last
     #[arg(long, value_name = "FILE", requires = "headless")]
     pub frames_out: Option<PathBuf>,
+    /// Headless: also write the last screen, in color, as an SVG picture to this file
+    #[arg(long, value_name = "FILE.svg", requires = "headless")]
+    pub screenshot: Option<PathBuf>,
 }
 
 impl HeadlessArgs {
@@ -42,6 +45,7 @@ impl HeadlessArgs {
             width,
             height,
             frames_out: self.frames_out.clone(),
+            screenshot: self.screenshot.clone(),
         }))
     }
 }

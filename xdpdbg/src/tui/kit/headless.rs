@@ -5,7 +5,8 @@
 //! screen is kept with the key name that led to it (the first one with `start`); a run prints
 //! the last screen on stdout, or writes them all to a file, each under `=== frame N: KEY ===`.
 //! A `wait:MS` step lets the time pass with the screen's periodic work ([`Screen::tick`]) done
-//! whenever it is due, as on a terminal.
+//! whenever it is due, as on a terminal. With a screenshot file, the run is drawn in color and
+//! its last screen is also written as an SVG picture ([`super::svg`]), as the docs show it.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub struct Headless {
     pub height: u16,
     /// Where to write every screen; when `None`, only the last screen is printed on stdout.
     pub frames_out: Option<PathBuf>,
+    /// Where to write the last screen as an SVG picture, in color.
+    pub screenshot: Option<PathBuf>,
 }
 
 impl Default for Headless {
@@ -41,6 +44,7 @@ impl Default for Headless {
             width: 120,
             height: 40,
             frames_out: None,
+            screenshot: None,
         }
     }
 }
@@ -85,6 +89,17 @@ pub fn play(
     height: u16,
     names: &[String],
 ) -> anyhow::Result<Vec<Shot>> {
+    Ok(play_in(screen, width, height, names, &Theme::PLAIN)?.0)
+}
+
+/// [`play`], drawn with `theme`; also returns the last frame's cells, styles included.
+pub fn play_in(
+    screen: &mut dyn Screen,
+    width: u16,
+    height: u16,
+    names: &[String],
+    theme: &Theme,
+) -> anyhow::Result<(Vec<Shot>, Buffer)> {
     let steps = names
         .iter()
         .map(|k| keys::parse_step(k).map(|s| (k.as_str(), s)))
@@ -94,7 +109,7 @@ pub fn play(
     let mut shots = Vec::new();
     let mut shoot = |label: &str, screen: &mut dyn Screen| -> anyhow::Result<()> {
         screen.fit(width, height);
-        terminal.draw(|f| screen.draw(f, &Theme::PLAIN))?;
+        terminal.draw(|f| screen.draw(f, theme))?;
         shots.push((label.to_string(), text_of(terminal.backend().buffer())));
         Ok(())
     };
@@ -130,13 +145,27 @@ pub fn play(
         }
         shoot(label, screen)?;
     }
-    Ok(shots)
+    Ok((shots, terminal.backend().buffer().clone()))
 }
 
 /// Plays `script` on `screen`; prints the last screen on stdout, or writes every screen to
 /// the script's `frames_out`.
 pub fn run(screen: &mut dyn Screen, script: &Headless) -> anyhow::Result<()> {
-    let shots = play(screen, script.width, script.height, &script.keys)?;
+    // A picture is in color; the text stays the same (screens say in words what colors say).
+    let theme = match script.screenshot {
+        Some(_) => Theme { color: true },
+        None => Theme::PLAIN,
+    };
+    let (shots, last) = play_in(screen, script.width, script.height, &script.keys, &theme)?;
+    if let Some(path) = &script.screenshot {
+        let title = shots
+            .last()
+            .and_then(|(_, s)| s.lines().next())
+            .unwrap_or_default()
+            .trim();
+        std::fs::write(path, super::svg::render(&last, title))
+            .with_context(|| format!("writing the screenshot {}", path.display()))?;
+    }
     match &script.frames_out {
         Some(path) => {
             let mut text = String::new();

@@ -4,7 +4,8 @@
 //! - [`run`]: the event loop, on the terminal or headless. On a terminal it restores the
 //!   terminal on every way out: return, error, panic, SIGTERM and SIGHUP ([`terminal`]).
 //! - [`headless`]: a key script played on an in-memory screen, for tests and demos, and
-//!   [`keys`], the one key-script grammar every screen's `--keys` reads.
+//!   [`keys`], the one key-script grammar every screen's `--keys` reads; [`svg`], the last
+//!   screen as a picture (`--screenshot`, for the docs).
 //! - [`theme`]: colors and emphasis, `NO_COLOR` respected; [`nav`]: the navigation keys and
 //!   scrolling; [`chrome`]: the title bar, key hints and help popup.
 //!
@@ -32,6 +33,7 @@ pub mod headless;
 mod interactive;
 pub mod keys;
 pub mod nav;
+pub mod svg;
 pub mod terminal;
 pub mod theme;
 
