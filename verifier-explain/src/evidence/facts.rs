@@ -186,6 +186,18 @@ impl Facts<'_> {
         Some(v)
     }
 
+    /// The variable called `name` in the scopes around instruction `idx`, marked as inferred
+    /// (named from the source rather than found in a register or slot).
+    pub(crate) fn in_scope_named(&self, idx: u32, name: &str) -> Option<Variable> {
+        let v = self
+            .vars_in_scope(idx)
+            .into_iter()
+            .find(|v| v.name == name)?;
+        let mut v = variable(v);
+        v.inferred = true;
+        Some(v)
+    }
+
     /// The variables whose values the instruction at path position `i` combined (`r3 += r1`:
     /// the pointer and the index; `r1 = *(u32 *)(r0 +0)`: the pointer read through).
     pub(crate) fn inputs(&self, i: usize) -> Vec<String> {

@@ -4,6 +4,7 @@
 mod hot;
 pub mod knowledge;
 mod model;
+mod source_names;
 
 pub use crate::evidence::{
     Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
@@ -309,11 +310,20 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
     let call_args = insn::helper_name(text)
         .and_then(|h| source_call_args(&facts.text_of(idx)?, h))
         .unwrap_or_default();
-    uses.into_iter()
+    let base = source_names::access_base(text);
+    let written = insn::destination(text);
+    let operands: Vec<Operand> = uses
+        .into_iter()
         .map(|u| match u {
             Use::Reg(r) => {
                 let state = facts.reg(r);
-                let mut variable = facts.var_in_reg(idx, r);
+                // A load into its own base register (`r2 = *(u8 *)(r2 +0)`): the variable
+                // it defines is not what it reads through.
+                let mut variable = if written == Some(r) && base == Some(r) {
+                    None
+                } else {
+                    facts.var_in_reg(idx, r)
+                };
                 let mut traced = None;
                 if variable.is_none()
                     && let Some((v, at)) =
@@ -399,7 +409,50 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                 }
             }
         })
-        .collect()
+        .collect();
+    name_from_source(facts, idx, base, operands)
+}
+
+/// The access's base register named as the variable the source line dereferences, when the
+/// register holds another variable's value (or none): `ip` in `ip->protocol` rather than the
+/// `data` the compiler kept in that register. The name is marked inferred; the register's own
+/// variable stays among the aliases.
+fn name_from_source(
+    facts: &Facts<'_>,
+    idx: u32,
+    base: Option<u8>,
+    mut operands: Vec<Operand>,
+) -> Vec<Operand> {
+    let Some(base) = base else {
+        return operands;
+    };
+    let Some(line) = facts.text_of(idx) else {
+        return operands;
+    };
+    let column = location(facts, idx).map_or(0, |l| l.column);
+    let names = source_names::dereferenced(&line, column);
+    let Some(op) = operands
+        .iter_mut()
+        .find(|o| o.operand == format!("r{base}"))
+    else {
+        return operands;
+    };
+    let held: Vec<&str> = op
+        .variable
+        .iter()
+        .map(|v| v.name.as_str())
+        .chain(op.aliases.iter().map(String::as_str))
+        .collect();
+    if names.iter().any(|n| held.contains(&n.as_str())) {
+        return operands;
+    }
+    if let Some(v) = names.iter().find_map(|n| facts.in_scope_named(idx, n)) {
+        if let Some(old) = op.variable.take() {
+            op.aliases.insert(0, old.name);
+        }
+        op.variable = Some(v);
+    }
+    operands
 }
 
 /// The arguments of the call to `helper` as written on a source line, split at top-level commas.
