@@ -131,8 +131,36 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     && (s.has("min value is negative") || s.has("unbounded memory access")))
         },
         explain: |c| {
-            let size = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
-            let v = code_name(size, "len");
+            // The size register is the one the message names (`R2 min value is negative`).
+            let size = c
+                .op()
+                .filter(|o| o.state.as_deref().is_some_and(|s| !s.starts_with("fp")))
+                .or_else(|| {
+                    c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"))
+                });
+            let v = size
+                .and_then(|o| c.source_name(o))
+                .unwrap_or_else(|| "len".to_string());
+            // The buffer: the pointer argument just before the size, and how many bytes it has.
+            let buffer = size
+                .and_then(|o| o.operand.strip_prefix('r')?.parse::<u8>().ok())
+                .and_then(|r| {
+                    let prev = format!("r{}", r.checked_sub(1)?);
+                    c.found.operands.iter().find(|o| o.operand == prev)
+                });
+            let room = buffer
+                .and_then(|b| b.state.as_deref())
+                .and_then(|s| {
+                    let vs = super::words::field(&[s.to_string()], "vs=")?;
+                    let off = super::words::field(&[s.to_string()], "off=").unwrap_or(0);
+                    Some((vs - off).to_string())
+                })
+                .or_else(|| {
+                    buffer
+                        .and_then(|b| b.argument.clone())
+                        .map(|a| format!("sizeof({a})"))
+                })
+                .unwrap_or_else(|| "sizeof(buf)".to_string());
             (
                 format!(
                     "the size argument `{v}` is {}; the helper needs it proven to be at least 1 and at most the buffer's size.",
@@ -142,7 +170,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     format!("Bound `{v}` on both sides right before the call."),
                     c.line(),
                     Some(format!(
-                        "if ({v} < 1 || {v} > sizeof(buf))\n\treturn {};",
+                        "if ({v} < 1 || {v} > {room})\n\treturn {};",
                         c.pass()
                     )),
                 ),
@@ -183,13 +211,46 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             let operands = &c.found.operands;
             let slot = operands.iter().find(|o| o.operand.starts_with("fp"));
-            let var = slot
-                .and_then(|o| o.variable.as_ref())
-                .map(|v| v.name.clone())
+            // The register the message names points at the slot read (`R3 off -24`).
+            let var = c
+                .op()
+                .and_then(|o| o.points_to.clone())
+                .or_else(|| {
+                    slot.and_then(|o| o.variable.as_ref())
+                        .map(|v| v.name.clone())
+                })
                 .or_else(|| operands.iter().find_map(|o| o.points_to.clone()));
             let what = var
                 .clone()
                 .map_or("the stack buffer".to_string(), |v| format!("`{v}`"));
+            // A slot holding a spilled pointer is written, but its bytes are a kernel address.
+            let off = c.field("off ").or_else(|| c.field("off="));
+            let spilled = off
+                .and_then(|off| {
+                    c.facts
+                        .summary
+                        .slots_before_error
+                        .iter()
+                        .find(|s| s.off == off)
+                })
+                .is_some_and(|s| s.text.chars().any(|ch| ch == '(' || ch == '_'));
+            if spilled {
+                return (
+                    format!(
+                        "{what} holds a pointer saved on the stack, and a helper reading it as bytes \
+                         would hand a kernel address to the map or the user: without CAP_PERFMON \
+                         the verifier refuses to leak pointers."
+                    ),
+                    fix(
+                        format!(
+                            "Pass the data, not the pointer: store the value {what} points to (or an \
+                             id), or load the program with CAP_PERFMON."
+                        ),
+                        c.line(),
+                        None,
+                    ),
+                );
+            }
             (
                 format!(
                     "{what} is read (directly or by a helper) before all of its bytes were written."
@@ -239,10 +300,32 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
+            let writes = c
+                .found
+                .instruction
+                .as_ref()
+                .is_some_and(|i| i.text.trim_start().starts_with('*'));
+            let ctx = c.op().map_or("the context".to_string(), |o| {
+                c.source_name(o)
+                    .map_or("the context".to_string(), |n| format!("the context `{n}`"))
+            });
+            // The field as the source writes it (`args->common_preempt_count`).
+            let field = c.op().and_then(|o| c.source_name(o)).and_then(|n| {
+                let text = c.fault_text()?;
+                let rest = &text[text.find(&format!("{n}->"))? + n.len() + 2..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+                    .collect();
+                (!name.is_empty()).then(|| format!(" (`{n}->{name}`)"))
+            });
             (
                 format!(
-                    "the program accesses {size} byte(s) at offset {off} of its context, which \
-                     is not a field this program type may access that way."
+                    "the program {} {size} byte(s) at offset {off} of {ctx}{}, which is not a \
+                     field this program type may {} that way.",
+                    if writes { "writes" } else { "reads" },
+                    field.unwrap_or_default(),
+                    if writes { "write" } else { "read" },
                 ),
                 fix(
                     "Access only the context fields the program type defines (see its `struct` in \
@@ -452,9 +535,35 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 _ => "/* release the reference: submit/discard, bpf_sk_release, bpf_obj_drop */",
             };
             let at = alloc.map_or(String::new(), |i| format!(" taken at {}", facts.where_(i)));
+            // The variable that holds the reference: the call's result after the call.
+            let holder = alloc.and_then(|i| {
+                facts
+                    .var_in_reg(i + 1, 0)
+                    .or_else(|| facts.declared_on_line_of(i))
+                    .map(|v| v.name)
+                    .or_else(|| {
+                        // `data = bpf_ringbuf_reserve(...)`: the variable assigned on that line.
+                        let text = facts.text_of(i)?;
+                        let lhs = text.split_once(" = ")?.0;
+                        let name: String = lhs
+                            .chars()
+                            .rev()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect();
+                        facts.in_scope_named(i, &name).map(|v| v.name)
+                    })
+            });
+            let release = match &holder {
+                Some(v) => release.replace("ptr", v).replace("(sk)", &format!("({v})")),
+                None => release.to_string(),
+            };
+            let held = holder.map_or(String::new(), |v| format!(" `{v}`"));
             (
                 format!(
-                    "the reference{at}{} is still held when the program exits on this path.",
+                    "the reference{held}{at}{} is still held when the program exits on this path.",
                     if helper.is_empty() {
                         String::new()
                     } else {
@@ -464,7 +573,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 fix(
                     "Release it on every path before returning, including early returns.".into(),
                     c.line(),
-                    Some(release.into()),
+                    Some(release),
                 ),
             )
         },

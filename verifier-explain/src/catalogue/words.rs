@@ -55,6 +55,25 @@ impl Ctx<'_> {
         self.op().map_or(String::new(), |o| o.meaning.clone())
     }
 
+    /// How the source writes an operand: its variable, else the argument as written, else
+    /// the variables it was computed from.
+    pub fn source_name(&self, op: &Operand) -> Option<String> {
+        op.variable
+            .as_ref()
+            .map(|v| v.name.clone())
+            .or_else(|| op.argument.clone())
+            .or_else(|| op.computed_from.first().cloned())
+    }
+
+    /// The text of the faulting source line, when known.
+    pub fn fault_text(&self) -> Option<&str> {
+        let spot = self.found.location.as_ref()?;
+        spot.snippet
+            .iter()
+            .find(|s| s.fault)
+            .map(|s| s.text.as_str())
+    }
+
     /// The first operand whose verifier state satisfies `pred`.
     pub fn operand_with_state(&self, pred: impl Fn(&str) -> bool) -> Option<&Operand> {
         self.found

@@ -1,6 +1,7 @@
 //! Turning a parsed verifier log (and, when there is one, the object's debug information) into
 //! an explanation: the line, the variables, the cause, the path and the fix.
 
+mod exit_line;
 mod hot;
 pub mod knowledge;
 mod model;
@@ -120,6 +121,21 @@ pub(crate) fn explain(
         (Vec::new(), 0)
     } else {
         branches(&facts)
+    };
+    // An error at the merged exit (its line is the closing brace): the `return` the path took.
+    let location = match (&instruction, location) {
+        (Some(i), Some(spot))
+            if i.text.trim() == "exit"
+                && spot
+                    .snippet
+                    .iter()
+                    .any(|l| l.fault && exit_line::is_closing_brace(&l.text)) =>
+        {
+            let file = std::path::PathBuf::from(&spot.file);
+            let text = |l: u32| source.and_then(|s| s.debug.source_line(&file, l));
+            Some(exit_line::leaking_return(&spot, &path, text).unwrap_or(spot))
+        }
+        (_, location) => location,
     };
     let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
         hot::lines(&facts)
@@ -426,11 +442,20 @@ fn name_from_source(
     let Some(base) = base else {
         return operands;
     };
-    let Some(line) = facts.text_of(idx) else {
+    // The faulting line as the explanation shows it (an instruction on line 0 belongs to the
+    // nearest earlier line).
+    let Some(spot) = location(facts, idx) else {
         return operands;
     };
-    let column = location(facts, idx).map_or(0, |l| l.column);
-    let names = source_names::dereferenced(&line, column);
+    let Some(line) = spot
+        .snippet
+        .iter()
+        .find(|s| s.fault)
+        .map(|s| s.text.clone())
+    else {
+        return operands;
+    };
+    let names = source_names::dereferenced(&line, spot.column);
     let Some(op) = operands
         .iter_mut()
         .find(|o| o.operand == format!("r{base}"))
