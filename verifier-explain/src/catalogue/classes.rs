@@ -30,7 +30,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              last iteration accesses one element past the end; the verifier explores that iteration \
              and refuses the access.",
         matches: |s| {
-            ((s.has(PACKET) || s.has(MAP_VALUE)) && s.in_loop && s.off_is_end())
+            // An element access (not a helper's buffer, whose size is the rest of the value).
+            ((s.has(PACKET) || s.has(MAP_VALUE)) && s.in_loop && s.off_is_end() && !s.at_call())
                 || (s.has("invalid write to stack")
                     && s.in_loop
                     && !s.has(PACKET)
@@ -94,7 +95,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let vs = c.field("value_size=").unwrap_or(0);
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(1);
-            let index = c.facts.index_variable();
+            let index = c
+                .facts
+                .index_variable(c.op_reg())
+                .or_else(|| c.source_offset());
             let pass = c.pass();
             let code = index.as_ref().map(|i| {
                 format!(
@@ -916,7 +920,7 @@ fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
     let scalar = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
     let idx = scalar
         .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()))
-        .or_else(|| c.facts.index_variable())
+        .or_else(|| c.facts.index_variable(c.op_reg()))
         .unwrap_or_else(|| "off".into());
     let pass = c.pass();
     let cause = match scalar {

@@ -45,6 +45,40 @@ impl Ctx<'_> {
             .or_else(|| found.operands.iter().find(|o| o.operand.starts_with('r')))
     }
 
+    /// The register number of the main operand (`1` for `r1`), when it is a register.
+    pub fn op_reg(&self) -> Option<u8> {
+        self.op()?.operand.strip_prefix('r')?.parse().ok()
+    }
+
+    /// The offset variable as the source writes it: `pos` in the argument `filename + pos`, or
+    /// `i` in `arr[i]` on the faulting line, when it is a variable in scope.
+    pub fn source_offset(&self) -> Option<String> {
+        let ident = |t: &str| {
+            let t = t
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .trim();
+            (!t.is_empty()
+                && !t.starts_with(|c: char| c.is_ascii_digit())
+                && t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .then(|| t.to_string())
+        };
+        let from_argument = self
+            .op()
+            .and_then(|o| o.argument.as_deref())
+            .and_then(|a| a.rsplit_once('+').and_then(|(_, off)| ident(off)));
+        let from_index = || {
+            let text = self.fault_text()?;
+            let inside = text.split('[').nth(1)?.split(']').next()?;
+            ident(inside)
+        };
+        let fault = self.found.instruction.as_ref()?.index;
+        from_argument
+            .or_else(from_index)
+            .filter(|n| self.facts.in_scope_named(fault, n).is_some())
+    }
+
     /// How to refer to the main operand in prose.
     pub fn what(&self) -> String {
         self.op().map_or_else(|| "the value".to_string(), name)

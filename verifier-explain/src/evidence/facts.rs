@@ -274,28 +274,43 @@ impl Facts<'_> {
         self.line_of(step.idx).map(|(_, l, _)| l)
     }
 
-    /// The variable that held the scalar most recently added to a pointer on the path.
-    pub(crate) fn index_variable(&self) -> Option<String> {
+    /// The variable added to the pointer in register `reg` (the faulting access's pointer):
+    /// the writes of that register are followed back through copies to the `+=`/`-=` that gave
+    /// it its variable part, and the variable added there is returned (`i` in `&arr[i]`), not
+    /// whatever the last addition of the whole path added. Without a register, the last
+    /// addition on the path.
+    pub(crate) fn index_variable(&self, reg: Option<u8>) -> Option<String> {
         let path = &self.summary.path;
-        for step in path.iter().rev().skip(1) {
-            let t = step.text.trim();
-            let split = t.split_once(" += ").or_else(|| t.split_once(" -= "));
-            if let Some((lhs, rhs)) = split {
-                let dst = insn::registers(lhs);
-                let src = insn::registers(rhs);
-                if let (Some(_), Some(&r)) = (dst.first(), src.first()) {
-                    if let Some(v) = self.var_in_reg(step.idx, r) {
-                        return Some(v.name);
-                    }
-                    let pos = path
-                        .iter()
-                        .rposition(|s| std::ptr::eq(s, step))
-                        .unwrap_or(0);
-                    if let Some((v, _)) = self.trace(r, pos) {
-                        return Some(v.name);
-                    }
-                }
+        let added = |pos: usize| -> Option<String> {
+            let step = &path[pos];
+            let (_, rhs) = step
+                .text
+                .trim()
+                .split_once(" += ")
+                .or_else(|| step.text.trim().split_once(" -= "))?;
+            let &r = insn::registers(rhs).first()?;
+            self.var_in_reg(step.idx, r)
+                .or_else(|| self.trace(r, pos).map(|(v, _)| v))
+                .map(|v| v.name)
+        };
+        let Some(mut reg) = reg else {
+            return (0..path.len().saturating_sub(1)).rev().find_map(added);
+        };
+        let mut end = path.len().saturating_sub(1);
+        for _ in 0..16 {
+            let i = self.write_before(reg, end)?;
+            if let Some(v) = added(i) {
+                return Some(v);
             }
+            let text = path[i].text.trim();
+            let (_, rhs) = text.split_once(" = ")?;
+            let src = insn::registers(rhs);
+            // Follow a plain copy (`r1 = r7`); anything else ends the chain.
+            if src.len() != 1 || rhs.contains('(') || rhs.trim() != format!("r{}", src[0]) {
+                return None;
+            }
+            reg = src[0];
+            end = i;
         }
         None
     }
