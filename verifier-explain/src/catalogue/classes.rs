@@ -416,26 +416,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              typically because two branches left different kinds of values in the same register or \
              variable and the merged value is only a number.",
         matches: |s| s.has("invalid mem access 'scalar'") || s.has("invalid mem access 'inv'"),
-        explain: |c| {
-            let ptr = code_name(c.op(), "ptr");
-            let merge = c.found.path.last().map_or(String::new(), |b| {
-                format!(" (the last branch before it: line {})", b.line.unwrap_or(0))
-            });
-            (
-                format!(
-                    "{} is {}, not a pointer: on one of the paths that meet here it was given a number{merge}, so the merged value is only a number.",
-                    c.what(),
-                    c.meaning()
-                ),
-                fix(
-                    format!(
-                        "Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in each branch, and keep numbers in another variable."
-                    ),
-                    c.line(),
-                    None,
-                ),
-            )
-        },
+        explain: scalar_dereference,
     },
     ErrorClass {
         id: "wrong-argument-type",
@@ -974,4 +955,99 @@ fn null_pointer(c: &Ctx<'_>, use_: &str) -> CauseFix {
             Some(format!("if (!{ptr})\n\treturn {pass};", pass = c.pass())),
         ),
     )
+}
+
+/// A plain number dereferenced: where the number came from decides the cause and the fix.
+fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
+    use crate::evidence::ScalarOrigin;
+    let ptr = code_name(c.op(), "ptr");
+    let what = c.what();
+    let origin = c
+        .op_reg()
+        .map_or(ScalarOrigin::Unknown, |r| c.facts.scalar_origin(r));
+    match origin {
+        ScalarOrigin::PacketInvalidated { helper, idx } => (
+            format!(
+                "{what} was a packet pointer, but {helper} at {} may change the packet, so the \
+                 verifier invalidated every packet pointer there: after it `{ptr}` is only a number.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!(
+                    "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
+                     them and check it against data_end before using it."
+                ),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Call { helper, idx } if helper.contains("get_current_task") => (
+            format!(
+                "{what} holds the address {helper} returned at {}: to the verifier a plain number, \
+                 which the program may not dereference.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!(
+                    "Read kernel memory through `{ptr}` with BPF_CORE_READ() or \
+                     bpf_probe_read_kernel(), or use bpf_get_current_task_btf(), which returns a \
+                     pointer the verifier can follow."
+                ),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Call { helper, idx } => (
+            format!(
+                "{what} holds the result of {helper} at {}, a number and not a pointer the \
+                 program may dereference.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!("Do not dereference `{ptr}`; use what {helper} documents it returns."),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Load { idx } => (
+            format!(
+                "{what} was read from memory at {}: a kernel address stored as a number, which the \
+                 verifier does not let the program dereference directly.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!(
+                    "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
+                     bpf_probe_read_kernel() into the stack."
+                ),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Unknown => {
+            let merge = c
+                .found
+                .path
+                .last()
+                .and_then(|b| b.line)
+                .map_or(String::new(), |l| {
+                    format!(" (the last branch before it: line {l})")
+                });
+            (
+                format!(
+                    "{what} is {}, not a pointer: on one of the paths that meet here it was given a \
+                     number{merge}, so the merged value is only a number.",
+                    c.meaning()
+                ),
+                fix(
+                    format!(
+                        "Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in \
+                         each branch, and keep numbers in another variable."
+                    ),
+                    c.line(),
+                    None,
+                ),
+            )
+        }
+    }
 }

@@ -274,6 +274,79 @@ impl Facts<'_> {
         self.line_of(step.idx).map(|(_, l, _)| l)
     }
 
+    /// Where the number in register `reg` at the fault came from, following copies back.
+    pub(crate) fn scalar_origin(&self, reg: u8) -> ScalarOrigin {
+        let path = &self.summary.path;
+        let end = path.len().saturating_sub(1);
+        let (mut reg, mut at) = (reg, end);
+        for _ in 0..16 {
+            let Some(i) = self.write_before(reg, at) else {
+                break;
+            };
+            let step = &path[i];
+            let text = step.text.trim();
+            // A packet pointer, later invalidated by a helper that may change the packet.
+            let was_packet = step.regs.iter().any(|r| {
+                r.reg == reg && r.type_name.starts_with("pkt") && r.type_name != "pkt_end"
+            });
+            if was_packet {
+                if let Some(call) = path[i + 1..end]
+                    .iter()
+                    .find(|s| insn::helper_name(&s.text).is_some_and(changes_packet))
+                {
+                    return ScalarOrigin::PacketInvalidated {
+                        helper: insn::helper_name(&call.text)
+                            .unwrap_or_default()
+                            .to_string(),
+                        idx: call.idx,
+                    };
+                }
+                return ScalarOrigin::Unknown;
+            }
+            if insn::is_call(text) {
+                return ScalarOrigin::Call {
+                    helper: insn::helper_name(text).unwrap_or_default().to_string(),
+                    idx: step.idx,
+                };
+            }
+            let Some((_, rhs)) = text.split_once(" = ") else {
+                break;
+            };
+            let src = insn::registers(rhs);
+            if rhs.contains("*(") {
+                // A reload of a spilled register follows the slot; any other load read memory.
+                if src.first() == Some(&10) {
+                    let off = rhs
+                        .rsplit_once('-')
+                        .and_then(|(_, n)| n.trim_end_matches(')').trim().parse::<i64>().ok());
+                    if let Some(off) = off
+                        && let Some(j) = (0..i).rev().find(|&j| {
+                            path[j]
+                                .text
+                                .trim()
+                                .starts_with(&format!("*(u64 *)(r10 -{off}) = r"))
+                        })
+                        && let Some(&r) =
+                            insn::registers(path[j].text.split_once(" = ").map_or("", |x| x.1))
+                                .first()
+                    {
+                        reg = r;
+                        at = j;
+                        continue;
+                    }
+                }
+                return ScalarOrigin::Load { idx: step.idx };
+            }
+            if src.len() == 1 && rhs.trim() == format!("r{}", src[0]) {
+                reg = src[0];
+                at = i;
+                continue;
+            }
+            break;
+        }
+        ScalarOrigin::Unknown
+    }
+
     /// The variable added to the pointer in register `reg` (the faulting access's pointer):
     /// the writes of that register are followed back through copies to the `+=`/`-=` that gave
     /// it its variable part, and the variable added there is returned (`i` in `&arr[i]`), not
@@ -325,4 +398,52 @@ fn variable(v: debuginfo::Variable) -> Variable {
         inlined: v.inlined,
         inferred: false,
     }
+}
+
+/// Where a number a program dereferenced came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ScalarOrigin {
+    /// A helper's result (`bpf_get_current_task()` returns an address as a plain number).
+    Call {
+        /// The helper.
+        helper: String,
+        /// The call instruction.
+        idx: u32,
+    },
+    /// A value read from memory (a map value, a probe read into the stack, the context).
+    Load {
+        /// The load instruction.
+        idx: u32,
+    },
+    /// A packet pointer that a helper which may move the packet made invalid.
+    PacketInvalidated {
+        /// That helper.
+        helper: String,
+        /// Its call instruction.
+        idx: u32,
+    },
+    /// Not found on the path (for example values merged from several paths).
+    Unknown,
+}
+
+/// Helpers after which every packet pointer must be reloaded and checked again.
+fn changes_packet(helper: &str) -> bool {
+    [
+        "skb_store_bytes",
+        "l3_csum_replace",
+        "l4_csum_replace",
+        "skb_change_",
+        "skb_adjust_room",
+        "skb_pull_data",
+        "skb_vlan_",
+        "xdp_adjust_",
+        "clone_redirect",
+        "lwt_push_encap",
+        "lwt_seg6_",
+        "msg_pull_data",
+        "msg_push_data",
+        "msg_pop_data",
+    ]
+    .iter()
+    .any(|h| helper.contains(h))
 }
