@@ -1009,6 +1009,32 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                 None,
             ),
         ),
+        ScalarOrigin::Constant { value, .. } => {
+            let socket = c.facts.program_type == Some("SocketFilter");
+            (
+                format!(
+                    "{what} is the number {value}, computed from a constant and not from a \
+                     pointer the program was given (its context, a map value, the stack, the \
+                     packet): an address made from a number cannot be dereferenced."
+                ),
+                fix(
+                    if socket {
+                        format!(
+                            "Socket filters cannot read the packet through pointers: copy the \
+                             bytes `{ptr}` was meant to reach with bpf_skb_load_bytes(skb, offset, \
+                             &buf, sizeof(buf))."
+                        )
+                    } else {
+                        format!(
+                            "Compute `{ptr}` from a pointer the verifier knows (ctx->data, a map \
+                             lookup, a stack variable), not from a number."
+                        )
+                    },
+                    c.line(),
+                    None,
+                ),
+            )
+        }
         ScalarOrigin::Load { idx } => (
             format!(
                 "{what} was read from memory at {}: a kernel address stored as a number, which the \

@@ -313,6 +313,12 @@ impl Facts<'_> {
                 break;
             };
             let src = insn::registers(rhs);
+            if src.is_empty() && !rhs.contains('(') {
+                return ScalarOrigin::Constant {
+                    value: rhs.trim().to_string(),
+                    idx: step.idx,
+                };
+            }
             if rhs.contains("*(") {
                 // A reload of a spilled register follows the slot; any other load read memory.
                 if src.first() == Some(&10) {
@@ -408,6 +414,13 @@ pub(crate) enum ScalarOrigin {
         /// The helper.
         helper: String,
         /// The call instruction.
+        idx: u32,
+    },
+    /// A constant the program computed (a pointer built from a number, `(void *)0 + 12`).
+    Constant {
+        /// The constant as the instruction writes it.
+        value: String,
+        /// The instruction.
         idx: u32,
     },
     /// A value read from memory (a map value, a probe read into the stack, the context).
