@@ -899,8 +899,17 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
 /// Pointer arithmetic with an offset that may be negative or is unbounded.
 fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
     let scalar = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
+    // A variable found in a register beats the source; a name only inferred (declared on the
+    // line) loses to the offset the source writes (`curr_state` in `a[*curr_state]`).
     let idx = scalar
-        .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()))
+        .and_then(|o| {
+            o.variable
+                .as_ref()
+                .filter(|v| !v.inferred && !c.assigned_here(&v.name))
+        })
+        .map(|v| v.name.clone())
+        .or_else(|| c.source_offset())
+        .or_else(|| scalar.and_then(|o| o.variable.as_ref().map(|v| v.name.clone())))
         .or_else(|| c.facts.index_variable(c.op_reg()))
         .unwrap_or_else(|| "off".into());
     let pass = c.pass();

@@ -56,7 +56,7 @@ impl Ctx<'_> {
         let ident = |t: &str| {
             let t = t
                 .trim()
-                .trim_start_matches('(')
+                .trim_start_matches(['(', '*'])
                 .trim_end_matches(')')
                 .trim();
             (!t.is_empty()
@@ -77,6 +77,15 @@ impl Ctx<'_> {
         from_argument
             .or_else(from_index)
             .filter(|n| self.facts.in_scope_named(fault, n).is_some())
+    }
+
+    /// Whether the faulting line assigns `name` (`int next = ...`): the value being computed
+    /// there, not one of its inputs.
+    pub fn assigned_here(&self, name: &str) -> bool {
+        self.fault_text().is_some_and(|t| {
+            let t = t.trim_start();
+            t.starts_with(&format!("{name} =")) || t.contains(&format!(" {name} ="))
+        })
     }
 
     /// How to refer to the main operand in prose.

@@ -462,13 +462,30 @@ fn name_from_source(
     else {
         return operands;
     };
-    let held: Vec<&str> = op
+    if op
         .variable
-        .iter()
-        .map(|v| v.name.as_str())
-        .chain(op.aliases.iter().map(String::as_str))
-        .collect();
-    if names.iter().any(|n| held.contains(&n.as_str())) {
+        .as_ref()
+        .is_some_and(|v| names.contains(&v.name))
+    {
+        return operands;
+    }
+    // Another variable holding the same register is the one the source uses: name it first.
+    if let Some(pos) = op.aliases.iter().position(|a| names.contains(a)) {
+        let alias = op.aliases.remove(pos);
+        if let Some(v) = facts.var_in_reg(idx, base).filter(|v| v.name == alias) {
+            if let Some(old) = op.variable.replace(v) {
+                op.aliases.insert(0, old.name);
+            }
+            return operands;
+        }
+        let named = facts.in_scope_named(idx, &alias);
+        if let Some(v) = named {
+            if let Some(old) = op.variable.replace(v) {
+                op.aliases.insert(0, old.name);
+            }
+        } else {
+            op.aliases.insert(pos, alias);
+        }
         return operands;
     }
     if let Some(v) = names.iter().find_map(|n| facts.in_scope_named(idx, n)) {
