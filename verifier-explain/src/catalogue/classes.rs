@@ -255,9 +255,23 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     ),
                 );
             }
+            // `off -16+13 size 16`: the first unwritten byte and the size read.
+            let gap = c.message().iter().find_map(|m| {
+                let rest = m.split(" off -").nth(1)?;
+                let (_, after) = rest.split_once('+')?;
+                let first: i64 = after.split_whitespace().next()?.parse().ok()?;
+                let size: i64 = after.split("size ").nth(1)?.trim().parse().ok()?;
+                (first > 0).then_some((first, size))
+            });
+            let detail = gap.map_or(String::new(), |(first, size)| {
+                format!(
+                    ": of the {size} bytes read, byte {first} is the first that no instruction \
+                     wrote; setting every field leaves a struct's padding unwritten"
+                )
+            });
             (
                 format!(
-                    "{what} is read (directly or by a helper) before all of its bytes were written."
+                    "{what} is read (directly or by a helper) before all of its bytes were written{detail}."
                 ),
                 fix(
                     format!(
