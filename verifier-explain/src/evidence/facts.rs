@@ -31,7 +31,13 @@ impl Facts<'_> {
     /// known, else from the log's comments.
     pub(crate) fn line_of(&self, idx: u32) -> Option<(String, u32, u32)> {
         if let Some(src) = self.source {
-            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            // Line 0 marks code the compiler made up: it belongs to the nearest earlier
+            // instruction of the same function that has a line.
+            let start = src.layout.function_at(idx).map_or(0, |f| f.start);
+            let loc = (start..=idx)
+                .rev()
+                .filter_map(|i| src.debug.source_at(src.layout.address(i)?))
+                .find(|l| l.line > 0)?;
             return Some((loc.file.display().to_string(), loc.line, loc.column));
         }
         let c = self.comment_before(idx)?;
@@ -41,10 +47,10 @@ impl Facts<'_> {
     /// The text of a source line (from the file), or the log's comment for `idx`.
     pub(crate) fn text_of(&self, idx: u32) -> Option<String> {
         if let Some(src) = self.source {
-            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            let (file, line, _) = self.line_of(idx)?;
             return src
                 .debug
-                .source_line(&loc.file, loc.line)
+                .source_line(std::path::Path::new(&file), line)
                 .map(|l| l.trim().to_string());
         }
         let c = self.comment_before(idx)?;
