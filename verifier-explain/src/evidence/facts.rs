@@ -466,3 +466,24 @@ fn changes_packet(helper: &str) -> bool {
     .iter()
     .any(|h| helper.contains(h))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::changes_packet;
+
+    #[test]
+    fn helpers_that_may_move_the_packet_are_recognised() {
+        for h in [
+            "bpf_skb_store_bytes",
+            "bpf_l3_csum_replace",
+            "bpf_xdp_adjust_head",
+            "bpf_skb_change_tail",
+            "bpf_skb_pull_data",
+        ] {
+            assert!(changes_packet(h), "{h}");
+        }
+        for h in ["bpf_skb_load_bytes", "bpf_map_lookup_elem", "bpf_redirect"] {
+            assert!(!changes_packet(h), "{h}");
+        }
+    }
+}
