@@ -892,9 +892,38 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
             off - reg_off
         )
     };
+    // A pointer with a variable part: say which variable it comes from, and whether its
+    // maximum is past the 0xffff the verifier tracks for packet offsets.
+    let state = op.and_then(|o| o.state.as_deref()).unwrap_or("");
+    let variable_part = if state.contains("umax=") || state.contains("smax=") {
+        let max = max_of(state);
+        let own = op
+            .and_then(|o| o.variable.as_ref())
+            .map(|v| v.name.as_str());
+        let from = facts
+            .index_variable(c.op_reg())
+            .filter(|v| Some(v.as_str()) != own)
+            .or_else(|| {
+                // The pointer's own declaration (`val = opts + optdata`).
+                let fault = c.found.instruction.as_ref()?.index;
+                facts.declared_offset(fault, own?)
+            });
+        let from = from.map_or(String::new(), |v| {
+            format!("; its variable part comes from `{v}`")
+        });
+        let limit = if max.is_some_and(|m| m > 0xffff) {
+            ", which may exceed the 0xffff bytes the verifier tracks for a packet offset, so no \
+             comparison with the packet's end can prove the access"
+        } else {
+            ""
+        };
+        format!("{from}{limit}")
+    } else {
+        String::new()
+    };
     (
         format!(
-            "{what} {meaning}; {access}, so the verifier cannot prove bytes {}..{} past \
+            "{what} {meaning}{variable_part}; {access}, so the verifier cannot prove bytes {}..{} past \
              {what} exist.",
             off - reg_off,
             off - reg_off + size
@@ -1098,5 +1127,41 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                 ),
             )
         }
+    }
+}
+
+/// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.
+fn max_of(state: &str) -> Option<u64> {
+    // Equal bounds print chained: `smax=umax=smax32=umax32=0x1003b`.
+    let tokens: Vec<&str> = state.split([',', '(', ')']).collect();
+    ["umax=", "smax="].iter().find_map(|key| {
+        let token = tokens
+            .iter()
+            .find(|t| t.split('=').any(|k| format!("{k}=") == *key))?;
+        let text = token.rsplit('=').next()?;
+        match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => text.parse().ok(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_of;
+
+    #[test]
+    fn the_maximum_of_a_state_reads_chained_and_hex_bounds() {
+        assert_eq!(
+            max_of(
+                "pkt(id=1,off=34,r=0,smin=smin32=0,smax=umax=smax32=umax32=0x1003b,var_off=(0x0; 0x1ffff))"
+            ),
+            Some(0x1003b)
+        );
+        assert_eq!(
+            max_of("scalar(umin=20,umax=60,var_off=(0x0; 0x3c))"),
+            Some(60)
+        );
+        assert_eq!(max_of("pkt(off=14,r=14)"), None);
     }
 }

@@ -280,6 +280,25 @@ impl Facts<'_> {
         self.line_of(step.idx).map(|(_, l, _)| l)
     }
 
+    /// The variable added to `name` where the source declares it (`optdata` for
+    /// `__u8 *val = opts + optdata;`), when that is a variable in scope at `idx`.
+    pub(crate) fn declared_offset(&self, idx: u32, name: &str) -> Option<String> {
+        let src = self.source?;
+        let v = self
+            .vars_in_scope(idx)
+            .into_iter()
+            .find(|v| v.name == name)?;
+        let text = src.debug.source_line(v.decl_file.as_ref()?, v.decl_line?)?;
+        let rhs = text.split_once(&format!("{name} ="))?.1;
+        let rhs = rhs.split(';').next()?;
+        let (_, added) = rhs.rsplit_once('+')?;
+        let added = added.trim().trim_end_matches(')').trim();
+        (added.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !added.starts_with(|c: char| c.is_ascii_digit())
+            && self.vars_in_scope(idx).iter().any(|v| v.name == added))
+        .then(|| added.to_string())
+    }
+
     /// Where the number in register `reg` at the fault came from, following copies back.
     pub(crate) fn scalar_origin(&self, reg: u8) -> ScalarOrigin {
         let path = &self.summary.path;
