@@ -440,7 +440,17 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              context, a number); the value passed is of another kind.",
         matches: |s| s.has("type=") && s.has("expected="),
         explain: |c| {
-            let expected = c.word_after("expected=").unwrap_or("another type");
+            let expected_raw = c.word_after("expected=").unwrap_or("another type");
+            // `expected=fp, pkt, ... mem, ...`: any memory the helper may read.
+            let expected = if c.message().iter().any(|m| {
+                m.split("expected=")
+                    .nth(1)
+                    .is_some_and(|e| e.contains("map_value") && e.contains("mem"))
+            }) {
+                "a pointer to memory (the stack, a map value, the packet)"
+            } else {
+                expected_raw
+            };
             let actual = c.word_after("type=").unwrap_or("another type");
             let helper = c
                 .found
@@ -455,9 +465,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     c.meaning()
                 ),
                 fix(
-                    if expected.starts_with("map_ptr") {
+                    if expected_raw.starts_with("map_ptr") {
                         format!(
                             "Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what})."
+                        )
+                    } else if actual == "ctx" {
+                        format!(
+                            "The context is not memory the helper may read: copy what you need from {what} to a stack variable and pass its address."
                         )
                     } else {
                         format!(
