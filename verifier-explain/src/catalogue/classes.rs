@@ -1026,7 +1026,11 @@ fn null_pointer(c: &Ctx<'_>, use_: &str) -> CauseFix {
 /// A plain number dereferenced: where the number came from decides the cause and the fix.
 fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
     use crate::evidence::ScalarOrigin;
-    let ptr = code_name(c.op(), "ptr");
+    // The variable, else the register (a log alone names no variables).
+    let ptr = match c.op() {
+        Some(o) if o.variable.is_none() => o.operand.clone(),
+        op => code_name(op, "ptr"),
+    };
     let what = c.what();
     let origin = c
         .op_reg()
