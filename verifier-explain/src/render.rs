@@ -144,7 +144,7 @@ fn explanation(out: &mut String, e: &Explanation) {
                     let kind = match (v.parameter, v.inferred) {
                         (true, _) => ", parameter",
                         (false, true) => {
-                            ", declared on the line that computed it (no DWARF location)"
+                            ", name inferred from the source (no DWARF location holds it here)"
                         }
                         _ => "",
                     };

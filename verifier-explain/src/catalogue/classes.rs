@@ -31,7 +31,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              last iteration accesses one element past the end; the verifier explores that iteration \
              and refuses the access.",
         matches: |s| {
-            ((s.has(PACKET) || s.has(MAP_VALUE)) && s.in_loop && s.off_is_end())
+            // An element access (not a helper's buffer, whose size is the rest of the value).
+            ((s.has(PACKET) || s.has(MAP_VALUE)) && s.in_loop && s.off_is_end() && !s.at_call())
                 || (s.has("invalid write to stack")
                     && s.in_loop
                     && !s.has(PACKET)
@@ -95,7 +96,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let vs = c.field("value_size=").unwrap_or(0);
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(1);
-            let index = c.facts.index_variable();
+            let index = c
+                .facts
+                .index_variable(c.op_reg())
+                .or_else(|| c.source_offset());
             let pass = c.pass();
             let code = index.as_ref().map(|i| {
                 format!(
@@ -132,8 +136,36 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     && (s.has("min value is negative") || s.has("unbounded memory access")))
         },
         explain: |c| {
-            let size = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
-            let v = code_name(size, "len");
+            // The size register is the one the message names (`R2 min value is negative`).
+            let size = c
+                .op()
+                .filter(|o| o.state.as_deref().is_some_and(|s| !s.starts_with("fp")))
+                .or_else(|| {
+                    c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"))
+                });
+            let v = size
+                .and_then(|o| c.source_name(o))
+                .unwrap_or_else(|| "len".to_string());
+            // The buffer: the pointer argument just before the size, and how many bytes it has.
+            let buffer = size
+                .and_then(|o| o.operand.strip_prefix('r')?.parse::<u8>().ok())
+                .and_then(|r| {
+                    let prev = format!("r{}", r.checked_sub(1)?);
+                    c.found.operands.iter().find(|o| o.operand == prev)
+                });
+            let room = buffer
+                .and_then(|b| b.state.as_deref())
+                .and_then(|s| {
+                    let vs = super::words::field(&[s.to_string()], "vs=")?;
+                    let off = super::words::field(&[s.to_string()], "off=").unwrap_or(0);
+                    Some((vs - off).to_string())
+                })
+                .or_else(|| {
+                    buffer
+                        .and_then(|b| b.argument.clone())
+                        .map(|a| format!("sizeof({a})"))
+                })
+                .unwrap_or_else(|| "sizeof(buf)".to_string());
             (
                 format!(
                     "the size argument `{v}` is {}; the helper needs it proven to be at least 1 and at most the buffer's size.",
@@ -143,7 +175,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     format!("Bound `{v}` on both sides right before the call."),
                     c.line(),
                     Some(format!(
-                        "if ({v} < 1 || {v} > sizeof(buf))\n\treturn {};",
+                        "if ({v} < 1 || {v} > {room})\n\treturn {};",
                         c.pass()
                     )),
                 ),
@@ -184,16 +216,63 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             let operands = &c.found.operands;
             let slot = operands.iter().find(|o| o.operand.starts_with("fp"));
-            let var = slot
-                .and_then(|o| o.variable.as_ref())
-                .map(|v| v.name.clone())
+            // The register the message names points at the slot read (`R3 off -24`).
+            let var = c
+                .op()
+                .and_then(|o| o.points_to.clone())
+                .or_else(|| {
+                    slot.and_then(|o| o.variable.as_ref())
+                        .map(|v| v.name.clone())
+                })
                 .or_else(|| operands.iter().find_map(|o| o.points_to.clone()));
             let what = var
                 .clone()
                 .map_or("the stack buffer".to_string(), |v| format!("`{v}`"));
+            // A slot holding a spilled pointer is written, but its bytes are a kernel address.
+            let off = c.field("off ").or_else(|| c.field("off="));
+            let spilled = off
+                .and_then(|off| {
+                    c.facts
+                        .summary
+                        .slots_before_error
+                        .iter()
+                        .find(|s| s.off == off)
+                })
+                .is_some_and(|s| s.text.chars().any(|ch| ch == '(' || ch == '_'));
+            if spilled {
+                return (
+                    format!(
+                        "{what} holds a pointer saved on the stack, and a helper reading it as bytes \
+                         would hand a kernel address to the map or the user: without CAP_PERFMON \
+                         the verifier refuses to leak pointers."
+                    ),
+                    fix(
+                        format!(
+                            "Pass the data, not the pointer: store the value {what} points to (or an \
+                             id), or load the program with CAP_PERFMON."
+                        ),
+                        c.line(),
+                        None,
+                    ),
+                );
+            }
+            // `off -16+13 size 16`: the first unwritten byte and the size read.
+            let gap = c.message().iter().find_map(|m| {
+                let rest = m.split(" off -").nth(1)?;
+                let (_, after) = rest.split_once('+')?;
+                let first: i64 = after.split_whitespace().next()?.parse().ok()?;
+                let size: i64 = after.split("size ").nth(1)?.trim().parse().ok()?;
+                (first > 0).then_some((first, size))
+            });
+            let detail = gap.map_or(String::new(), |(first, size)| {
+                format!(
+                    ": of the {size} bytes read, byte {first} is the first that no instruction \
+                     wrote; setting every field leaves a struct's padding unwritten"
+                )
+            });
             (
                 format!(
-                    "{what} is read (directly or by a helper) before all of its bytes were written."
+                    "{what} is read (directly or by a helper) before all of its bytes were written{detail}."
                 ),
                 fix(
                     format!(
@@ -240,10 +319,32 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
+            let writes = c
+                .found
+                .instruction
+                .as_ref()
+                .is_some_and(|i| i.text.trim_start().starts_with('*'));
+            let ctx = c.op().map_or("the context".to_string(), |o| {
+                c.source_name(o)
+                    .map_or("the context".to_string(), |n| format!("the context `{n}`"))
+            });
+            // The field as the source writes it (`args->common_preempt_count`).
+            let field = c.op().and_then(|o| c.source_name(o)).and_then(|n| {
+                let text = c.fault_text()?;
+                let rest = &text[text.find(&format!("{n}->"))? + n.len() + 2..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+                    .collect();
+                (!name.is_empty()).then(|| format!(" (`{n}->{name}`)"))
+            });
             (
                 format!(
-                    "the program accesses {size} byte(s) at offset {off} of its context, which \
-                     is not a field this program type may access that way."
+                    "the program {} {size} byte(s) at offset {off} of {ctx}{}, which is not a \
+                     field this program type may {} that way.",
+                    if writes { "writes" } else { "reads" },
+                    field.unwrap_or_default(),
+                    if writes { "write" } else { "read" },
                 ),
                 fix(
                     "Access only the context fields the program type defines (see its `struct` in \
@@ -330,26 +431,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              typically because two branches left different kinds of values in the same register or \
              variable and the merged value is only a number.",
         matches: |s| s.has("invalid mem access 'scalar'") || s.has("invalid mem access 'inv'"),
-        explain: |c| {
-            let ptr = code_name(c.op(), "ptr");
-            let merge = c.found.path.last().map_or(String::new(), |b| {
-                format!(" (the last branch before it: line {})", b.line.unwrap_or(0))
-            });
-            (
-                format!(
-                    "{} is {}, not a pointer: on one of the paths that meet here it was given a number{merge}, so the merged value is only a number.",
-                    c.what(),
-                    c.meaning()
-                ),
-                fix(
-                    format!(
-                        "Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in each branch, and keep numbers in another variable."
-                    ),
-                    c.line(),
-                    None,
-                ),
-            )
-        },
+        explain: scalar_dereference,
     },
     ErrorClass {
         id: "wrong-argument-type",
@@ -359,7 +441,17 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              context, a number); the value passed is of another kind.",
         matches: |s| s.has("type=") && s.has("expected="),
         explain: |c| {
-            let expected = c.word_after("expected=").unwrap_or("another type");
+            let expected_raw = c.word_after("expected=").unwrap_or("another type");
+            // `expected=fp, pkt, ... mem, ...`: any memory the helper may read.
+            let expected = if c.message().iter().any(|m| {
+                m.split("expected=")
+                    .nth(1)
+                    .is_some_and(|e| e.contains("map_value") && e.contains("mem"))
+            }) {
+                "a pointer to memory (the stack, a map value, the packet)"
+            } else {
+                expected_raw
+            };
             let actual = c.word_after("type=").unwrap_or("another type");
             let helper = c
                 .found
@@ -374,9 +466,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     c.meaning()
                 ),
                 fix(
-                    if expected.starts_with("map_ptr") {
+                    if expected_raw.starts_with("map_ptr") {
                         format!(
                             "Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what})."
+                        )
+                    } else if actual == "ctx" {
+                        format!(
+                            "The context is not memory the helper may read: copy what you need from {what} to a stack variable and pass its address."
                         )
                     } else {
                         format!(
@@ -453,9 +549,35 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 _ => "/* release the reference: submit/discard, bpf_sk_release, bpf_obj_drop */",
             };
             let at = alloc.map_or(String::new(), |i| format!(" taken at {}", facts.where_(i)));
+            // The variable that holds the reference: the call's result after the call.
+            let holder = alloc.and_then(|i| {
+                facts
+                    .var_in_reg(i + 1, 0)
+                    .or_else(|| facts.declared_on_line_of(i))
+                    .map(|v| v.name)
+                    .or_else(|| {
+                        // `data = bpf_ringbuf_reserve(...)`: the variable assigned on that line.
+                        let text = facts.text_of(i)?;
+                        let lhs = text.split_once(" = ")?.0;
+                        let name: String = lhs
+                            .chars()
+                            .rev()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect();
+                        facts.in_scope_named(i, &name).map(|v| v.name)
+                    })
+            });
+            let release = match &holder {
+                Some(v) => release.replace("ptr", v).replace("(sk)", &format!("({v})")),
+                None => release.to_string(),
+            };
+            let held = holder.map_or(String::new(), |v| format!(" `{v}`"));
             (
                 format!(
-                    "the reference{at}{} is still held when the program exits on this path.",
+                    "the reference{held}{at}{} is still held when the program exits on this path.",
                     if helper.is_empty() {
                         String::new()
                     } else {
@@ -465,7 +587,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 fix(
                     "Release it on every path before returning, including early returns.".into(),
                     c.line(),
-                    Some(release.into()),
+                    Some(release),
                 ),
             )
         },
@@ -785,9 +907,38 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
             off - reg_off
         )
     };
+    // A pointer with a variable part: say which variable it comes from, and whether its
+    // maximum is past the 0xffff the verifier tracks for packet offsets.
+    let state = op.and_then(|o| o.state.as_deref()).unwrap_or("");
+    let variable_part = if state.contains("umax=") || state.contains("smax=") {
+        let max = max_of(state);
+        let own = op
+            .and_then(|o| o.variable.as_ref())
+            .map(|v| v.name.as_str());
+        let from = facts
+            .index_variable(c.op_reg())
+            .filter(|v| Some(v.as_str()) != own)
+            .or_else(|| {
+                // The pointer's own declaration (`val = opts + optdata`).
+                let fault = c.found.instruction.as_ref()?.index;
+                facts.declared_offset(fault, own?)
+            });
+        let from = from.map_or(String::new(), |v| {
+            format!("; its variable part comes from `{v}`")
+        });
+        let limit = if max.is_some_and(|m| m > 0xffff) {
+            ", which may exceed the 0xffff bytes the verifier tracks for a packet offset, so no \
+             comparison with the packet's end can prove the access"
+        } else {
+            ""
+        };
+        format!("{from}{limit}")
+    } else {
+        String::new()
+    };
     (
         format!(
-            "{what} {meaning}; {access}, so the verifier cannot prove bytes {}..{} past \
+            "{what} {meaning}{variable_part}; {access}, so the verifier cannot prove bytes {}..{} past \
              {what} exist.",
             off - reg_off,
             off - reg_off + size
@@ -806,9 +957,18 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
 /// Pointer arithmetic with an offset that may be negative or is unbounded.
 fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
     let scalar = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
+    // A variable found in a register beats the source; a name only inferred (declared on the
+    // line) loses to the offset the source writes (`curr_state` in `a[*curr_state]`).
     let idx = scalar
-        .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()))
-        .or_else(|| c.facts.index_variable())
+        .and_then(|o| {
+            o.variable
+                .as_ref()
+                .filter(|v| !v.inferred && !c.assigned_here(&v.name))
+        })
+        .map(|v| v.name.clone())
+        .or_else(|| c.source_offset())
+        .or_else(|| scalar.and_then(|o| o.variable.as_ref().map(|v| v.name.clone())))
+        .or_else(|| c.facts.index_variable(c.op_reg()))
         .unwrap_or_else(|| "off".into());
     let pass = c.pass();
     let cause = match scalar {
@@ -862,4 +1022,165 @@ fn null_pointer(c: &Ctx<'_>, use_: &str) -> CauseFix {
             Some(format!("if (!{ptr})\n\treturn {pass};", pass = c.pass())),
         ),
     )
+}
+
+/// A plain number dereferenced: where the number came from decides the cause and the fix.
+fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
+    use crate::evidence::ScalarOrigin;
+    // The variable, else the register (a log alone names no variables).
+    let ptr = match c.op() {
+        Some(o) if o.variable.is_none() => o.operand.clone(),
+        op => code_name(op, "ptr"),
+    };
+    let what = c.what();
+    let origin = c
+        .op_reg()
+        .map_or(ScalarOrigin::Unknown, |r| c.facts.scalar_origin(r));
+    match origin {
+        ScalarOrigin::PacketInvalidated { helper, idx } => (
+            format!(
+                "{what} was a packet pointer, but {helper} at {} may change the packet, so the \
+                 verifier invalidated every packet pointer there: after it `{ptr}` is only a number.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!(
+                    "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
+                     them and check it against data_end before using it."
+                ),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Call { helper, idx } if helper.contains("get_current_task") => (
+            format!(
+                "{what} holds the address {helper} returned at {}: to the verifier a plain number, \
+                 which the program may not dereference.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!(
+                    "Read kernel memory through `{ptr}` with BPF_CORE_READ() or \
+                     bpf_probe_read_kernel(), or use bpf_get_current_task_btf(), which returns a \
+                     pointer the verifier can follow."
+                ),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Call { helper, idx } => (
+            format!(
+                "{what} holds the result of {helper} at {}, a number and not a pointer the \
+                 program may dereference.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!("Do not dereference `{ptr}`; use what {helper} documents it returns."),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Constant { value, .. } => {
+            let socket = c.facts.program_type == Some("SocketFilter");
+            (
+                format!(
+                    "{what} is the number {value}, computed from a constant and not from a \
+                     pointer the program was given (its context, a map value, the stack, the \
+                     packet): an address made from a number cannot be dereferenced."
+                ),
+                fix(
+                    if socket {
+                        format!(
+                            "Socket filters cannot read the packet through pointers: copy the \
+                             bytes `{ptr}` was meant to reach with bpf_skb_load_bytes(skb, offset, \
+                             &buf, sizeof(buf))."
+                        )
+                    } else {
+                        format!(
+                            "Compute `{ptr}` from a pointer the verifier knows (ctx->data, a map \
+                             lookup, a stack variable), not from a number."
+                        )
+                    },
+                    c.line(),
+                    None,
+                ),
+            )
+        }
+        ScalarOrigin::Load { idx } => (
+            format!(
+                "{what} was read from memory at {}: a kernel address stored as a number, which the \
+                 verifier does not let the program dereference directly.",
+                c.facts.where_(idx)
+            ),
+            fix(
+                format!(
+                    "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
+                     bpf_probe_read_kernel() into the stack."
+                ),
+                c.line(),
+                None,
+            ),
+        ),
+        ScalarOrigin::Unknown => {
+            let merge = c
+                .found
+                .path
+                .last()
+                .and_then(|b| b.line)
+                .map_or(String::new(), |l| {
+                    format!(" (the last branch before it: line {l})")
+                });
+            (
+                format!(
+                    "{what} is {}, not a pointer: on one of the paths that meet here it was given a \
+                     number{merge}, so the merged value is only a number.",
+                    c.meaning()
+                ),
+                fix(
+                    format!(
+                        "Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in \
+                         each branch, and keep numbers in another variable."
+                    ),
+                    c.line(),
+                    None,
+                ),
+            )
+        }
+    }
+}
+
+/// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.
+fn max_of(state: &str) -> Option<u64> {
+    // Equal bounds print chained: `smax=umax=smax32=umax32=0x1003b`.
+    let tokens: Vec<&str> = state.split([',', '(', ')']).collect();
+    ["umax=", "smax="].iter().find_map(|key| {
+        let token = tokens
+            .iter()
+            .find(|t| t.split('=').any(|k| format!("{k}=") == *key))?;
+        let text = token.rsplit('=').next()?;
+        match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => text.parse().ok(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_of;
+
+    #[test]
+    fn the_maximum_of_a_state_reads_chained_and_hex_bounds() {
+        assert_eq!(
+            max_of(
+                "pkt(id=1,off=34,r=0,smin=smin32=0,smax=umax=smax32=umax32=0x1003b,var_off=(0x0; 0x1ffff))"
+            ),
+            Some(0x1003b)
+        );
+        assert_eq!(
+            max_of("scalar(umin=20,umax=60,var_off=(0x0; 0x3c))"),
+            Some(60)
+        );
+        assert_eq!(max_of("pkt(off=14,r=14)"), None);
+    }
 }

@@ -45,6 +45,49 @@ impl Ctx<'_> {
             .or_else(|| found.operands.iter().find(|o| o.operand.starts_with('r')))
     }
 
+    /// The register number of the main operand (`1` for `r1`), when it is a register.
+    pub fn op_reg(&self) -> Option<u8> {
+        self.op()?.operand.strip_prefix('r')?.parse().ok()
+    }
+
+    /// The offset variable as the source writes it: `pos` in the argument `filename + pos`, or
+    /// `i` in `arr[i]` on the faulting line, when it is a variable in scope.
+    pub fn source_offset(&self) -> Option<String> {
+        let ident = |t: &str| {
+            let t = t
+                .trim()
+                .trim_start_matches(['(', '*'])
+                .trim_end_matches(')')
+                .trim();
+            (!t.is_empty()
+                && !t.starts_with(|c: char| c.is_ascii_digit())
+                && t.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            .then(|| t.to_string())
+        };
+        let from_argument = self
+            .op()
+            .and_then(|o| o.argument.as_deref())
+            .and_then(|a| a.rsplit_once('+').and_then(|(_, off)| ident(off)));
+        let from_index = || {
+            let text = self.fault_text()?;
+            let inside = text.split('[').nth(1)?.split(']').next()?;
+            ident(inside)
+        };
+        let fault = self.found.instruction.as_ref()?.index;
+        from_argument
+            .or_else(from_index)
+            .filter(|n| self.facts.in_scope_named(fault, n).is_some())
+    }
+
+    /// Whether the faulting line assigns `name` (`int next = ...`): the value being computed
+    /// there, not one of its inputs.
+    pub fn assigned_here(&self, name: &str) -> bool {
+        self.fault_text().is_some_and(|t| {
+            let t = t.trim_start();
+            t.starts_with(&format!("{name} =")) || t.contains(&format!(" {name} ="))
+        })
+    }
+
     /// How to refer to the main operand in prose.
     pub fn what(&self) -> String {
         self.op().map_or_else(|| "the value".to_string(), name)
@@ -53,6 +96,25 @@ impl Ctx<'_> {
     /// The main operand's state in words.
     pub fn meaning(&self) -> String {
         self.op().map_or(String::new(), |o| o.meaning.clone())
+    }
+
+    /// How the source writes an operand: its variable, else the argument as written, else
+    /// the variables it was computed from.
+    pub fn source_name(&self, op: &Operand) -> Option<String> {
+        op.variable
+            .as_ref()
+            .map(|v| v.name.clone())
+            .or_else(|| op.argument.clone())
+            .or_else(|| op.computed_from.first().cloned())
+    }
+
+    /// The text of the faulting source line, when known.
+    pub fn fault_text(&self) -> Option<&str> {
+        let spot = self.found.location.as_ref()?;
+        spot.snippet
+            .iter()
+            .find(|s| s.fault)
+            .map(|s| s.text.as_str())
     }
 
     /// The first operand whose verifier state satisfies `pred`.

@@ -31,7 +31,13 @@ impl Facts<'_> {
     /// known, else from the log's comments.
     pub(crate) fn line_of(&self, idx: u32) -> Option<(String, u32, u32)> {
         if let Some(src) = self.source {
-            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            // Line 0 marks code the compiler made up: it belongs to the nearest earlier
+            // instruction of the same function that has a line.
+            let start = src.layout.function_at(idx).map_or(0, |f| f.start);
+            let loc = (start..=idx)
+                .rev()
+                .filter_map(|i| src.debug.source_at(src.layout.address(i)?))
+                .find(|l| l.line > 0)?;
             return Some((loc.file.display().to_string(), loc.line, loc.column));
         }
         let c = self.comment_before(idx)?;
@@ -41,10 +47,10 @@ impl Facts<'_> {
     /// The text of a source line (from the file), or the log's comment for `idx`.
     pub(crate) fn text_of(&self, idx: u32) -> Option<String> {
         if let Some(src) = self.source {
-            let loc = src.debug.source_at(src.layout.address(idx)?)?;
+            let (file, line, _) = self.line_of(idx)?;
             return src
                 .debug
-                .source_line(&loc.file, loc.line)
+                .source_line(std::path::Path::new(&file), line)
                 .map(|l| l.trim().to_string());
         }
         let c = self.comment_before(idx)?;
@@ -186,6 +192,18 @@ impl Facts<'_> {
         Some(v)
     }
 
+    /// The variable called `name` in the scopes around instruction `idx`, marked as inferred
+    /// (named from the source rather than found in a register or slot).
+    pub(crate) fn in_scope_named(&self, idx: u32, name: &str) -> Option<Variable> {
+        let v = self
+            .vars_in_scope(idx)
+            .into_iter()
+            .find(|v| v.name == name)?;
+        let mut v = variable(v);
+        v.inferred = true;
+        Some(v)
+    }
+
     /// The variables whose values the instruction at path position `i` combined (`r3 += r1`:
     /// the pointer and the index; `r1 = *(u32 *)(r0 +0)`: the pointer read through).
     pub(crate) fn inputs(&self, i: usize) -> Vec<String> {
@@ -262,28 +280,141 @@ impl Facts<'_> {
         self.line_of(step.idx).map(|(_, l, _)| l)
     }
 
-    /// The variable that held the scalar most recently added to a pointer on the path.
-    pub(crate) fn index_variable(&self) -> Option<String> {
+    /// The variable added to `name` where the source declares it (`optdata` for
+    /// `__u8 *val = opts + optdata;`), when that is a variable in scope at `idx`.
+    pub(crate) fn declared_offset(&self, idx: u32, name: &str) -> Option<String> {
+        let src = self.source?;
+        let v = self
+            .vars_in_scope(idx)
+            .into_iter()
+            .find(|v| v.name == name)?;
+        let text = src.debug.source_line(v.decl_file.as_ref()?, v.decl_line?)?;
+        let rhs = text.split_once(&format!("{name} ="))?.1;
+        let rhs = rhs.split(';').next()?;
+        let (_, added) = rhs.rsplit_once('+')?;
+        let added = added.trim().trim_end_matches(')').trim();
+        (added.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !added.starts_with(|c: char| c.is_ascii_digit())
+            && self.vars_in_scope(idx).iter().any(|v| v.name == added))
+        .then(|| added.to_string())
+    }
+
+    /// Where the number in register `reg` at the fault came from, following copies back.
+    pub(crate) fn scalar_origin(&self, reg: u8) -> ScalarOrigin {
         let path = &self.summary.path;
-        for step in path.iter().rev().skip(1) {
-            let t = step.text.trim();
-            let split = t.split_once(" += ").or_else(|| t.split_once(" -= "));
-            if let Some((lhs, rhs)) = split {
-                let dst = insn::registers(lhs);
-                let src = insn::registers(rhs);
-                if let (Some(_), Some(&r)) = (dst.first(), src.first()) {
-                    if let Some(v) = self.var_in_reg(step.idx, r) {
-                        return Some(v.name);
-                    }
-                    let pos = path
-                        .iter()
-                        .rposition(|s| std::ptr::eq(s, step))
-                        .unwrap_or(0);
-                    if let Some((v, _)) = self.trace(r, pos) {
-                        return Some(v.name);
+        let end = path.len().saturating_sub(1);
+        let (mut reg, mut at) = (reg, end);
+        for _ in 0..16 {
+            let Some(i) = self.write_before(reg, at) else {
+                break;
+            };
+            let step = &path[i];
+            let text = step.text.trim();
+            // A packet pointer, later invalidated by a helper that may change the packet.
+            let was_packet = step.regs.iter().any(|r| {
+                r.reg == reg && r.type_name.starts_with("pkt") && r.type_name != "pkt_end"
+            });
+            if was_packet {
+                if let Some(call) = path[i + 1..end]
+                    .iter()
+                    .find(|s| insn::helper_name(&s.text).is_some_and(changes_packet))
+                {
+                    return ScalarOrigin::PacketInvalidated {
+                        helper: insn::helper_name(&call.text)
+                            .unwrap_or_default()
+                            .to_string(),
+                        idx: call.idx,
+                    };
+                }
+                return ScalarOrigin::Unknown;
+            }
+            if insn::is_call(text) {
+                return ScalarOrigin::Call {
+                    helper: insn::helper_name(text).unwrap_or_default().to_string(),
+                    idx: step.idx,
+                };
+            }
+            let Some((_, rhs)) = text.split_once(" = ") else {
+                break;
+            };
+            let src = insn::registers(rhs);
+            if src.is_empty() && !rhs.contains('(') {
+                return ScalarOrigin::Constant {
+                    value: rhs.trim().to_string(),
+                    idx: step.idx,
+                };
+            }
+            if rhs.contains("*(") {
+                // A reload of a spilled register follows the slot; any other load read memory.
+                if src.first() == Some(&10) {
+                    let off = rhs
+                        .rsplit_once('-')
+                        .and_then(|(_, n)| n.trim_end_matches(')').trim().parse::<i64>().ok());
+                    if let Some(off) = off
+                        && let Some(j) = (0..i).rev().find(|&j| {
+                            path[j]
+                                .text
+                                .trim()
+                                .starts_with(&format!("*(u64 *)(r10 -{off}) = r"))
+                        })
+                        && let Some(&r) =
+                            insn::registers(path[j].text.split_once(" = ").map_or("", |x| x.1))
+                                .first()
+                    {
+                        reg = r;
+                        at = j;
+                        continue;
                     }
                 }
+                return ScalarOrigin::Load { idx: step.idx };
             }
+            if src.len() == 1 && rhs.trim() == format!("r{}", src[0]) {
+                reg = src[0];
+                at = i;
+                continue;
+            }
+            break;
+        }
+        ScalarOrigin::Unknown
+    }
+
+    /// The variable added to the pointer in register `reg` (the faulting access's pointer):
+    /// the writes of that register are followed back through copies to the `+=`/`-=` that gave
+    /// it its variable part, and the variable added there is returned (`i` in `&arr[i]`), not
+    /// whatever the last addition of the whole path added. Without a register, the last
+    /// addition on the path.
+    pub(crate) fn index_variable(&self, reg: Option<u8>) -> Option<String> {
+        let path = &self.summary.path;
+        let added = |pos: usize| -> Option<String> {
+            let step = &path[pos];
+            let (_, rhs) = step
+                .text
+                .trim()
+                .split_once(" += ")
+                .or_else(|| step.text.trim().split_once(" -= "))?;
+            let &r = insn::registers(rhs).first()?;
+            self.var_in_reg(step.idx, r)
+                .or_else(|| self.trace(r, pos).map(|(v, _)| v))
+                .map(|v| v.name)
+        };
+        let Some(mut reg) = reg else {
+            return (0..path.len().saturating_sub(1)).rev().find_map(added);
+        };
+        let mut end = path.len().saturating_sub(1);
+        for _ in 0..16 {
+            let i = self.write_before(reg, end)?;
+            if let Some(v) = added(i) {
+                return Some(v);
+            }
+            let text = path[i].text.trim();
+            let (_, rhs) = text.split_once(" = ")?;
+            let src = insn::registers(rhs);
+            // Follow a plain copy (`r1 = r7`); anything else ends the chain.
+            if src.len() != 1 || rhs.contains('(') || rhs.trim() != format!("r{}", src[0]) {
+                return None;
+            }
+            reg = src[0];
+            end = i;
         }
         None
     }
@@ -297,5 +428,81 @@ fn variable(v: debuginfo::Variable) -> Variable {
         parameter: v.parameter,
         inlined: v.inlined,
         inferred: false,
+    }
+}
+
+/// Where a number a program dereferenced came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ScalarOrigin {
+    /// A helper's result (`bpf_get_current_task()` returns an address as a plain number).
+    Call {
+        /// The helper.
+        helper: String,
+        /// The call instruction.
+        idx: u32,
+    },
+    /// A constant the program computed (a pointer built from a number, `(void *)0 + 12`).
+    Constant {
+        /// The constant as the instruction writes it.
+        value: String,
+        /// The instruction.
+        idx: u32,
+    },
+    /// A value read from memory (a map value, a probe read into the stack, the context).
+    Load {
+        /// The load instruction.
+        idx: u32,
+    },
+    /// A packet pointer that a helper which may move the packet made invalid.
+    PacketInvalidated {
+        /// That helper.
+        helper: String,
+        /// Its call instruction.
+        idx: u32,
+    },
+    /// Not found on the path (for example values merged from several paths).
+    Unknown,
+}
+
+/// Helpers after which every packet pointer must be reloaded and checked again.
+fn changes_packet(helper: &str) -> bool {
+    [
+        "skb_store_bytes",
+        "l3_csum_replace",
+        "l4_csum_replace",
+        "skb_change_",
+        "skb_adjust_room",
+        "skb_pull_data",
+        "skb_vlan_",
+        "xdp_adjust_",
+        "clone_redirect",
+        "lwt_push_encap",
+        "lwt_seg6_",
+        "msg_pull_data",
+        "msg_push_data",
+        "msg_pop_data",
+    ]
+    .iter()
+    .any(|h| helper.contains(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes_packet;
+
+    #[test]
+    fn helpers_that_may_move_the_packet_are_recognised() {
+        for h in [
+            "bpf_skb_store_bytes",
+            "bpf_l3_csum_replace",
+            "bpf_xdp_adjust_head",
+            "bpf_skb_change_tail",
+            "bpf_skb_pull_data",
+        ] {
+            assert!(changes_packet(h), "{h}");
+        }
+        for h in ["bpf_skb_load_bytes", "bpf_map_lookup_elem", "bpf_redirect"] {
+            assert!(!changes_packet(h), "{h}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 mod facts;
 mod parts;
 
-pub(crate) use facts::{Facts, Source};
+pub(crate) use facts::{Facts, ScalarOrigin, Source};
 pub use parts::{
     Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
 };

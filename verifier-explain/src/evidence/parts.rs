@@ -98,8 +98,9 @@ pub struct Variable {
     pub parameter: bool,
     /// It belongs to an inlined function.
     pub inlined: bool,
-    /// The variable has no DWARF location here (the compiler folded it away); it is named
-    /// because it is declared on the source line that computed the value.
+    /// The variable has no DWARF location here (the compiler folded it away); the name is
+    /// inferred from the source: the variable declared on the line that computed the value,
+    /// or the one the faulting line dereferences (`ip` in `ip->protocol`).
     pub inferred: bool,
 }
 

@@ -1,9 +1,11 @@
 //! Turning a parsed verifier log (and, when there is one, the object's debug information) into
 //! an explanation: the line, the variables, the cause, the path and the fix.
 
+mod exit_line;
 mod hot;
 pub mod knowledge;
 mod model;
+mod source_names;
 
 pub use crate::evidence::{
     Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
@@ -119,6 +121,21 @@ pub(crate) fn explain(
         (Vec::new(), 0)
     } else {
         branches(&facts)
+    };
+    // An error at the merged exit (its line is the closing brace): the `return` the path took.
+    let location = match (&instruction, location) {
+        (Some(i), Some(spot))
+            if i.text.trim() == "exit"
+                && spot
+                    .snippet
+                    .iter()
+                    .any(|l| l.fault && exit_line::is_closing_brace(&l.text)) =>
+        {
+            let file = std::path::PathBuf::from(&spot.file);
+            let text = |l: u32| source.and_then(|s| s.debug.source_line(&file, l));
+            Some(exit_line::leaking_return(&spot, &path, text).unwrap_or(spot))
+        }
+        (_, location) => location,
     };
     let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
         hot::lines(&facts)
@@ -309,11 +326,20 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
     let call_args = insn::helper_name(text)
         .and_then(|h| source_call_args(&facts.text_of(idx)?, h))
         .unwrap_or_default();
-    uses.into_iter()
+    let base = source_names::access_base(text);
+    let written = insn::destination(text);
+    let operands: Vec<Operand> = uses
+        .into_iter()
         .map(|u| match u {
             Use::Reg(r) => {
                 let state = facts.reg(r);
-                let mut variable = facts.var_in_reg(idx, r);
+                // A load into its own base register (`r2 = *(u8 *)(r2 +0)`): the variable
+                // it defines is not what it reads through.
+                let mut variable = if written == Some(r) && base == Some(r) {
+                    None
+                } else {
+                    facts.var_in_reg(idx, r)
+                };
                 let mut traced = None;
                 if variable.is_none()
                     && let Some((v, at)) =
@@ -399,7 +425,76 @@ fn operands(facts: &Facts<'_>, idx: u32, text: &str, message: &[String]) -> Vec<
                 }
             }
         })
-        .collect()
+        .collect();
+    name_from_source(facts, idx, base, operands)
+}
+
+/// The access's base register named as the variable the source line dereferences, when the
+/// register holds another variable's value (or none): `ip` in `ip->protocol` rather than the
+/// `data` the compiler kept in that register. The name is marked inferred; the register's own
+/// variable stays among the aliases.
+fn name_from_source(
+    facts: &Facts<'_>,
+    idx: u32,
+    base: Option<u8>,
+    mut operands: Vec<Operand>,
+) -> Vec<Operand> {
+    let Some(base) = base else {
+        return operands;
+    };
+    // The faulting line as the explanation shows it (an instruction on line 0 belongs to the
+    // nearest earlier line).
+    let Some(spot) = location(facts, idx) else {
+        return operands;
+    };
+    let Some(line) = spot
+        .snippet
+        .iter()
+        .find(|s| s.fault)
+        .map(|s| s.text.clone())
+    else {
+        return operands;
+    };
+    let names = source_names::dereferenced(&line, spot.column);
+    let Some(op) = operands
+        .iter_mut()
+        .find(|o| o.operand == format!("r{base}"))
+    else {
+        return operands;
+    };
+    if op
+        .variable
+        .as_ref()
+        .is_some_and(|v| names.contains(&v.name))
+    {
+        return operands;
+    }
+    // Another variable holding the same register is the one the source uses: name it first.
+    if let Some(pos) = op.aliases.iter().position(|a| names.contains(a)) {
+        let alias = op.aliases.remove(pos);
+        if let Some(v) = facts.var_in_reg(idx, base).filter(|v| v.name == alias) {
+            if let Some(old) = op.variable.replace(v) {
+                op.aliases.insert(0, old.name);
+            }
+            return operands;
+        }
+        let named = facts.in_scope_named(idx, &alias);
+        if let Some(v) = named {
+            if let Some(old) = op.variable.replace(v) {
+                op.aliases.insert(0, old.name);
+            }
+        } else {
+            op.aliases.insert(pos, alias);
+        }
+        return operands;
+    }
+    if let Some(v) = names.iter().find_map(|n| facts.in_scope_named(idx, n)) {
+        if let Some(old) = op.variable.take() {
+            op.aliases.insert(0, old.name);
+        }
+        op.variable = Some(v);
+    }
+    operands
 }
 
 /// The arguments of the call to `helper` as written on a source line, split at top-level commas.
