@@ -41,7 +41,7 @@ pub fn upsert(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Resu
         last_passed_ns: 0,
     };
     match maps.fdb.insert(key, entry, 0) {
-        Ok(()) => Ok(true),
+        Ok(()) => maps.changed().map(|()| true),
         // The map is full (hosts can fill the bridge's FDB at will): this MAC stays with the
         // bridge, where a miss goes anyway.
         Err(MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::E2BIG) => {
@@ -81,6 +81,9 @@ pub fn resync(
             let _ = maps.fdb.remove(&key);
             stats.removed += 1;
         }
+    }
+    if stats.removed > 0 {
+        maps.changed()?;
     }
     for (key, (port, flags)) in &want {
         if upsert(maps, *key, *port, *flags)? {
