@@ -206,6 +206,7 @@ impl Daemon {
             overruns: 0,
             allow_netfilter: options.allow_netfilter,
             map_ids: pinned_maps::pinned_ids(&dirs),
+            fdb_capacity: fdb_entries,
         };
         let daemon = Daemon {
             options,

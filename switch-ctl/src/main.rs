@@ -69,7 +69,7 @@ unaccelerated unless --allow-netfilter is given: the fast path would bypass fire
         #[arg(long, value_name = "ADDR")]
         metrics: Option<std::net::SocketAddr>,
         /// How many MACs (all bridges together) the fast path holds; frames of MACs past that
-        /// take the plain bridge. The map is preallocated: about 100 bytes per entry (13 MB at
+        /// take the plain bridge. The map is preallocated: 96 bytes per entry (12.6 MB at
         /// the default)
         #[arg(long, value_name = "N", default_value_t = switch_ebpf::types::FDB_MAX,
               value_parser = clap::value_parser!(u32).range(1..=16_777_216))]

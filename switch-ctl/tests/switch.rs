@@ -1018,3 +1018,79 @@ fn flooding_follows_the_bridges_flood_flags() {
         "h3 received {got3} broadcasts with bcast_flood off"
     );
 }
+
+#[test]
+fn a_full_fast_path_fdb_leaves_further_macs_to_the_bridge() {
+    let lab = lab(3);
+    // Two entries: the bridge has at least four of its own (br0's and its ports' addresses)
+    // and three hosts' MACs, so the map is full and some hosts' MACs are left out.
+    let mut d = Daemon::start(&lab, &["--fdb-entries", "2"]);
+    let ns = lab.switch_netns().to_string();
+    for (from, to) in [("h1", "h2"), ("h2", "h3"), ("h3", "h1")] {
+        assert_eq!(ping(&lab, from, &addr(&lab, to), 3).received, 3);
+    }
+    let status = d.status();
+    assert_eq!(status.daemon.fdb_capacity, 2, "{:#?}", status.daemon);
+    assert_eq!(status.bridges[0].fdb_entries, 2, "{:#?}", status.bridges);
+    let out = switch_ctl(&["status", "--netns", &ns]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("fast-path FDB: 2 of 2 entries: full") && text.contains("--fdb-entries"),
+        "{text}"
+    );
+
+    // A host whose MAC is not in the fast path: the bridge forwards all its frames.
+    let host = lab
+        .hosts()
+        .iter()
+        .find(|h| d.fdb_entry(&h.mac).is_none())
+        .expect("a host MAC outside a 2-entry fast path")
+        .clone();
+    let peer = if host.name == "h1" { "h2" } else { "h1" };
+    let c = d.counters(&host.port);
+    assert_eq!(
+        ping_many(&lab, &host.name, &addr(&lab, peer), MANY as u32).received,
+        MANY as u32
+    );
+    let c2 = d.counters(&host.port);
+    assert_eq!(
+        c2.fast_packets, c.fast_packets,
+        "{}'s frames took the fast path",
+        host.name
+    );
+    assert!(
+        passed(&c2, "source") >= passed(&c, "source") + MANY,
+        "{}'s frames were not passed as unknown sources: {c:?} -> {c2:?}",
+        host.name
+    );
+
+    // A killed daemon's map keeps its size: another size is refused, saying what to do.
+    d.kill9();
+    let out = switch_ctl(&[
+        "run",
+        "--netns",
+        &ns,
+        "--bridge",
+        "br0",
+        "--fdb-entries",
+        "8",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("holds 2 FDB entries, not the 8") && stderr.contains("switch-ctl stop"),
+        "{stderr}"
+    );
+    let out = switch_ctl(&["stop", "--netns", &ns]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn fdb_entries_out_of_range_is_a_usage_error() {
+    for bad in ["0", "many", "16777217"] {
+        let out = switch_ctl(&["run", "--bridge", "br0", "--fdb-entries", bad]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--fdb-entries {bad}: {stderr}");
+        assert!(stderr.contains("--fdb-entries"), "{stderr}");
+    }
+}

@@ -27,7 +27,7 @@ pub enum Mode {
     /// The fast path as a default install gets it: `--default-mode auto`, TC on veths.
     FastAuto,
     Redirect,
-    /// The raw redirect after reading the Ethernet header; not run by default.
+    /// The raw redirect after reading the Ethernet header: the floor of any switch.
     RedirectRead,
 }
 
@@ -146,8 +146,9 @@ pub fn config() -> Result<Config> {
     let tcp_secs = env::parse("SWITCH_BENCH_TCP_SECS", 5u32)?.max(2);
     let mut modes = Vec::new();
     let mut tcp = Vec::new();
-    let wanted = std::env::var("SWITCH_BENCH_MODES")
-        .unwrap_or_else(|_| "bridge,bridge-nf,fast,redirect,tcp-bridge,tcp-auto".into());
+    let wanted = std::env::var("SWITCH_BENCH_MODES").unwrap_or_else(|_| {
+        "bridge,bridge-nf,fast,fast-auto,redirect,redirect-read,tcp-bridge,tcp-auto".into()
+    });
     for name in wanted.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if let Some(m) = Mode::ALL.into_iter().find(|m| m.name() == name) {
             if !modes.contains(&m) {

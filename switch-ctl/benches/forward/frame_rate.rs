@@ -15,9 +15,9 @@ use crate::config::{Config, Mode, Receiver};
 use crate::cpu::{cpu_busy_ns, cpu_ns};
 use crate::daemon::{Daemon, fast_packets};
 use crate::ebpf::{Bench, StopOnDrop, frame, generate};
-use switch_ebpf::bench;
 use crate::lab::{ifindex_in, lab, set_gro, threaded_napi};
 use crate::profiler::{self, Watch, Watched};
+use switch_ebpf::bench;
 
 const WARMUP: Duration = Duration::from_millis(500);
 const TARGET_VS_BRIDGE: f64 = 3.0;
