@@ -26,8 +26,18 @@ pub struct ResyncStats {
     pub removed: usize,
 }
 
-/// Writes one entry unless the map already holds it (a moved MAC is rewritten).
+/// Writes one entry unless the map already holds it (a moved MAC is rewritten), and tells the
+/// data plane when it wrote.
 pub fn upsert(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Result<bool, MapError> {
+    let written = write(maps, key, port, flags)?;
+    if written {
+        maps.changed()?;
+    }
+    Ok(written)
+}
+
+/// [`upsert`] without telling the data plane (a resync tells it once after all its writes).
+fn write(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Result<bool, MapError> {
     if let Ok(old) = maps.fdb.get(&key, 0)
         && old.ifindex == port
         && old.flags == flags
@@ -41,7 +51,7 @@ pub fn upsert(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Resu
         last_passed_ns: 0,
     };
     match maps.fdb.insert(key, entry, 0) {
-        Ok(()) => maps.changed().map(|()| true),
+        Ok(()) => Ok(true),
         // The map is full (hosts can fill the bridge's FDB at will): this MAC stays with the
         // bridge, where a miss goes anyway.
         Err(MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::E2BIG) => {
@@ -86,9 +96,12 @@ pub fn resync(
         maps.changed()?;
     }
     for (key, (port, flags)) in &want {
-        if upsert(maps, *key, *port, *flags)? {
+        if write(maps, *key, *port, *flags)? {
             stats.written += 1;
         }
+    }
+    if stats.written > 0 {
+        maps.changed()?;
     }
     stats.entries = want.len();
     Ok(stats)

@@ -1094,3 +1094,51 @@ fn fdb_entries_out_of_range_is_a_usage_error() {
         assert!(stderr.contains("--fdb-entries"), "{stderr}");
     }
 }
+
+/// One-way traffic (h2 ignores echo requests), so each CPU's pair cache holds h1 → h2 and every
+/// frame after the first is decided from it: a change of the egress port must still apply to
+/// the very next frames (the daemon moves `fdb_generation` on every write).
+#[test]
+fn a_cached_pair_stops_when_the_egress_port_stops_forwarding() {
+    let lab = lab(2);
+    let mut d = Daemon::start(&lab, &[]);
+    assert_fast_both_ways(&mut d, &lab, "h1", "h2", "p1", "p2");
+    run(
+        &lab,
+        "h2",
+        &["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1"],
+    );
+    let h2 = addr(&lab, "h2");
+    let one_way = |d: &Daemon<'_>| {
+        let c = d.counters("p1");
+        assert_eq!(ping_many(&lab, "h1", &h2, MANY as u32).received, 0);
+        (c, d.counters("p1"))
+    };
+    let (c, c2) = one_way(&d);
+    assert!(
+        c2.fast_packets >= c.fast_packets + MANY,
+        "one-way frames must take the fast path: {c:?} -> {c2:?}"
+    );
+
+    sw(&lab, &["bridge", "link", "set", "dev", "p2", "state", "0"]);
+    d.wait_for("p2 disabled", |s| {
+        port(s, "p2").is_some() && !has_flag(s, "p2", "forwarding")
+    });
+    let (c, c2) = one_way(&d);
+    assert_eq!(
+        c2.fast_packets, c.fast_packets,
+        "a cached decision outlived p2's state change: {c:?} -> {c2:?}"
+    );
+    assert!(
+        passed(&c2, "egress_state") >= passed(&c, "egress_state") + MANY,
+        "{c:?} -> {c2:?}"
+    );
+
+    sw(&lab, &["bridge", "link", "set", "dev", "p2", "state", "3"]);
+    d.wait_for("p2 forwarding again", |s| has_flag(s, "p2", "forwarding"));
+    let (c, c2) = one_way(&d);
+    assert!(
+        c2.fast_packets >= c.fast_packets + MANY,
+        "p2 forwards again, the fast path does not: {c:?} -> {c2:?}"
+    );
+}
