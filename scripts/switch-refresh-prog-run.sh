@@ -3,22 +3,28 @@
 # comparing refresh_ms = 75,000 (refresh logic on every frame) with 0 (none). Run as root from
 # the repository's root, under `flock /tmp/xdp-toolkit-privileged.lock`; it runs inside
 # `unshare -m -n` with its own bpffs (ingress ifindex 1 is that namespace's lo), so nothing
-# outlives it. Usage: $0 [N...] (default 1 1000 65535, ascending: each N keeps the previous N's
+# outlives it. Usage: $0 [N...] (default 1 1000 100000, ascending: each N keeps the previous N's
 # entries); SWITCH_PROG_RUN_SRC: another switch-ebpf/bpf directory (to compare a version),
-# SWITCH_PROG_RUN_REPEAT: frames per run (default 2,000,000).
+# SWITCH_PROG_RUN_REPEAT: frames per run (default 2,000,000), SWITCH_PROG_RUN_NO_PAIR_CACHE=1:
+# measure the full decision (the per-CPU pair cache never hits; the same frame repeats, so it
+# would hit on every frame but the first).
 # The object is compiled here without switch_xdp_frags, which bpftool 7.1's libbpf does not load.
 # The devmap stays empty, so a forwarded frame ends in XDP_PASS after bpf_redirect_map: the
 # figures are the decision (port, FDB and clock lookups) plus bpf_redirect_map's miss, hot cache.
 # docs/benchmarks.md (Switch forwarding) has the results.
 set -eu
 src=${SWITCH_PROG_RUN_SRC:-switch-ebpf/bpf}
-[ $# -gt 0 ] || set -- 1 1000 65535
+[ $# -gt 0 ] || set -- 1 1000 100000
 build=$(mktemp -d)
 trap 'rm -rf $build' EXIT
-python3 - "$src/switch.bpf.c" $build/switch.bpf.c <<'PY'
+python3 - "$src/switch.bpf.c" $build/switch.bpf.c "${SWITCH_PROG_RUN_NO_PAIR_CACHE:-0}" <<'PY'
 import re, sys
 source = open(sys.argv[1]).read()
-open(sys.argv[2], 'w').write(re.sub(r'/\* Any MTU.*?\n}\n', '', source, flags=re.S))
+source = re.sub(r'/\* Any MTU.*?\n}\n', '', source, flags=re.S)
+if sys.argv[3] == '1':
+    source = source.replace('if (pair->generation == generation &&', 'if (0 && pair->generation == generation &&')
+    assert 'if (0 && pair' in source
+open(sys.argv[2], 'w').write(source)
 PY
 clang -O2 -g -target bpf -Wall -Werror -I/usr/include/$(gcc -print-multiarch) -I"$src" \
 	-I"$src/../../bpf-maps/include" -c $build/switch.bpf.c -o $build/switch.bpf.o
@@ -34,6 +40,7 @@ pin=/sys/fs/bpf/switch-refresh-bench
 trap 'rm -rf $pin' EXIT
 mkdir -p $pin
 bpftool prog loadall "$obj" $pin/progs pinmaps $pin/maps
+bpftool map show pinned $pin/maps/fdb | sed 's/^/fdb map: /'
 tmp=$(mktemp -d); trap 'rm -rf $pin $tmp' EXIT
 # frame: dst 02:00:00:ff:ff:ff, src 02:00:00:00:00:01 (the first of the N sources), IPv4/UDP
 printf '\002\000\000\377\377\377\002\000\000\000\000\001\010\000' > $tmp/frame

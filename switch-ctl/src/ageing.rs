@@ -36,6 +36,9 @@ pub enum AgeingError {
     /// The compare-and-swap program failed.
     #[error(transparent)]
     Cas(#[from] CasError),
+    /// The data plane's pair caches could not be told (see [`PinnedMaps::changed`]).
+    #[error("cannot tell the data plane that the FDB changed")]
+    Changed(#[source] aya::maps::MapError),
     /// The data plane kept claiming the entry.
     #[error("the data plane won {AGE_OUT_TRIES} compare-and-swaps in a row on one FDB entry")]
     Contended,
@@ -76,12 +79,16 @@ impl Ager {
         };
         if entry.flags & fdb_flags::STATIC != 0 {
             let _ = maps.fdb.remove(&key);
+            maps.changed().map_err(AgeingError::Changed)?;
             return Ok(Removal::Removed);
         }
         let mut expected = entry.last_passed_ns;
         for _ in 0..AGE_OUT_TRIES {
             match self.cas.age_out(&key.to_bytes(), LAST_PASSED, expected)? {
-                Outcome::Swapped => return Ok(Removal::Removed),
+                Outcome::Swapped => {
+                    maps.changed().map_err(AgeingError::Changed)?;
+                    return Ok(Removal::Removed);
+                }
                 Outcome::Absent => return Ok(Removal::Absent),
                 Outcome::Mismatch { observed } => expected = observed,
             }

@@ -82,14 +82,16 @@ pub enum DaemonError {
     Panicked,
 }
 
-/// Runs the daemon in the current network namespace until a signal stops it. With `metrics`
-/// (a listening socket, bound wherever the caller chose, before entering a namespace), it
-/// answers Prometheus scrapes there ([`crate::metrics`]).
+/// Runs the daemon in the current network namespace until a signal stops it, with an FDB map
+/// of `fdb_entries` entries. With `metrics` (a listening socket, bound wherever the caller
+/// chose, before entering a namespace), it answers Prometheus scrapes there
+/// ([`crate::metrics`]).
 pub fn run(
     options: Options,
     dirs: DaemonDirs,
     netns: String,
     metrics: Option<std::net::TcpListener>,
+    fdb_entries: u32,
 ) -> Result<(), DaemonError> {
     use preflight::Capability;
     preflight::require_capabilities(&[Capability::Bpf, Capability::NetAdmin])
@@ -109,7 +111,7 @@ pub fn run(
                 .map_err(DaemonError::Metrics)?;
             tokio::spawn(crate::metrics::serve(listener, dirs.clone()));
         }
-        let mut daemon = Daemon::start(options, dirs, netns).await?;
+        let mut daemon = Daemon::start(options, dirs, netns, fdb_entries).await?;
         // Whatever happens next (an error, a panic), the ports are detached on the way out.
         let served = AssertUnwindSafe(async {
             tokio::select! {
@@ -173,6 +175,7 @@ impl Daemon {
         options: Options,
         dirs: DaemonDirs,
         netns: String,
+        fdb_entries: u32,
     ) -> Result<Daemon, DaemonError> {
         // A daemon killed with -9 recorded its maps' ids: their pins may be in a mount
         // namespace that died with it (`ip netns exec`), the maps live on in the attached
@@ -182,7 +185,7 @@ impl Daemon {
             .flatten()
             .map(|s| s.daemon.map_ids)
             .unwrap_or_default();
-        let plane = DataPlane::open(&dirs, &previous)?;
+        let plane = DataPlane::open(&dirs, &previous, fdb_entries)?;
         let fdb = plane
             .maps
             .fdb_raw
@@ -203,6 +206,7 @@ impl Daemon {
             overruns: 0,
             allow_netfilter: options.allow_netfilter,
             map_ids: pinned_maps::pinned_ids(&dirs),
+            fdb_capacity: fdb_entries,
         };
         let daemon = Daemon {
             options,

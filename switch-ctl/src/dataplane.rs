@@ -73,6 +73,19 @@ pub enum DataPlaneError {
     /// The devmap of redirect targets could not be written.
     #[error(transparent)]
     TxPorts(#[from] aya::maps::xdp::XdpMapError),
+    /// The pinned FDB map of an earlier daemon has another capacity than asked for.
+    #[error(
+        "the fast path pinned at {pin} holds {pinned} FDB entries, not the {wanted} asked for: \
+         run `switch-ctl stop` (which removes it) and start again, or pass --fdb-entries {pinned}"
+    )]
+    FdbEntries {
+        /// The pin.
+        pin: String,
+        /// Its capacity.
+        pinned: u32,
+        /// The capacity asked for.
+        wanted: u32,
+    },
     /// Every counter slot is taken.
     #[error("all {PORTS_MAX} counter slots are in use")]
     SlotsFull,
@@ -124,18 +137,38 @@ pub struct DataPlane {
 }
 
 impl DataPlane {
-    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist). The maps
-    /// of `previous` (ids an earlier daemon recorded) are pinned again first where this mount
-    /// namespace lacks their pins, and so adopted too; ids of maps that are gone are ignored.
-    pub fn open(dirs: &DaemonDirs, previous: &MapIds) -> Result<DataPlane, DataPlaneError> {
+    /// Loads the programs with the maps pinned under `dirs` (reusing pins that exist), the FDB
+    /// map holding `fdb_entries` entries. The maps of `previous` (ids an earlier daemon
+    /// recorded) are pinned again first where this mount namespace lacks their pins, and so
+    /// adopted too; ids of maps that are gone are ignored.
+    pub fn open(
+        dirs: &DaemonDirs,
+        previous: &MapIds,
+        fdb_entries: u32,
+    ) -> Result<DataPlane, DataPlaneError> {
         preflight::ensure_bpffs(preflight::BPFFS_DEFAULT).map_err(DataPlaneError::Bpffs)?;
         dirs.create_pin_dir()?;
         if !previous.is_empty() {
             let _ = pinned_maps::restore_pins(dirs, previous);
         }
+        // An adopted FDB map keeps its size (the attached programs use it): a different size
+        // needs the old fast path gone first.
+        let fdb_pin = dirs.map_pin(maps::FDB);
+        if let Ok(pinned) = bpf_sys::MapFd::from_pin(&fdb_pin).and_then(|m| m.info())
+            && pinned.max_entries != fdb_entries
+        {
+            return Err(DataPlaneError::FdbEntries {
+                pin: fdb_pin.display().to_string(),
+                pinned: pinned.max_entries,
+                wanted: fdb_entries,
+            });
+        }
         let mut loader = aya::EbpfLoader::new();
-        let names = [maps::FDB, maps::PORTS, maps::TX_PORTS, maps::COUNTERS];
-        let pins: Vec<(&str, PathBuf)> = names.iter().map(|n| (*n, dirs.map_pin(n))).collect();
+        loader.map_max_entries(maps::FDB, fdb_entries);
+        let pins: Vec<(&str, PathBuf)> = pinned_maps::NAMES
+            .iter()
+            .map(|n| (*n, dirs.map_pin(n)))
+            .collect();
         for (name, pin) in &pins {
             loader.map_pin_path(name, pin.as_path());
         }
@@ -311,6 +344,7 @@ impl DataPlane {
             self.clear_tx(ifindex);
         }
         self.maps.ports.set(ifindex, config, 0)?;
+        self.maps.changed()?;
         Ok(())
     }
 
@@ -323,6 +357,7 @@ impl DataPlane {
     fn unconfigure(&mut self, ifindex: u32) {
         self.clear_tx(ifindex);
         let _ = self.maps.ports.set(ifindex, PortConfig::default(), 0);
+        let _ = self.maps.changed();
         self.slots.remove(&ifindex);
     }
 

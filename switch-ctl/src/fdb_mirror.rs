@@ -26,8 +26,18 @@ pub struct ResyncStats {
     pub removed: usize,
 }
 
-/// Writes one entry unless the map already holds it (a moved MAC is rewritten).
+/// Writes one entry unless the map already holds it (a moved MAC is rewritten), and tells the
+/// data plane when it wrote.
 pub fn upsert(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Result<bool, MapError> {
+    let written = write(maps, key, port, flags)?;
+    if written {
+        maps.changed()?;
+    }
+    Ok(written)
+}
+
+/// [`upsert`] without telling the data plane (a resync tells it once after all its writes).
+fn write(maps: &mut PinnedMaps, key: FdbKey, port: u32, flags: u32) -> Result<bool, MapError> {
     if let Ok(old) = maps.fdb.get(&key, 0)
         && old.ifindex == port
         && old.flags == flags
@@ -82,10 +92,16 @@ pub fn resync(
             stats.removed += 1;
         }
     }
+    if stats.removed > 0 {
+        maps.changed()?;
+    }
     for (key, (port, flags)) in &want {
-        if upsert(maps, *key, *port, *flags)? {
+        if write(maps, *key, *port, *flags)? {
             stats.written += 1;
         }
+    }
+    if stats.written > 0 {
+        maps.changed()?;
     }
     stats.entries = want.len();
     Ok(stats)

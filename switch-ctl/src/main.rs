@@ -38,7 +38,8 @@ enum Command {
 switch-ctl run --bridge br0 --bridge br1 --mode veth3=off\n  \
 switch-ctl run --all-bridges --default-mode tc\n  \
 switch-ctl run --netns lab1 --bridge br0\n  \
-switch-ctl run --bridge br0 --metrics 127.0.0.1:9617\n\n\
+switch-ctl run --bridge br0 --metrics 127.0.0.1:9617\n  \
+switch-ctl run --bridge br0 --fdb-entries 1048576\n\n\
 Port modes: auto (default: tc on veths, native XDP on NICs that have it, else tc), xdp, \
 xdp-generic, tc, off. Bridges with bridge netfilter active (bridge-nf-call-* = 1) are left \
 unaccelerated unless --allow-netfilter is given: the fast path would bypass firewall rules.")]
@@ -70,6 +71,12 @@ unaccelerated unless --allow-netfilter is given: the fast path would bypass fire
         /// switch-ctl was started in (before --netns is entered), for example 127.0.0.1:9617
         #[arg(long, value_name = "ADDR")]
         metrics: Option<std::net::SocketAddr>,
+        /// How many MACs (all bridges together) the fast path holds; frames of MACs past that
+        /// take the plain bridge. The map is preallocated: 96 bytes per entry (12.6 MB at
+        /// the default)
+        #[arg(long, value_name = "N", default_value_t = switch_ebpf::types::FDB_MAX,
+              value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+        fdb_entries: u32,
     },
     /// Show bridges, ports and their modes (and why), the fast path's FDB size and counters
     #[command(
@@ -281,6 +288,7 @@ fn main() -> ExitCode {
             allow_netfilter,
             netns,
             metrics,
+            fdb_entries,
         } => metrics
             .map(|addr| {
                 std::net::TcpListener::bind(addr)
@@ -299,7 +307,7 @@ fn main() -> ExitCode {
                     overrides: modes,
                     allow_netfilter,
                 };
-                daemon::run(options, dirs, label, metrics)?;
+                daemon::run(options, dirs, label, metrics, fdb_entries)?;
                 Ok(ExitCode::SUCCESS)
             }),
         Command::Status { json, netns } => status(json, netns.as_deref()),

@@ -326,6 +326,7 @@ mod tests {
                 overruns: 0,
                 allow_netfilter: false,
                 map_ids: Default::default(),
+                fdb_capacity: 0,
             },
             bridges: vec![
                 BridgeStatus {

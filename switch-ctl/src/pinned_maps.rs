@@ -76,7 +76,13 @@ pub enum OpenError {
 }
 
 /// The data plane's maps, by their names in the object.
-pub const NAMES: [&str; 4] = [maps::FDB, maps::PORTS, maps::TX_PORTS, maps::COUNTERS];
+pub const NAMES: [&str; 5] = [
+    maps::FDB,
+    maps::PORTS,
+    maps::TX_PORTS,
+    maps::COUNTERS,
+    maps::FDB_GENERATION,
+];
 
 /// The ids of the data plane's maps, by name: global, unlike pins (see the module docs).
 pub type MapIds = BTreeMap<String, u32>;
@@ -149,6 +155,8 @@ pub struct PinnedMaps {
     pub ports: Array<MapData, PortConfig>,
     /// Per-CPU counters by port slot.
     pub counters: PerCpuArray<MapData, PortCounters>,
+    /// The generation of `fdb` and `ports` (see [`PinnedMaps::changed`]).
+    pub generation: Array<MapData, u64>,
 }
 
 impl PinnedMaps {
@@ -198,6 +206,9 @@ impl PinnedMaps {
             counters: open(maps::COUNTERS)?
                 .try_into()
                 .map_err(OpenError::WrongType)?,
+            generation: open(maps::FDB_GENERATION)?
+                .try_into()
+                .map_err(OpenError::WrongType)?,
         })
     }
 
@@ -224,7 +235,19 @@ impl PinnedMaps {
             counters: open(maps::COUNTERS)?
                 .try_into()
                 .map_err(OpenError::WrongType)?,
+            generation: open(maps::FDB_GENERATION)?
+                .try_into()
+                .map_err(OpenError::WrongType)?,
         })
+    }
+
+    /// Tells the data plane that `fdb` or `ports` changed: call after every write to either.
+    /// The data plane caches, per CPU, the decision for the last frame it forwarded, under the
+    /// generation it read before its lookups; incrementing the generation makes every such
+    /// decision stale, so the next frame is decided from the maps again.
+    pub fn changed(&mut self) -> Result<(), aya::maps::MapError> {
+        let now = self.generation.get(&0, 0)?;
+        self.generation.set(0, now.wrapping_add(1), 0)
     }
 
     /// A port's counters, summed over CPUs.

@@ -1018,3 +1018,127 @@ fn flooding_follows_the_bridges_flood_flags() {
         "h3 received {got3} broadcasts with bcast_flood off"
     );
 }
+
+#[test]
+fn a_full_fast_path_fdb_leaves_further_macs_to_the_bridge() {
+    let lab = lab(3);
+    // Two entries: the bridge has at least four of its own (br0's and its ports' addresses)
+    // and three hosts' MACs, so the map is full and some hosts' MACs are left out.
+    let mut d = Daemon::start(&lab, &["--fdb-entries", "2"]);
+    let ns = lab.switch_netns().to_string();
+    for (from, to) in [("h1", "h2"), ("h2", "h3"), ("h3", "h1")] {
+        assert_eq!(ping(&lab, from, &addr(&lab, to), 3).received, 3);
+    }
+    let status = d.status();
+    assert_eq!(status.daemon.fdb_capacity, 2, "{:#?}", status.daemon);
+    assert_eq!(status.bridges[0].fdb_entries, 2, "{:#?}", status.bridges);
+    let out = switch_ctl(&["status", "--netns", &ns]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("fast-path FDB: 2 of 2 entries: full") && text.contains("--fdb-entries"),
+        "{text}"
+    );
+
+    // A host whose MAC is not in the fast path: the bridge forwards all its frames.
+    let host = lab
+        .hosts()
+        .iter()
+        .find(|h| d.fdb_entry(&h.mac).is_none())
+        .expect("a host MAC outside a 2-entry fast path")
+        .clone();
+    let peer = if host.name == "h1" { "h2" } else { "h1" };
+    let c = d.counters(&host.port);
+    assert_eq!(
+        ping_many(&lab, &host.name, &addr(&lab, peer), MANY as u32).received,
+        MANY as u32
+    );
+    let c2 = d.counters(&host.port);
+    assert_eq!(
+        c2.fast_packets, c.fast_packets,
+        "{}'s frames took the fast path",
+        host.name
+    );
+    assert!(
+        passed(&c2, "source") >= passed(&c, "source") + MANY,
+        "{}'s frames were not passed as unknown sources: {c:?} -> {c2:?}",
+        host.name
+    );
+
+    // A killed daemon's map keeps its size: another size is refused, saying what to do.
+    d.kill9();
+    let out = switch_ctl(&[
+        "run",
+        "--netns",
+        &ns,
+        "--bridge",
+        "br0",
+        "--fdb-entries",
+        "8",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("holds 2 FDB entries, not the 8") && stderr.contains("switch-ctl stop"),
+        "{stderr}"
+    );
+    let out = switch_ctl(&["stop", "--netns", &ns]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn fdb_entries_out_of_range_is_a_usage_error() {
+    for bad in ["0", "many", "16777217"] {
+        let out = switch_ctl(&["run", "--bridge", "br0", "--fdb-entries", bad]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--fdb-entries {bad}: {stderr}");
+        assert!(stderr.contains("--fdb-entries"), "{stderr}");
+    }
+}
+
+/// One-way traffic (h2 ignores echo requests), so each CPU's pair cache holds h1 → h2 and every
+/// frame after the first is decided from it: a change of the egress port must still apply to
+/// the very next frames (the daemon moves `fdb_generation` on every write).
+#[test]
+fn a_cached_pair_stops_when_the_egress_port_stops_forwarding() {
+    let lab = lab(2);
+    let mut d = Daemon::start(&lab, &[]);
+    assert_fast_both_ways(&mut d, &lab, "h1", "h2", "p1", "p2");
+    run(
+        &lab,
+        "h2",
+        &["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1"],
+    );
+    let h2 = addr(&lab, "h2");
+    let one_way = |d: &Daemon<'_>| {
+        let c = d.counters("p1");
+        assert_eq!(ping_many(&lab, "h1", &h2, MANY as u32).received, 0);
+        (c, d.counters("p1"))
+    };
+    let (c, c2) = one_way(&d);
+    assert!(
+        c2.fast_packets >= c.fast_packets + MANY,
+        "one-way frames must take the fast path: {c:?} -> {c2:?}"
+    );
+
+    sw(&lab, &["bridge", "link", "set", "dev", "p2", "state", "0"]);
+    d.wait_for("p2 disabled", |s| {
+        port(s, "p2").is_some() && !has_flag(s, "p2", "forwarding")
+    });
+    let (c, c2) = one_way(&d);
+    assert_eq!(
+        c2.fast_packets, c.fast_packets,
+        "a cached decision outlived p2's state change: {c:?} -> {c2:?}"
+    );
+    assert!(
+        passed(&c2, "egress_state") >= passed(&c, "egress_state") + MANY,
+        "{c:?} -> {c2:?}"
+    );
+
+    sw(&lab, &["bridge", "link", "set", "dev", "p2", "state", "3"]);
+    d.wait_for("p2 forwarding again", |s| has_flag(s, "p2", "forwarding"));
+    let (c, c2) = one_way(&d);
+    assert!(
+        c2.fast_packets >= c.fast_packets + MANY,
+        "p2 forwards again, the fast path does not: {c:?} -> {c2:?}"
+    );
+}

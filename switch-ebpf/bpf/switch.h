@@ -12,7 +12,8 @@
 #define SWITCH_IFINDEX_MAX 65536
 /* Ports with counters (each port gets a slot from the control plane). */
 #define SWITCH_PORTS_MAX 1024
-#define SWITCH_FDB_MAX 65536
+/* FDB entries the object declares; switch-ctl sizes the map at load (`--fdb-entries`). */
+#define SWITCH_FDB_MAX 131072
 
 /* FDB key: a MAC address within one bridge (the bridge's ifindex). */
 struct fdb_key {
@@ -72,6 +73,23 @@ struct port_counters {
 	__u64 fast_bytes;
 	__u64 dropped; /* runt frames (shorter than an Ethernet header) */
 	__u64 passed[PASS_REASONS];
+};
+
+/*
+ * Per CPU, the last frame the full decision forwarded: its first 12 bytes (destination and
+ * source MAC), ingress, egress, and the `fdb_generation` it was decided under. A frame with the
+ * same bytes on the same port, under the same generation, takes the same decision without the
+ * FDB and port lookups (the common case: a NAPI batch of one flow). `refresh_at` keeps the
+ * refresh frames exact: from then on the source's refresh may be due, and the frame goes
+ * through the full decision, which claims it.
+ */
+struct pair_cache {
+	__u64 generation;
+	__u64 refresh_at; /* coarse CLOCK_MONOTONIC ns; ~0: the source never refreshes */
+	__u32 addrs[3];   /* bytes 0-11 of the frame: h_dest, h_source */
+	__u32 ingress;
+	__u32 egress;
+	__u32 egress_needs; /* the attachment's egress requirement (PORT_XDP_XMIT for XDP) */
 };
 
 #endif

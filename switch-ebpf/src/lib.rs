@@ -29,6 +29,12 @@ pub mod maps {
     pub const TX_PORTS: &str = "tx_ports";
     /// Per-port, per-CPU fast-path and pass counters.
     pub const COUNTERS: &str = "counters";
+    /// One `u64` the control plane increments after every write to [`FDB`] or [`PORTS`]: the
+    /// data plane's per-CPU [`PAIR_CACHE`] entries filled under an older value are stale.
+    pub const FDB_GENERATION: &str = "fdb_generation";
+    /// Per CPU, the last forwarded frame's addresses and decision (not pinned: a new load
+    /// starts empty).
+    pub const PAIR_CACHE: &str = "pair_cache";
 }
 
 /// The forwarding benchmark's programs (`bpf/bench.bpf.c`, embedded as [`BENCH`]); not part of
@@ -43,6 +49,8 @@ pub mod bench {
     pub const RX_TC: &str = "bench_rx_tc";
     /// XDP redirect of every frame through [`TX_PORT`]: the forwarding ceiling.
     pub const REDIRECT: &str = "bench_redirect";
+    /// [`REDIRECT`] after reading the frame's Ethernet header: the floor of any switch.
+    pub const REDIRECT_READ: &str = "bench_redirect_read";
     /// Per-CPU array of `u64`: slot [`SLOT_MATCHED`] counts the benchmark's frames (dropped),
     /// slot [`SLOT_OTHER`] everything else (passed).
     pub const RX_COUNT: &str = "bench_rx_count";

@@ -7,8 +7,9 @@
 pub const IFINDEX_MAX: u32 = 65536;
 /// How many ports can have counters (slots in the `counters` array).
 pub const PORTS_MAX: u32 = 1024;
-/// How many FDB entries the fast path holds.
-pub const FDB_MAX: u32 = 65536;
+/// How many FDB entries the fast path holds unless `switch-ctl run --fdb-entries` says otherwise
+/// (the object's `SWITCH_FDB_MAX`).
+pub const FDB_MAX: u32 = 131_072;
 
 /// `fdb` key: a MAC address within one bridge.
 #[repr(C)]

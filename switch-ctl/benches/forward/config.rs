@@ -27,10 +27,12 @@ pub enum Mode {
     /// The fast path as a default install gets it: `--default-mode auto`, TC on veths.
     FastAuto,
     Redirect,
+    /// The raw redirect after reading the Ethernet header: the floor of any switch.
+    RedirectRead,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 10] = [
         Mode::Bridge,
         Mode::BridgeNf,
         Mode::Fast,
@@ -40,6 +42,7 @@ impl Mode {
         Mode::FastTopStats,
         Mode::FastAuto,
         Mode::Redirect,
+        Mode::RedirectRead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Mode {
             Mode::FastTopStats => "fast-top-stats",
             Mode::FastAuto => "fast-auto",
             Mode::Redirect => "redirect",
+            Mode::RedirectRead => "redirect-read",
         }
     }
 
@@ -75,6 +79,7 @@ impl Mode {
             Mode::FastTopStats => "fast path, profiled by `xdpdbg top --stats`",
             Mode::FastAuto => "fast path, default install (`--default-mode auto`: tc on veths)",
             Mode::Redirect => "raw devmap redirect p1→p2 (ceiling)",
+            Mode::RedirectRead => "raw redirect after reading the Ethernet header",
         }
     }
 }
@@ -141,8 +146,9 @@ pub fn config() -> Result<Config> {
     let tcp_secs = env::parse("SWITCH_BENCH_TCP_SECS", 5u32)?.max(2);
     let mut modes = Vec::new();
     let mut tcp = Vec::new();
-    let wanted = std::env::var("SWITCH_BENCH_MODES")
-        .unwrap_or_else(|_| "bridge,bridge-nf,fast,redirect,tcp-bridge,tcp-auto".into());
+    let wanted = std::env::var("SWITCH_BENCH_MODES").unwrap_or_else(|_| {
+        "bridge,bridge-nf,fast,fast-auto,redirect,redirect-read,tcp-bridge,tcp-auto".into()
+    });
     for name in wanted.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if let Some(m) = Mode::ALL.into_iter().find(|m| m.name() == name) {
             if !modes.contains(&m) {
@@ -158,8 +164,8 @@ pub fn config() -> Result<Config> {
         } else {
             bail!(
                 "SWITCH_BENCH_MODES: unknown mode {name:?} (known: bridge, bridge-nf, fast, \
-                 fast-static, fast-stats, fast-top, fast-top-stats, fast-auto, redirect, tcp-bridge, \
-                 tcp-auto)"
+                 fast-static, fast-stats, fast-top, fast-top-stats, fast-auto, redirect, redirect-read, \
+                 tcp-bridge, tcp-auto)"
             );
         }
     }

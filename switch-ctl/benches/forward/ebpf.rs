@@ -77,8 +77,9 @@ impl Bench {
         }
     }
 
-    /// The raw redirect on p1, to p2.
-    pub fn attach_redirect(&mut self, lab: &Lab) -> Result<()> {
+    /// The raw redirect on p1, to p2: `program` is [`bench::REDIRECT`] or
+    /// [`bench::REDIRECT_READ`].
+    pub fn attach_redirect(&mut self, lab: &Lab, program: &'static str) -> Result<()> {
         let p2 = ifindex_in(lab, "sw", EGRESS_PORT)?;
         let mut tx: DevMap<_> = self
             .ebpf
@@ -90,7 +91,7 @@ impl Bench {
         // another namespace's device (in the root namespace, perhaps the machine's own NIC).
         lab.run_in("sw", || tx.set(0, p2, None, 0))?
             .context("setting the devmap entry in the switch namespace")?;
-        self.attach_xdp(lab, "sw", bench::REDIRECT, INGRESS_PORT)
+        self.attach_xdp(lab, "sw", program, INGRESS_PORT)
     }
 
     /// The receiver's counters: (benchmark frames, other frames), summed over CPUs.

@@ -17,10 +17,11 @@ use crate::daemon::{Daemon, fast_packets};
 use crate::ebpf::{Bench, StopOnDrop, frame, generate};
 use crate::lab::{ifindex_in, lab, set_gro, threaded_napi};
 use crate::profiler::{self, Watch, Watched};
+use switch_ebpf::bench;
 
 const WARMUP: Duration = Duration::from_millis(500);
 const TARGET_VS_BRIDGE: f64 = 3.0;
-const TARGET_VS_REDIRECT: f64 = 0.85;
+const TARGET_VS_REDIRECT: f64 = 0.90;
 
 struct Sample {
     /// Frames per second at the receiver.
@@ -73,7 +74,8 @@ fn measure(config: &Config, mode: Mode, receiver: Receiver) -> Result<Sample> {
     let mut daemon = None;
     match mode {
         Mode::Bridge | Mode::BridgeNf => set_gro(&lab, "sw", INGRESS_PORT, true)?,
-        Mode::Redirect => bench.attach_redirect(&lab)?,
+        Mode::Redirect => bench.attach_redirect(&lab, bench::REDIRECT)?,
+        Mode::RedirectRead => bench.attach_redirect(&lab, bench::REDIRECT_READ)?,
         Mode::FastAuto => {
             // TC on p1 gives it no NAPI: GRO does, as for the plain bridge.
             set_gro(&lab, "sw", INGRESS_PORT, true)?;

@@ -111,6 +111,7 @@ pub fn read(dirs: &DaemonDirs) -> Result<Option<Status>, StatusError> {
         }
     };
     let entries = maps.fdb_entries();
+    status.daemon.fdb_capacity = maps.fdb_raw.info.max_entries;
     for bridge in &mut status.bridges {
         bridge.fdb_entries = entries
             .iter()
@@ -151,6 +152,7 @@ mod tests {
                 allow_netfilter: false,
                 // An id no map has (or, unprivileged, one that cannot be opened).
                 map_ids: [("fdb".to_string(), u32::MAX)].into(),
+                fdb_capacity: 0,
             },
             bridges: Vec::new(),
             maps: MapsAccess::NotRead,

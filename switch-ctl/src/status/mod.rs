@@ -79,6 +79,10 @@ pub struct DaemonStatus {
     /// pins are not visible from their mount namespace, and `xdpdbg map ID` shows them.
     #[serde(default)]
     pub map_ids: MapIds,
+    /// How many FDB entries the fast path holds, all bridges together (`--fdb-entries`; filled
+    /// in by the reader from the map; 0: not read). MACs past it stay with the bridge.
+    #[serde(default)]
+    pub fdb_capacity: u32,
 }
 
 /// One bridge.

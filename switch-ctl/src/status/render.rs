@@ -47,6 +47,18 @@ pub fn render(status: &Status) -> String {
             .collect();
         out += &format!("map ids (xdpdbg map ID): {}\n", ids.join(", "));
     }
+    if d.fdb_capacity > 0 && !unavailable {
+        let used: usize = status.bridges.iter().map(|b| b.fdb_entries).sum();
+        let full = if used >= d.fdb_capacity as usize {
+            ": full, further MACs stay with the bridge (raise --fdb-entries)"
+        } else {
+            ""
+        };
+        out += &format!(
+            "fast-path FDB: {used} of {} entries{full}\n",
+            d.fdb_capacity
+        );
+    }
     for b in &status.bridges {
         match &b.reason {
             None if unavailable => {
