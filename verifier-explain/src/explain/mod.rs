@@ -6,7 +6,8 @@ pub mod knowledge;
 mod model;
 
 pub use crate::evidence::{
-    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
+    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine, SourceSpot,
+    Variable,
 };
 pub use model::Explanation;
 
@@ -58,14 +59,16 @@ pub(crate) fn explain(
         error.idx = Some(head);
         error.text = summary.insns.get(&head).map(|(_, t)| t.clone());
     }
-    let in_loop = error.idx.is_some_and(|i| facts.in_loop(i));
-    let mut class = catalogue::classify(
-        &error.message,
-        Context {
-            insn: error.text.as_deref(),
-            in_loop,
-        },
-    );
+    let line_text = error.idx.and_then(|i| facts.text_of(i));
+    let context = Context {
+        insn: error.text.as_deref(),
+        in_loop: error.idx.is_some_and(|i| facts.in_loop(i)),
+        at_entry: at_entry(&facts, error.idx),
+        named_reg: named_register(&error.message).and_then(|r| facts.reg(r)),
+        checked_pkt_end: checked_pkt_end(summary),
+        line_text: line_text.as_deref(),
+    };
+    let mut class = catalogue::classify(&error.message, context);
     // A message this tool does not know: the kernel's structured diagnostics (7.3+) may say more.
     let diag_category = summary
         .diagnostics
@@ -76,13 +79,7 @@ pub(crate) fn explain(
     {
         let mut words = vec![d.title.clone()];
         words.extend(d.reason.iter().cloned());
-        class = catalogue::classify(
-            &words,
-            Context {
-                insn: error.text.as_deref(),
-                in_loop,
-            },
-        );
+        class = catalogue::classify(&words, context);
     }
     let instruction = error.idx.map(|index| FaultInsn {
         index,
@@ -157,6 +154,38 @@ pub(crate) fn explain(
         hot_lines: found.hot_lines,
         notes,
     }
+}
+
+/// Whether instruction `idx` is in the entry function and no call precedes it on the path, so
+/// that r2-r5 hold nothing: the kernel passes an entry function only its context, in r1.
+fn at_entry(facts: &Facts<'_>, idx: Option<u32>) -> bool {
+    let Some(idx) = idx else { return false };
+    let in_main = facts.source.is_none_or(|s| {
+        s.layout.function_at(idx).map(|f| &f.name) == s.layout.function_at(0).map(|f| &f.name)
+    });
+    let path = &facts.summary.path;
+    let before = path.iter().position(|s| s.idx == idx).unwrap_or(path.len());
+    in_main && !path[..before].iter().any(|s| insn::is_call(&s.text))
+}
+
+/// The register the verifier's message names first (`R2 !read_ok` -> 2).
+fn named_register(message: &[String]) -> Option<u8> {
+    message.iter().find_map(|l| {
+        l.match_indices('R').find_map(|(at, _)| {
+            let digits: String = l[at + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+    })
+}
+
+/// Whether the path compared something against the packet's end (a bounds check exists).
+fn checked_pkt_end(summary: &LogSummary) -> bool {
+    summary.path.iter().any(|s| {
+        s.text.trim_start().starts_with("if ") && s.regs.iter().any(|r| r.type_name == "pkt_end")
+    })
 }
 
 /// For a back-edge (`back-edge from insn 47 to 17`): the instruction with the loop's first
