@@ -1,11 +1,13 @@
 //! Fixes the kernel accepts: for every fixture that explains a catalogue class, the fix the tool
 //! prints is applied to the fixture's source (the printed code, at the printed line, inserted or
 //! replacing as printed), the result is compiled as the workspace compiles fixtures, and the
-//! kernel must then accept the program. The class's fixed twin (`<fixture>_fixed`, the same fix
-//! written by hand) must be a fixture the kernel accepts. A class whose fix cannot be written as
-//! code must say what the user has to decide.
+//! kernel must then accept the program. The fixture declares the same fix in its header, from
+//! which the build makes its fixed twin (`<fixture>_fixed`), a fixture whose acceptance
+//! `fixtures/tests/verdicts.rs` checks too. A class whose fix cannot be written as code must say
+//! what the user has to decide.
 
 use std::path::Path;
+use verifier_explain::explain::Placement;
 use verifier_explain::{Options, Privileges, VerdictKind, explain_object};
 
 fn privileges(f: &fixtures::Fixture) -> Privileges {
@@ -95,12 +97,26 @@ fn every_printed_fix_makes_the_kernel_accept_the_program() {
             ));
             continue;
         }
+        // The fixture declares the same fix, and the build made its twin from it.
+        let (line, replace, code) = (
+            fix.line.unwrap_or(0),
+            fix.placement == Placement::ReplaceLine,
+            fix.code.as_deref().unwrap_or(""),
+        );
         let twin = format!("{}_fixed", f.name);
-        match fixtures::get(&twin) {
-            Some(t) if t.verdict == fixtures::Verdict::Accepted => proven.push(id),
-            _ => failures.push(format!(
-                "{} ({id}): the fix works, but there is no accepted fixed twin `{twin}`",
-                f.name
+        match (f.fix, fixtures::get(&twin)) {
+            (Some(d), Some(t))
+                if (d.line, d.replace, d.code) == (line, replace, code)
+                    && t.verdict == fixtures::Verdict::Accepted =>
+            {
+                proven.push(id)
+            }
+            (declared, _) => failures.push(format!(
+                "{} ({id}): the fix works; declare it in the fixture's header so that the build \
+                 makes the twin `{twin}` (declared now: {declared:?}):\n// fixed: {} {line}\n// fix: {}",
+                f.name,
+                if replace { "replace-line" } else { "insert-before" },
+                code.replace('\n', "\n// fix: ")
             )),
         }
     }

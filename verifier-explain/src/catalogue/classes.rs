@@ -1619,6 +1619,6 @@ fn license_line(c: &Ctx<'_>) -> Option<u32> {
     let idx = c.found.instruction.as_ref().map_or(0, |i| i.index);
     (1..=100_000)
         .map_while(|l| Some((l, c.facts.source_line(idx, l)?)))
-        .find(|(_, t)| t.contains("SEC(\"license\")"))
+        .find(|(_, t)| t.contains("SEC(\"license\")") && !t.trim_start().starts_with("//"))
         .map(|(l, _)| l)
 }
