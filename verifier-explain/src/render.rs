@@ -200,9 +200,13 @@ fn explanation(out: &mut String, e: &Explanation) {
         }
     }
     if !e.hot_lines.is_empty() {
+        let scope = match e.budget {
+            Some(b) if !b.whole => " (partial: only what the log shows, see the note)",
+            _ => "",
+        };
         let _ = writeln!(
             out,
-            "\n  {}",
+            "\n  {}{scope}",
             s(HEAD, "where the verifier spent its budget")
         );
         for h in &e.hot_lines {

@@ -7,8 +7,8 @@ mod parts;
 
 pub(crate) use facts::{Facts, Source};
 pub use parts::{
-    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine, SourceSpot,
-    Variable,
+    Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
+    SourceSpot, Variable,
 };
 
 /// What an explanation says before its cause and fix are worded: the verifier's words, the

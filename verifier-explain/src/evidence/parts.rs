@@ -172,6 +172,20 @@ impl Fix {
     }
 }
 
+/// How much of the verifier's exploration the hot lines count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    /// Instructions the log shows processed (what the hot lines add up from).
+    pub counted: u64,
+    /// Instructions the verifier says it processed (`processed N insns`), when the log has
+    /// its statistics.
+    pub processed: Option<u64>,
+    /// Whether the log holds the whole exploration: it counts at least 99% of what the
+    /// verifier processed. A level-1 log shows only the final path, and a log cut by its
+    /// buffer only its end: the hot lines are then a part, not the budget.
+    pub whole: bool,
+}
+
 /// A source line's share of the verifier's work.
 #[derive(Debug, Clone, Serialize)]
 pub struct HotLine {
@@ -181,7 +195,8 @@ pub struct HotLine {
     pub line: u32,
     /// Instructions processed there.
     pub processed: u64,
-    /// Share of all processed instructions, 0-100.
+    /// Share of all processed instructions, 0-100 (of what the verifier says it processed, when
+    /// the log holds only part of the exploration).
     pub percent: f64,
     /// Whether the line lies inside a loop.
     pub in_loop: bool,

@@ -6,8 +6,8 @@ pub mod knowledge;
 mod model;
 
 pub use crate::evidence::{
-    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine, SourceSpot,
-    Variable,
+    Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
+    SourceSpot, Variable,
 };
 pub use model::Explanation;
 
@@ -117,11 +117,13 @@ pub(crate) fn explain(
     } else {
         branches(&facts)
     };
-    let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
+    let budgeted = class.id == "complexity-limit" || class.id == "infinite-loop";
+    let hot_lines = if budgeted {
         hot::lines(&facts)
     } else {
         Vec::new()
     };
+    let budget = budgeted.then(|| hot::budget(&facts));
     let found = Findings {
         message: error.message.clone(),
         instruction,
@@ -135,7 +137,10 @@ pub(crate) fn explain(
         facts: &facts,
         found: &found,
     });
-    let notes = notes(&facts, class.id);
+    let mut notes = notes(&facts, class.id);
+    if let Some(b) = budget.filter(|b| !b.whole) {
+        notes.push(partial_budget_note(&b));
+    }
     Explanation {
         id: class.id,
         category: match diag_category {
@@ -152,6 +157,7 @@ pub(crate) fn explain(
         path_omitted: found.path_omitted,
         fix,
         hot_lines: found.hot_lines,
+        budget,
         notes,
     }
 }
@@ -500,6 +506,28 @@ fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
     }
     let omitted = all.len().saturating_sub(MAX_BRANCHES);
     (all.split_off(omitted), omitted)
+}
+
+/// Says plainly that the hot lines count only part of the exploration, and how to get all of it.
+fn partial_budget_note(b: &Budget) -> String {
+    let of = match b.processed {
+        Some(p) if p > 0 => format!(
+            "{} of the {p} instructions the verifier processed ({:.1}%)",
+            b.counted,
+            b.counted as f64 * 100.0 / p as f64
+        ),
+        _ => format!(
+            "{} instructions, and the log has no `processed N insns` line to compare with",
+            b.counted
+        ),
+    };
+    format!(
+        "the budget table is partial: the log shows {of}. A level-1 log prints only the final \
+         path, and a log cut by its buffer only its end, so the lines that took the budget may \
+         be missing. For the whole exploration, let verifier-explain load the object (it asks \
+         for a level-2 log and keeps all of it), or capture the log at level 2 (`bpftool -d \
+         prog load`, libbpf's kernel_log_level = 2) with a buffer large enough for it"
+    )
 }
 
 fn notes(facts: &Facts<'_>, id: &str) -> Vec<String> {
