@@ -7,6 +7,7 @@
 use super::rewrite;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
+use crate::evidence::CheckShape;
 use crate::log::insn;
 
 const PACKET: &str = "invalid access to packet";
@@ -14,6 +15,197 @@ const MAP_VALUE: &str = "invalid access to map value";
 
 /// Every class, in the order they are tried.
 pub(crate) static CATALOGUE: &[ErrorClass] = &[
+    ErrorClass {
+        id: "size-check-too-loose",
+        category: Category::MemorySafety,
+        title: "a size check that allows more than the buffer holds",
+        why: "The size passed to a helper is checked, but against a bound larger than the buffer: \
+             the verifier takes the largest size the check lets through, and that many bytes do \
+             not fit. The bound in the existing check must be the buffer's size.",
+        matches: |s| s.at_call() && s.check_shape(|k| matches!(k, CheckShape::LooseSize { .. })),
+        explain: |c| {
+            let Some(CheckShape::LooseSize {
+                check_line,
+                allowed,
+                size,
+            }) = c.check_shape()
+            else {
+                return helper_buffer_size(c, "buffer");
+            };
+            let size = size.unwrap_or_else(|| "the size".into());
+            let buf = c
+                .line_source()
+                .and_then(|l| rewrite::buffer_for_size(&l, &size));
+            let room = c.field("value_size=").map_or(String::new(), |vs| {
+                format!(
+                    " ({} bytes from offset {})",
+                    vs - c.field("off=").unwrap_or(0),
+                    c.field("off=").unwrap_or(0)
+                )
+            });
+            let cause = format!(
+                "the check on line {} lets `{size}` reach {allowed}, but the buffer{} holds less{room}: the check exists, its bound is too large.",
+                check_line.unwrap_or(0),
+                buf.as_ref().map_or(String::new(), |b| format!(" `{b}`"))
+            );
+            let rewritten = buf.as_ref().zip(check_line).and_then(|(b, line)| {
+                let idx = c.found.instruction.as_ref()?.index;
+                let text = c.facts.source_line(idx, line)?;
+                rewrite::replace_number(&text, allowed, &format!("sizeof({b})"))
+            });
+            match (rewritten, buf) {
+                (Some(code), Some(b)) => (
+                    cause,
+                    replace(
+                        format!(
+                            "Change the bound of the existing check on line {} from {allowed} to the buffer's size, sizeof({b}).",
+                            check_line.unwrap_or(0)
+                        ),
+                        check_line,
+                        code.trim_start().to_string(),
+                    ),
+                ),
+                _ => (
+                    cause,
+                    decide(
+                        format!(
+                            "Change the bound of the existing check on line {} to the buffer's size.",
+                            check_line.unwrap_or(0)
+                        ),
+                        check_line,
+                        "whether the buffer should grow to the bound, or the bound shrink to the buffer.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "value-reread-after-check",
+        category: Category::MemorySafety,
+        title: "the checked value is read again before it is used",
+        why: "The bounds check tested one read of the value, and the access uses another read of \
+             the same memory (a volatile, a map value or packet field read twice): the verifier \
+             cannot know the second read returns what the first did, so the check does not \
+             cover it.",
+        matches: |s| s.check_shape(|k| matches!(k, CheckShape::Reread { .. })),
+        explain: |c| {
+            let Some(CheckShape::Reread {
+                check_line,
+                reread_line,
+                what,
+            }) = c.check_shape()
+            else {
+                return pointer_offset(c, false);
+            };
+            let what = what.unwrap_or_else(|| "the value".into());
+            (
+                format!(
+                    "`{what}` is checked on line {} but read again from memory on line {}, and that second read is the one used: the check bounded the first read only.",
+                    check_line.unwrap_or(0),
+                    reread_line.unwrap_or(0)
+                ),
+                decide(
+                    format!(
+                        "Read `{what}` once into a local, check the local, and use the local (for a volatile or shared value, READ_ONCE into the local); do not read it again between the check and the use on line {}.",
+                        reread_line.unwrap_or(0)
+                    ),
+                    check_line,
+                    "the local's name and type, and whether the value may change between reads on purpose (then the check must be on the copy you use).",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "check-misses-sum-operand",
+        category: Category::MemorySafety,
+        title: "the check bounds one operand of a sum, and the sum is used",
+        why: "An index or offset made of two values is only bounded when both are: a check on one \
+             operand leaves the other free, and so the sum. The check must be on the sum (or on \
+             each operand, with bounds that add up within the object).",
+        matches: |s| s.check_shape(|k| matches!(k, CheckShape::SumOperand { .. })),
+        explain: |c| {
+            let Some(CheckShape::SumOperand {
+                add_line,
+                checked,
+                unchecked,
+            }) = c.check_shape()
+            else {
+                return pointer_offset(c, false);
+            };
+            let checked = checked.unwrap_or_else(|| "one operand".into());
+            // The unchecked operand as the source writes it: the other side of `a + b` on
+            // the addition's line (a register may hold the sum's name already).
+            let operands = add_line.and_then(|line| {
+                let idx = c.found.instruction.as_ref()?.index;
+                let text = c.facts.source_line(idx, line)?;
+                let rhs = text.split_once(" = ")?.1.trim().trim_end_matches(';');
+                let (a, b) = rhs.split_once(" + ")?;
+                Some((a.trim().to_string(), b.trim().to_string()))
+            });
+            let unchecked = match operands {
+                Some((a, b)) if a == checked => b,
+                Some((a, b)) if b == checked => a,
+                _ => unchecked.unwrap_or_else(|| "the other operand".into()),
+            };
+            let sum = c
+                .facts
+                .summary
+                .path
+                .iter()
+                .rev()
+                .find_map(|s| {
+                    c.facts
+                        .line_of(s.idx)
+                        .filter(|(_, l, _)| Some(*l) == add_line)
+                })
+                .and_then(|_| {
+                    let idx = c.found.instruction.as_ref()?.index;
+                    let text = c.facts.source_line(idx, add_line?)?;
+                    let (lhs, _) = text.split_once(" = ")?;
+                    lhs.split_whitespace()
+                        .last()
+                        .map(|v| v.trim_start_matches('*').to_string())
+                });
+            let site = index_site(c);
+            let pass = c.pass();
+            let cause = format!(
+                "the path checks `{checked}`, but the value used is a sum with `{unchecked}` (line {}), which nothing bounds: the check on one operand does not bound the sum.",
+                add_line.unwrap_or(0)
+            );
+            match (sum, site) {
+                (
+                    Some(sum),
+                    Some(IndexSite {
+                        line,
+                        array: Some(array),
+                        index,
+                    }),
+                ) if index == sum => (
+                    cause,
+                    fix(
+                        format!(
+                            "Check the sum `{sum}` itself against the length of `{array}` before it is used as an index on line {}.",
+                            line.unwrap_or(0)
+                        ),
+                        line,
+                        Some(format!(
+                            "if ({sum} >= sizeof({array}) / sizeof({array}[0]))\n\treturn {pass};\nbarrier_var({sum});"
+                        )),
+                    ),
+                ),
+                _ => (
+                    cause,
+                    decide(
+                        format!(
+                            "Bound the sum (or `{unchecked}` as well as `{checked}`) before it is used."
+                        ),
+                        add_line,
+                        "the largest value the sum may take, so that the access stays inside the object.",
+                    ),
+                ),
+            }
+        },
+    },
     ErrorClass {
         id: "helper-buffer-too-small",
         category: Category::MemorySafety,

@@ -15,6 +15,12 @@ pub(crate) use classes::CATALOGUE;
 use words::CauseFix;
 pub(crate) use words::Ctx;
 
+/// The size the verifier's message says was accessed (`size=64`), if it names one.
+pub(crate) fn size_in_message(message: &[String]) -> Option<i64> {
+    words::field(message, "size=")
+}
+
+use crate::evidence::CheckShape;
 use crate::log::RegState;
 use serde::Serialize;
 
@@ -128,6 +134,8 @@ pub(crate) struct Context<'a> {
     pub checked_pkt_end: bool,
     /// The faulting source line's text.
     pub line_text: Option<&'a str>,
+    /// An existing check on the path that did not constrain the value used.
+    pub check_shape: Option<&'a CheckShape>,
 }
 
 /// What a matcher looks at: the message's words and the refused instruction.
@@ -139,6 +147,7 @@ pub(crate) struct Signs<'a> {
     named_reg: Option<&'a RegState>,
     checked_pkt_end: bool,
     line_text: &'a str,
+    check_shape: Option<&'a CheckShape>,
 }
 
 impl Signs<'_> {
@@ -182,6 +191,12 @@ impl Signs<'_> {
         t.contains('?') && t.contains("->")
     }
 
+    /// Whether the path holds an existing check that did not constrain the value used, of
+    /// the shape `pred` accepts.
+    fn check_shape(&self, pred: fn(&CheckShape) -> bool) -> bool {
+        self.check_shape.is_some_and(pred)
+    }
+
     /// Whether the refused instruction is the exit.
     fn at_exit(&self) -> bool {
         self.insn == "exit"
@@ -215,6 +230,7 @@ pub(crate) fn classify(message: &[String], ctx: Context<'_>) -> &'static ErrorCl
         named_reg: ctx.named_reg,
         checked_pkt_end: ctx.checked_pkt_end,
         line_text: ctx.line_text.unwrap_or(""),
+        check_shape: ctx.check_shape,
     };
     CATALOGUE
         .iter()

@@ -141,6 +141,25 @@ pub(crate) fn move_arithmetic_off_end(line: &str, end: &str) -> Option<String> {
     ))
 }
 
+/// `line` with the decimal number `n` (a whole token, not part of a longer number or name)
+/// replaced by `with`: `if (len < 1 || len > 64)` becomes `if (len < 1 || len > sizeof(buf))`.
+pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
+    let token = n.to_string();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(p) = line[from..].find(&token) {
+        let at = from + p;
+        let end = at + token.len();
+        let before = line[..at].chars().next_back();
+        let after = line[end..].chars().next();
+        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+            return Some(format!("{}{with}{}", &line[..at], &line[end..]));
+        }
+        from = end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +184,15 @@ mod tests {
             Some("s->head")
         );
         assert_eq!(buffer_for_size("f(len);", "len"), None);
+    }
+
+    #[test]
+    fn a_bound_is_replaced_as_a_whole_number() {
+        assert_eq!(
+            replace_number("if (len < 1 || len > 64)", 64, "sizeof(s->head)").as_deref(),
+            Some("if (len < 1 || len > sizeof(s->head))")
+        );
+        assert_eq!(replace_number("if (x > 640 || y_64)", 64, "z"), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Wording helpers the classes share: numbers and words out of the verifier's message, and how
 //! to name an operand in prose and in code.
 
-use crate::evidence::{Facts, Findings, Fix, Operand, Placement};
+use crate::evidence::{CheckShape, Facts, Findings, Fix, Operand, Placement};
 
 /// What a class's cause-and-fix builder reads: the facts of the rejection and what the
 /// explanation found.
@@ -25,6 +25,11 @@ impl Ctx<'_> {
     pub fn line_source(&self) -> Option<String> {
         let idx = self.found.instruction.as_ref()?.index;
         self.facts.source_line(idx, self.line()?)
+    }
+
+    /// The existing check on the path that did not constrain the value used, if any.
+    pub fn check_shape(&self) -> Option<CheckShape> {
+        crate::evidence::check_shape(self.facts, self.field("size="))
     }
 
     /// The map a register's state names (`map_ptr(map=pending,...)` -> `pending`).

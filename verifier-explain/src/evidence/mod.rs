@@ -2,9 +2,11 @@
 //! when there is one, the object's debug information) and the parts an explanation is made of.
 //! The error classes of the catalogue read both to word their cause and fix.
 
+mod checks;
 mod facts;
 mod parts;
 
+pub(crate) use checks::{CheckShape, shape as check_shape};
 pub(crate) use facts::{Facts, Source};
 pub use parts::{
     Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,

@@ -60,6 +60,8 @@ pub(crate) fn explain(
         error.text = summary.insns.get(&head).map(|(_, t)| t.clone());
     }
     let line_text = error.idx.and_then(|i| facts.text_of(i));
+    let check_shape =
+        crate::evidence::check_shape(&facts, crate::catalogue::size_in_message(&error.message));
     let context = Context {
         insn: error.text.as_deref(),
         in_loop: error.idx.is_some_and(|i| facts.in_loop(i)),
@@ -67,6 +69,7 @@ pub(crate) fn explain(
         named_reg: named_register(&error.message).and_then(|r| facts.reg(r)),
         checked_pkt_end: checked_pkt_end(summary),
         line_text: line_text.as_deref(),
+        check_shape: check_shape.as_ref(),
     };
     let mut class = catalogue::classify(&error.message, context);
     // A message this tool does not know: the kernel's structured diagnostics (7.3+) may say more.
