@@ -16,6 +16,50 @@ const MAP_VALUE: &str = "invalid access to map value";
 /// Every class, in the order they are tried.
 pub(crate) static CATALOGUE: &[ErrorClass] = &[
     ErrorClass {
+        id: "compiler-folded-index",
+        category: Category::MemorySafety,
+        title: "the compiler folded a checked index into a negative pointer offset",
+        why: "The index is checked on both sides and the source is right, but clang folded it \
+             into the address (`&a[64 - ttl]` compiled as `a - ttl + 64`): the variable part of \
+             the offset is negative, which the verifier refuses although every final address is \
+             inside the object. barrier_var() on the index (bpf_helpers.h, clang 14 and later) \
+             keeps it in a register so that it is added as checked.",
+        matches: |s| s.check_shape(|k| matches!(k, CheckShape::FoldedSubtraction { .. })),
+        explain: |c| {
+            let Some(CheckShape::FoldedSubtraction {
+                check_line,
+                index_line,
+                index,
+            }) = c.check_shape()
+            else {
+                return pointer_offset(c, true);
+            };
+            let cause = format!(
+                "the source is fine, the compiled code is not: the check on line {} bounds the index, but clang folded the index on line {} into the address as a subtraction, so the pointer's variable offset is negative before the constant is added back, and the verifier refuses negative variable offsets.",
+                check_line.unwrap_or(0),
+                index_line.unwrap_or(0)
+            );
+            match index.filter(|i| i.chars().all(|ch| ch.is_alphanumeric() || ch == '_')) {
+                Some(i) => (
+                    cause,
+                    fix(
+                        format!("Keep the checked `{i}` in a register so that clang adds it to the pointer as it is: barrier_var({i}) (bpf_helpers.h) right before line {}.", index_line.unwrap_or(0)),
+                        index_line,
+                        Some(format!("barrier_var({i});")),
+                    ),
+                ),
+                None => (
+                    cause,
+                    decide(
+                        "Compute the index into a local, put barrier_var(local) (bpf_helpers.h) after its check, and index with the local.".into(),
+                        index_line,
+                        "the name of the local that holds the checked index.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
         id: "size-check-too-loose",
         category: Category::MemorySafety,
         title: "a size check that allows more than the buffer holds",

@@ -30,6 +30,18 @@ pub(crate) enum CheckShape {
         /// The operand with no bound.
         unchecked: Option<String>,
     },
+    /// The index is checked on both sides and the source is right, but the compiler folded
+    /// the index into the address as a subtraction (`&a[64 - ttl]` becomes `a + 64 - ttl`):
+    /// the variable part of the offset is negative, which the verifier refuses even though
+    /// the final address is inside the object.
+    FoldedSubtraction {
+        /// The line of the check.
+        check_line: Option<u32>,
+        /// The line whose index the compiler folded.
+        index_line: Option<u32>,
+        /// The index as the source writes it (`hop` in `&h->seen[hop]`), if found.
+        index: Option<String>,
+    },
     /// A helper's size is checked, but the check allows more than the buffer holds.
     LooseSize {
         /// The line of the check.
@@ -50,6 +62,11 @@ pub(crate) fn shape(facts: &Facts<'_>, size: Option<i64>) -> Option<CheckShape> 
         return loose_size(facts, size?);
     }
     let (add, scalar) = pointer_add(path, fault)?;
+    if path[add].text.contains(" -= ")
+        && let Some(folded) = folded_subtraction(facts, add, scalar, fault)
+    {
+        return Some(folded);
+    }
     let (origin, reg) = origin(path, add, scalar)?;
     let text = path[origin].text.trim();
     if let Some((_, rhs)) = text.split_once(" = ")
@@ -159,6 +176,33 @@ fn sum_operand(facts: &Facts<'_>, at: usize, reg: u8) -> Option<CheckShape> {
         add_line: facts.line_of(path[at].idx).map(|(_, l, _)| l),
         checked: name(checked),
         unchecked: name(unchecked),
+    })
+}
+
+/// A pointer minus a checked scalar (`r0 -= r1`, r1 in [33, 64]) accessed at a constant offset
+/// at least the scalar's maximum (`*(u8 *)(r0 +64)`): every address is at or after the object's
+/// start, so the check was right and the compiler's arithmetic is what the verifier refuses.
+fn folded_subtraction(facts: &Facts<'_>, sub: usize, reg: u8, fault: usize) -> Option<CheckShape> {
+    let path = &facts.summary.path;
+    let check = (0..sub).rev().find(|&i| is_branch_on(&path[i], reg))?;
+    let umax = path[check].regs.iter().find(|r| r.reg == reg)?.umax?;
+    let access = path[fault].text.trim();
+    let off: u64 = access
+        .split(" +")
+        .nth(1)?
+        .split(')')
+        .next()?
+        .trim()
+        .parse()
+        .ok()?;
+    if umax > off {
+        return None;
+    }
+    let line = |i: usize| facts.line_of(path[i].idx).map(|(_, l, _)| l);
+    Some(CheckShape::FoldedSubtraction {
+        check_line: line(check),
+        index_line: line(sub),
+        index: expression_on_line(facts, path[sub].idx),
     })
 }
 
