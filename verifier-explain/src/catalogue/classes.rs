@@ -1542,13 +1542,38 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
             off - reg_off,
             off - reg_off + size
         ),
-        fix(
+        code_or_template(
+            c,
+            op,
             format!(
                 "Compare {ptr} + {need} against the packet's end before the access, and \
                  leave when the packet is shorter."
             ),
             c.line(),
-            Some(code),
+            code,
+        ),
+    )
+}
+
+/// A fix with `code` when the operand it names is a known variable; else (a log without the
+/// object) the code is only a template with a placeholder, so the fix shows it in words and
+/// says what the user must fill in.
+fn code_or_template(
+    c: &Ctx<'_>,
+    op: Option<&crate::evidence::Operand>,
+    summary: String,
+    line: Option<u32>,
+    code: String,
+) -> crate::evidence::Fix {
+    if op.is_some_and(|o| o.variable.is_some()) {
+        return fix(summary, line, Some(code));
+    }
+    let reg = op.map_or_else(|| "the register".to_string(), |o| o.operand.clone());
+    decide(
+        format!("{summary} For example: {}", code.replace("\n\t", " ")),
+        line.or(c.line()),
+        &format!(
+            "which variable holds {reg} (the log alone does not name it; pass the object, built with -g, to get the code with the program's names)."
         ),
     )
 }
@@ -1705,13 +1730,15 @@ fn null_pointer(c: &Ctx<'_>, use_: &str) -> CauseFix {
     let meaning = nullable.map_or(String::new(), |o| o.meaning.clone());
     (
         format!("`{ptr}` {meaning}, and it is {use_} without a NULL check."),
-        fix(
+        code_or_template(
+            c,
+            nullable,
             format!(
                 "Check `{ptr}` for NULL right after the call{} and leave (or take another path) when it is.",
                 lookup.map_or(String::new(), |l| format!(" on line {l}"))
             ),
             lookup.map(|l| l + 1).or(c.line()),
-            Some(format!("if (!{ptr})\n\treturn {pass};", pass = c.pass())),
+            format!("if (!{ptr})\n\treturn {pass};", pass = c.pass()),
         ),
     )
 }
