@@ -60,6 +60,49 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         },
     },
     ErrorClass {
+        id: "check-on-copy",
+        category: Category::CallTypeSafety,
+        title: "a copy of the value is checked, and the unchecked original is used",
+        why: "The bounds check (or clamp) was made on a copy of the value, and the helper is \
+             given the original: the verifier tracks each register on its own, so the original \
+             keeps no bound. Pass the checked copy.",
+        matches: |s| s.at_call() && s.check_shape(|k| matches!(k, CheckShape::CopyChecked { .. })),
+        explain: |c| {
+            let Some(CheckShape::CopyChecked { checked, used }) = c.check_shape() else {
+                return helper_size(c, false);
+            };
+            let (Some(checked), Some(used)) = (checked, used) else {
+                return helper_size(c, false);
+            };
+            let cause = format!(
+                "`{checked}` is the checked copy, but the call is given `{used}`, the original, which nothing bounds."
+            );
+            match c
+                .line_source()
+                .and_then(|l| rewrite::replace_argument(&l, &used, &checked))
+            {
+                Some(code) => (
+                    cause,
+                    replace(
+                        format!("Pass the checked copy `{checked}` instead of `{used}`."),
+                        c.line(),
+                        code.trim_start().to_string(),
+                    ),
+                ),
+                None => (
+                    cause,
+                    decide(
+                        format!(
+                            "Pass the checked copy `{checked}` instead of `{used}`, or check `{used}` itself."
+                        ),
+                        c.line(),
+                        "which of the two values the call should get.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
         id: "size-check-too-loose",
         category: Category::MemorySafety,
         title: "a size check that allows more than the buffer holds",

@@ -141,6 +141,21 @@ pub(crate) fn move_arithmetic_off_end(line: &str, end: &str) -> Option<String> {
     ))
 }
 
+/// `line` with the argument `old` of the call on it (an argument written exactly so) replaced
+/// by `new`: `bpf_skb_load_bytes(skb, 0, s->head, len)` becomes `..., snap)`.
+pub(crate) fn replace_argument(line: &str, old: &str, new: &str) -> Option<String> {
+    let callee = callee_with_arg(line, old)?;
+    let args = call_args(line, callee)?;
+    let (_, range) = args.into_iter().find(|(a, _)| *a == old)?;
+    let text = &line[range.clone()];
+    let lead = &text[..text.len() - text.trim_start().len()];
+    Some(format!(
+        "{}{lead}{new}{}",
+        &line[..range.start],
+        &line[range.end..]
+    ))
+}
+
 /// `line` with the decimal number `n` (a whole token, not part of a longer number or name)
 /// replaced by `with`: `if (len < 1 || len > 64)` becomes `if (len < 1 || len > sizeof(buf))`.
 pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
@@ -184,6 +199,16 @@ mod tests {
             Some("s->head")
         );
         assert_eq!(buffer_for_size("f(len);", "len"), None);
+    }
+
+    #[test]
+    fn a_call_argument_is_replaced_by_another() {
+        assert_eq!(
+            replace_argument("\tbpf_skb_load_bytes(skb, 0, s->head, len);", "len", "snap")
+                .as_deref(),
+            Some("\tbpf_skb_load_bytes(skb, 0, s->head, snap);")
+        );
+        assert_eq!(replace_argument("x = len;", "len", "snap"), None);
     }
 
     #[test]

@@ -42,6 +42,14 @@ pub(crate) enum CheckShape {
         /// The index as the source writes it (`hop` in `&h->seen[hop]`), if found.
         index: Option<String>,
     },
+    /// A copy of the value was checked (or clamped), and the original, never checked, is
+    /// what the helper gets.
+    CopyChecked {
+        /// The checked copy's variable, if named.
+        checked: Option<String>,
+        /// The original's variable, if named.
+        used: Option<String>,
+    },
     /// A helper's size is checked, but the check allows more than the buffer holds.
     LooseSize {
         /// The line of the check.
@@ -59,7 +67,9 @@ pub(crate) fn shape(facts: &Facts<'_>, size: Option<i64>) -> Option<CheckShape> 
     let path = &facts.summary.path;
     let fault = path.len().checked_sub(1)?;
     if insn::is_call(&path[fault].text) {
-        return loose_size(facts, size?);
+        return size
+            .and_then(|size| loose_size(facts, size))
+            .or_else(|| copy_checked(facts));
     }
     let (add, scalar) = pointer_add(path, fault)?;
     if path[add].text.contains(" -= ")
@@ -237,6 +247,40 @@ fn loose_size(facts: &Facts<'_>, size: i64) -> Option<CheckShape> {
         allowed: size,
         size: size_name,
     })
+}
+
+/// A helper argument register (r2-r5) without an upper bound whose value was copied, on the
+/// path, into another register that is bounded at the call: the copy was checked or clamped,
+/// the original is passed.
+fn copy_checked(facts: &Facts<'_>) -> Option<CheckShape> {
+    let path = &facts.summary.path;
+    let fault = path.len() - 1;
+    let regs = &facts.summary.regs_before_error;
+    let unbounded = |r: &RegState| r.type_name == "scalar" && r.umax.is_none_or(|u| u > 1 << 16);
+    let bounded = |r: &RegState| {
+        r.type_name == "scalar" && (r.value.is_some() || r.umax.is_some_and(|u| u <= 1 << 16))
+    };
+    regs.iter()
+        .filter(|r| (2..=5).contains(&r.reg) && unbounded(r))
+        .find_map(|used| {
+            let copy = path[..fault].iter().find_map(|s| {
+                let (lhs, rhs) = s.text.trim().split_once(" = ")?;
+                let (dst, src) = (*insn::registers(lhs).first()?, insn::registers(rhs));
+                (src.len() == 1 && !rhs.contains('(') && src[0] == used.reg && dst != used.reg)
+                    .then_some(dst)
+            })?;
+            regs.iter().find(|r| r.reg == copy && bounded(r))?;
+            let name = |reg: u8| {
+                facts
+                    .var_in_reg(path[fault].idx, reg)
+                    .or_else(|| facts.trace(reg, fault).map(|(v, _)| v))
+                    .map(|v| v.name)
+            };
+            Some(CheckShape::CopyChecked {
+                checked: name(copy),
+                used: name(used.reg),
+            })
+        })
 }
 
 /// Whether `step` is a conditional jump testing register `reg` (`if w1 > 0x1f goto`).
