@@ -1151,8 +1151,32 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              the stack and some kernel memory, never on the packet or the context.",
         matches: |s| s.has("BPF_ATOMIC stores into"),
         explain: |c| {
+            let cause = format!(
+                "{} {}, and atomic operations are not allowed on it.",
+                c.what(),
+                c.meaning()
+            );
+            // On the packet (which no other CPU sees while the program runs) a plain
+            // read-modify-write does the same: `__sync_fetch_and_add(p, v)` -> `*p += v`.
+            let plain = c
+                .message()
+                .iter()
+                .any(|m| m.contains(" pkt "))
+                .then(|| c.line_source())
+                .flatten()
+                .and_then(|l| rewrite::atomic_to_plain(&l));
+            if let Some(code) = plain {
+                return (
+                    cause,
+                    replace(
+                        "Use a plain read-modify-write on packet data: no other CPU sees this packet while the program runs.".into(),
+                        c.line(),
+                        code.trim_start().to_string(),
+                    ),
+                );
+            }
             (
-                format!("{} {}, and atomic operations are not allowed on it.", c.what(), c.meaning()),
+                cause,
                 decide(
                     "Use a plain read-modify-write on packet data (no other CPU sees this packet while the program runs), or keep the counter in a map value and update it atomically there.".into(),
                     c.line(),

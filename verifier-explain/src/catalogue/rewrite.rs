@@ -156,6 +156,31 @@ pub(crate) fn replace_argument(line: &str, old: &str, new: &str) -> Option<Strin
     ))
 }
 
+/// `line` with an atomic add or sub statement (`__sync_fetch_and_add(p, v);`, also
+/// `__sync_fetch_and_sub`, `__atomic_fetch_add(p, v, order)`) turned into the plain
+/// read-modify-write `*p += v;`. Only a whole statement is rewritten (its result unused).
+pub(crate) fn atomic_to_plain(line: &str) -> Option<String> {
+    let ops = [
+        ("__sync_fetch_and_add", "+="),
+        ("__sync_fetch_and_sub", "-="),
+        ("__atomic_fetch_add", "+="),
+        ("__atomic_fetch_sub", "-="),
+        ("__sync_fetch_and_or", "|="),
+        ("__sync_fetch_and_and", "&="),
+    ];
+    let trimmed = line.trim_start();
+    let (name, op) = ops
+        .iter()
+        .find(|(name, _)| trimmed.starts_with(&format!("{name}(")))?;
+    let args = call_args(line, name)?;
+    let (ptr, value) = (args.first()?.0, args.get(1)?.0);
+    let close = args.last()?.1.end;
+    let rest = line[close + 1..].trim_start();
+    let rest = rest.strip_prefix(';')?;
+    let indent = &line[..line.len() - trimmed.len()];
+    Some(format!("{indent}*{ptr} {op} {value};{rest}"))
+}
+
 /// `line` with the decimal number `n` (a whole token, not part of a longer number or name)
 /// replaced by `with`: `if (len < 1 || len > 64)` becomes `if (len < 1 || len > sizeof(buf))`.
 pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
@@ -199,6 +224,15 @@ mod tests {
             Some("s->head")
         );
         assert_eq!(buffer_for_size("f(len);", "len"), None);
+    }
+
+    #[test]
+    fn an_atomic_add_becomes_a_plain_one() {
+        assert_eq!(
+            atomic_to_plain("\t__sync_fetch_and_add(seq, 1); // note").as_deref(),
+            Some("\t*seq += 1; // note")
+        );
+        assert_eq!(atomic_to_plain("old = __sync_fetch_and_add(seq, 1);"), None);
     }
 
     #[test]
