@@ -2,7 +2,7 @@
 //! variables, the cause, the path and the fix. Styles are ANSI escapes; print through
 //! `anstream`, which strips them when the output is not a color terminal or NO_COLOR is set.
 
-use crate::explain::Explanation;
+use crate::explain::{Explanation, Placement};
 use crate::report::{ProgramReport, ProgramVerdict, Report};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
@@ -200,9 +200,13 @@ fn explanation(out: &mut String, e: &Explanation) {
         }
     }
     if !e.hot_lines.is_empty() {
+        let scope = match e.budget {
+            Some(b) if !b.whole => " (partial: only what the log shows, see the note)",
+            _ => "",
+        };
         let _ = writeln!(
             out,
-            "\n  {}",
+            "\n  {}{scope}",
             s(HEAD, "where the verifier spent its budget")
         );
         for h in &e.hot_lines {
@@ -221,9 +225,18 @@ fn explanation(out: &mut String, e: &Explanation) {
     let at = e.fix.line.map_or(String::new(), |l| format!(" (line {l})"));
     let _ = writeln!(out, "\n  {}{at} {}", s(GOOD, "fix:"), e.fix.summary);
     if let Some(code) = &e.fix.code {
+        let how = match (e.fix.placement, e.fix.line) {
+            (Placement::InsertBefore, Some(l)) => format!("insert before line {l}:"),
+            (Placement::ReplaceLine, Some(l)) => format!("replace line {l} with:"),
+            (_, None) => "code:".to_string(),
+        };
+        let _ = writeln!(out, "    {}", s(DIM, &how));
         for l in code.lines() {
             let _ = writeln!(out, "      {}", s(CODE, l));
         }
+    }
+    if let Some(d) = &e.fix.decide {
+        let _ = writeln!(out, "    You must decide: {d}");
     }
     for n in &e.notes {
         let _ = writeln!(out, "  {} {n}", s(DIM, "note:"));

@@ -121,7 +121,7 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
     covered.sort_unstable();
     covered.dedup();
     assert!(
-        covered.len() >= 30,
+        covered.len() >= 50,
         "only {} classes covered: {covered:?}",
         covered.len()
     );
@@ -154,4 +154,56 @@ fn a_complexity_rejection_is_explained_from_its_whole_log() {
         "hot lines count {counted} of 1M instructions"
     );
     assert!(p.stats().and_then(|s| s.peak_states).is_some_and(|s| s > 0));
+
+    // The budget is the whole exploration: compared with the full log, counted here
+    // independently (one `N: (op) ...` line per processed instruction).
+    let in_log = log
+        .lines()
+        .filter(|l| {
+            l.split_once(": (")
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .count() as u64;
+    let budget = e.budget.expect("a complexity rejection has a budget");
+    assert!(budget.whole, "{budget:?}");
+    assert_eq!(
+        budget.counted, in_log,
+        "the hot lines count every instruction of the log"
+    );
+    let processed = budget.processed.expect("the log has its statistics");
+    assert!(
+        in_log as f64 >= processed as f64 * 0.99,
+        "the log holds {in_log} of {processed} processed instructions"
+    );
+    let shares: f64 = e.hot_lines.iter().map(|h| h.percent).sum();
+    assert!(
+        shares <= 100.01 && e.hot_lines[0].percent > 10.0,
+        "{:?}",
+        e.hot_lines
+    );
+
+    // The same rejection from a log that holds only its last tenth (a log cut by its buffer):
+    // the table says it is partial and how to get the whole, and charges no line more than
+    // its share of what the verifier processed.
+    let tail_from = log.len() - log.len() / 10;
+    let tail_from = tail_from + log[tail_from..].find('\n').map_or(0, |i| i + 1);
+    let cut = &log[tail_from..];
+    let partial = verifier_explain::explain_log(cut.as_bytes(), None, None).expect("explains");
+    let pe = partial.programs[0].explanation().expect("rejected");
+    assert_eq!(pe.id, "complexity-limit");
+    let pb = pe.budget.expect("a budget");
+    assert!(!pb.whole && pb.counted < processed / 5, "{pb:?}");
+    assert!(
+        pe.notes
+            .iter()
+            .any(|n| n.contains("budget table is partial") && n.contains("level 2")),
+        "{:?}",
+        pe.notes
+    );
+    for h in &pe.hot_lines {
+        assert!(
+            h.percent <= h.processed as f64 * 100.0 / processed as f64 + 0.01,
+            "{h:?} is charged more than its share of {processed}"
+        );
+    }
 }

@@ -126,9 +126,11 @@ fn json_follows_the_documented_schema() {
         e["fix"]["code"]
             .as_str()
             .unwrap()
-            .contains("(void *)eth + 13 >"),
-        "{e}"
+            .contains("(void *)(eth + 1) >"),
+        "the whole header is checked: {e}"
     );
+    assert_eq!(e["fix"]["placement"], "insert-before");
+    assert!(e["fix"]["decide"].is_null());
     assert!(p["limits"][0]["limit"] == 1_000_000);
 }
 

@@ -230,7 +230,13 @@ fn subprogram_layout_equals_aya_obj_linking() {
 
 #[test]
 fn every_fixture_layout_equals_aya_obj_linking() {
-    for f in fixtures::ALL {
+    // aya-obj alone takes a kfunc call (`call -1` relocated against an undefined `__ksym`
+    // symbol) for a call to a local function it cannot find; bpf-load marks those calls as
+    // kfunc calls before linking, so objects with kfuncs are checked by loading them instead.
+    for f in fixtures::ALL
+        .iter()
+        .filter(|f| !f.source.contains("__ksym"))
+    {
         let info = DebugInfo::parse(f.object).unwrap();
         for program in info.programs() {
             assert_layout_matches_aya(f.object, &program);
@@ -260,9 +266,15 @@ fn source_at_gives_the_line_of_the_instruction() {
             .unwrap()
             .line
     };
+    let declares_data = f
+        .source
+        .lines()
+        .position(|l| l.contains("void *data ="))
+        .unwrap() as u32
+        + 1;
     assert_eq!(
         line(0),
-        13,
+        declares_data,
         "ctx->data is read on the line that declares data"
     );
     // The line table has line-0 rows (code the compiler made up); source_near falls back to

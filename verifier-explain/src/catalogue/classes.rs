@@ -5,8 +5,10 @@
 //! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
-use super::words::{CauseFix, Ctx, code_name, field, fix};
+use super::rewrite;
+use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
+use crate::evidence::CheckShape;
 use crate::log::insn;
 
 const PACKET: &str = "invalid access to packet";
@@ -15,6 +17,307 @@ const MAP_VALUE: &str = "invalid access to map value";
 /// Every class, in the order they are tried.
 pub(crate) static CATALOGUE: &[ErrorClass] = &[
     ErrorClass {
+        id: "compiler-folded-index",
+        category: Category::MemorySafety,
+        title: "the compiler folded a checked index into a negative pointer offset",
+        why: "The index is checked on both sides and the source is right, but clang folded it \
+             into the address (`&a[64 - ttl]` compiled as `a - ttl + 64`): the variable part of \
+             the offset is negative, which the verifier refuses although every final address is \
+             inside the object. barrier_var() on the index (bpf_helpers.h, clang 14 and later) \
+             keeps it in a register so that it is added as checked.",
+        matches: |s| s.check_shape(|k| matches!(k, CheckShape::FoldedSubtraction { .. })),
+        explain: |c| {
+            let Some(CheckShape::FoldedSubtraction {
+                check_line,
+                index_line,
+                index,
+            }) = c.check_shape()
+            else {
+                return pointer_offset(c, true);
+            };
+            let cause = format!(
+                "the source is fine, the compiled code is not: the check on line {} bounds the index, but clang folded the index on line {} into the address as a subtraction, so the pointer's variable offset is negative before the constant is added back, and the verifier refuses negative variable offsets.",
+                check_line.unwrap_or(0),
+                index_line.unwrap_or(0)
+            );
+            match index.filter(|i| i.chars().all(|ch| ch.is_alphanumeric() || ch == '_')) {
+                Some(i) => (
+                    cause,
+                    fix(
+                        format!("Keep the checked `{i}` in a register so that clang adds it to the pointer as it is: barrier_var({i}) (bpf_helpers.h) right before line {}.", index_line.unwrap_or(0)),
+                        index_line,
+                        Some(format!("barrier_var({i});")),
+                    ),
+                ),
+                None => (
+                    cause,
+                    decide(
+                        "Compute the index into a local, put barrier_var(local) (bpf_helpers.h) after its check, and index with the local.".into(),
+                        index_line,
+                        "the name of the local that holds the checked index.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "check-on-copy",
+        category: Category::CallTypeSafety,
+        title: "a copy of the value is checked, and the unchecked original is used",
+        why: "The bounds check (or clamp) was made on a copy of the value, and the helper is \
+             given the original: the verifier tracks each register on its own, so the original \
+             keeps no bound. Pass the checked copy.",
+        matches: |s| s.at_call() && s.check_shape(|k| matches!(k, CheckShape::CopyChecked { .. })),
+        explain: |c| {
+            let Some(CheckShape::CopyChecked { checked, used }) = c.check_shape() else {
+                return helper_size(c, false);
+            };
+            let (Some(checked), Some(used)) = (checked, used) else {
+                return helper_size(c, false);
+            };
+            let cause = format!(
+                "`{checked}` is the checked copy, but the call is given `{used}`, the original, which nothing bounds."
+            );
+            match c
+                .line_source()
+                .and_then(|l| rewrite::replace_argument(&l, &used, &checked))
+            {
+                Some(code) => (
+                    cause,
+                    replace(
+                        format!("Pass the checked copy `{checked}` instead of `{used}`."),
+                        c.line(),
+                        code.trim_start().to_string(),
+                    ),
+                ),
+                None => (
+                    cause,
+                    decide(
+                        format!(
+                            "Pass the checked copy `{checked}` instead of `{used}`, or check `{used}` itself."
+                        ),
+                        c.line(),
+                        "which of the two values the call should get.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "size-check-too-loose",
+        category: Category::MemorySafety,
+        title: "a size check that allows more than the buffer holds",
+        why: "The size passed to a helper is checked, but against a bound larger than the buffer: \
+             the verifier takes the largest size the check lets through, and that many bytes do \
+             not fit. The bound in the existing check must be the buffer's size.",
+        matches: |s| s.at_call() && s.check_shape(|k| matches!(k, CheckShape::LooseSize { .. })),
+        explain: |c| {
+            let Some(CheckShape::LooseSize {
+                check_line,
+                allowed,
+                size,
+            }) = c.check_shape()
+            else {
+                return helper_buffer_size(c, "buffer");
+            };
+            let size = size.unwrap_or_else(|| "the size".into());
+            let buf = c
+                .line_source()
+                .and_then(|l| rewrite::buffer_for_size(&l, &size));
+            let room = c.field("value_size=").map_or(String::new(), |vs| {
+                format!(
+                    " ({} bytes from offset {})",
+                    vs - c.field("off=").unwrap_or(0),
+                    c.field("off=").unwrap_or(0)
+                )
+            });
+            let cause = format!(
+                "the check on line {} lets `{size}` reach {allowed}, but the buffer{} holds less{room}: the check exists, its bound is too large.",
+                check_line.unwrap_or(0),
+                buf.as_ref().map_or(String::new(), |b| format!(" `{b}`"))
+            );
+            let rewritten = buf.as_ref().zip(check_line).and_then(|(b, line)| {
+                let idx = c.found.instruction.as_ref()?.index;
+                let text = c.facts.source_line(idx, line)?;
+                rewrite::replace_number(&text, allowed, &format!("sizeof({b})"))
+            });
+            match (rewritten, buf) {
+                (Some(code), Some(b)) => (
+                    cause,
+                    replace(
+                        format!(
+                            "Change the bound of the existing check on line {} from {allowed} to the buffer's size, sizeof({b}).",
+                            check_line.unwrap_or(0)
+                        ),
+                        check_line,
+                        code.trim_start().to_string(),
+                    ),
+                ),
+                _ => (
+                    cause,
+                    decide(
+                        format!(
+                            "Change the bound of the existing check on line {} to the buffer's size.",
+                            check_line.unwrap_or(0)
+                        ),
+                        check_line,
+                        "whether the buffer should grow to the bound, or the bound shrink to the buffer.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "value-reread-after-check",
+        category: Category::MemorySafety,
+        title: "the checked value is read again before it is used",
+        why: "The bounds check tested one read of the value, and the access uses another read of \
+             the same memory (a volatile, a map value or packet field read twice): the verifier \
+             cannot know the second read returns what the first did, so the check does not \
+             cover it.",
+        matches: |s| s.check_shape(|k| matches!(k, CheckShape::Reread { .. })),
+        explain: |c| {
+            let Some(CheckShape::Reread {
+                check_line,
+                reread_line,
+                what,
+            }) = c.check_shape()
+            else {
+                return pointer_offset(c, false);
+            };
+            let what = what.unwrap_or_else(|| "the value".into());
+            (
+                format!(
+                    "`{what}` is checked on line {} but read again from memory on line {}, and that second read is the one used: the check bounded the first read only.",
+                    check_line.unwrap_or(0),
+                    reread_line.unwrap_or(0)
+                ),
+                decide(
+                    format!(
+                        "Read `{what}` once into a local, check the local, and use the local (for a volatile or shared value, READ_ONCE into the local); do not read it again between the check and the use on line {}.",
+                        reread_line.unwrap_or(0)
+                    ),
+                    check_line,
+                    "the local's name and type, and whether the value may change between reads on purpose (then the check must be on the copy you use).",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "check-misses-sum-operand",
+        category: Category::MemorySafety,
+        title: "the check bounds one operand of a sum, and the sum is used",
+        why: "An index or offset made of two values is only bounded when both are: a check on one \
+             operand leaves the other free, and so the sum. The check must be on the sum (or on \
+             each operand, with bounds that add up within the object).",
+        matches: |s| s.check_shape(|k| matches!(k, CheckShape::SumOperand { .. })),
+        explain: |c| {
+            let Some(CheckShape::SumOperand {
+                add_line,
+                checked,
+                unchecked,
+            }) = c.check_shape()
+            else {
+                return pointer_offset(c, false);
+            };
+            let checked = checked.unwrap_or_else(|| "one operand".into());
+            // The unchecked operand as the source writes it: the other side of `a + b` on
+            // the addition's line (a register may hold the sum's name already).
+            let operands = add_line.and_then(|line| {
+                let idx = c.found.instruction.as_ref()?.index;
+                let text = c.facts.source_line(idx, line)?;
+                let rhs = text.split_once(" = ")?.1.trim().trim_end_matches(';');
+                let (a, b) = rhs.split_once(" + ")?;
+                Some((a.trim().to_string(), b.trim().to_string()))
+            });
+            let unchecked = match operands {
+                Some((a, b)) if a == checked => b,
+                Some((a, b)) if b == checked => a,
+                _ => unchecked.unwrap_or_else(|| "the other operand".into()),
+            };
+            let sum = c
+                .facts
+                .summary
+                .path
+                .iter()
+                .rev()
+                .find_map(|s| {
+                    c.facts
+                        .line_of(s.idx)
+                        .filter(|(_, l, _)| Some(*l) == add_line)
+                })
+                .and_then(|_| {
+                    let idx = c.found.instruction.as_ref()?.index;
+                    let text = c.facts.source_line(idx, add_line?)?;
+                    let (lhs, _) = text.split_once(" = ")?;
+                    lhs.split_whitespace()
+                        .last()
+                        .map(|v| v.trim_start_matches('*').to_string())
+                });
+            let site = index_site(c);
+            let pass = c.pass();
+            let cause = format!(
+                "the path checks `{checked}`, but the value used is a sum with `{unchecked}` (line {}), which nothing bounds: the check on one operand does not bound the sum.",
+                add_line.unwrap_or(0)
+            );
+            match (sum, site) {
+                (
+                    Some(sum),
+                    Some(IndexSite {
+                        line,
+                        array: Some(array),
+                        index,
+                    }),
+                ) if index == sum => (
+                    cause,
+                    fix(
+                        format!(
+                            "Check the sum `{sum}` itself against the length of `{array}` before it is used as an index on line {}.",
+                            line.unwrap_or(0)
+                        ),
+                        line,
+                        Some(format!(
+                            "if ({sum} >= sizeof({array}) / sizeof({array}[0]))\n\treturn {pass};\nbarrier_var({sum});"
+                        )),
+                    ),
+                ),
+                _ => (
+                    cause,
+                    decide(
+                        format!(
+                            "Bound the sum (or `{unchecked}` as well as `{checked}`) before it is used."
+                        ),
+                        add_line,
+                        "the largest value the sum may take, so that the access stays inside the object.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "helper-buffer-too-small",
+        category: Category::MemorySafety,
+        title: "a helper is given a stack buffer smaller than the size passed",
+        why: "A helper writes (or reads) as many bytes as its size argument says; when the buffer \
+             is on the stack, all of them must lie inside the buffer the program declared.",
+        matches: |s| {
+            s.at_call()
+                && (s.has("invalid write to stack")
+                    || s.has("invalid indirect access to stack")
+                    || s.has("invalid indirect write to stack"))
+        },
+        explain: |c| helper_buffer_size(c, "stack buffer"),
+    },
+    ErrorClass {
+        id: "map-value-helper-out-of-bounds",
+        category: Category::MemorySafety,
+        title: "a helper is given more bytes of a map value than it has",
+        why: "A helper reads or writes the whole size it is given; when the buffer is in a map \
+             value, offset plus size must stay within the value's size.",
+        matches: |s| s.has(MAP_VALUE) && s.at_call(),
+        explain: |c| helper_buffer_size(c, "map value"),
+    },
+    ErrorClass {
         id: "packet-helper-out-of-bounds",
         category: Category::MemorySafety,
         title: "packet memory passed to a helper is not proven in bounds",
@@ -22,6 +325,183 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              all of its bytes must be proven in bounds against data_end before the call.",
         matches: |s| s.has(PACKET) && s.at_call(),
         explain: |c| packet_out_of_bounds(c, true),
+    },
+    ErrorClass {
+        id: "packet-check-offset-too-large",
+        category: Category::MemorySafety,
+        title: "a bounds check that cannot prove a variable packet offset",
+        why: "The verifier records what a comparison against data_end proves only when the \
+             pointer's variable offset is at most 0xffff (MAX_PACKET_OFF); with a larger possible \
+             offset the check exists but proves nothing, and the access after it is refused.",
+        matches: |s| s.has(PACKET) && s.checked_pkt_end && s.pkt_offset_over_64k(),
+        explain: |c| {
+            let site = pointer_add_site(c);
+            let off = site.as_ref().map_or("off".to_string(), |s| s.1.clone());
+            let line = site.as_ref().and_then(|s| s.0).or(c.line());
+            let pass = c.pass();
+            // Room for the bytes read past the variable offset: offset plus size must stay
+            // within 0xffff too.
+            let reach = c.field("off=").unwrap_or(0).max(0) + c.field("size=").unwrap_or(1);
+            let limit = 0xffff_i64.saturating_sub(reach).max(0);
+            (
+                format!(
+                    "{} {}: the existing bounds check compares it against the packet's end, but \
+                     `{off}` may be larger than 0xffff, and the verifier does not record a check \
+                     on a pointer whose variable offset may exceed 0xffff, so the access is \
+                     unproven although the check is there.",
+                    c.what(),
+                    c.meaning()
+                ),
+                fix(
+                    format!(
+                        "Keep the existing check, and bound `{off}` to at most {limit:#x} (0xffff less the {reach} byte(s) read from there) before it is added to the packet pointer (line {}).",
+                        line.unwrap_or(0)
+                    ),
+                    line,
+                    Some(format!("if ({off} > {limit:#x})\n\treturn {pass};")),
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "pointer-offset-out-of-range",
+        category: Category::MemorySafety,
+        title: "a constant offset moves a pointer far out of its object",
+        why: "The verifier refuses to add an offset of 2^29 or more (in either direction) to a \
+             pointer: no object is that large, so the offset is a mistake, typically a negative \
+             number computed in an unsigned type.",
+        matches: |s| {
+            s.has("pointer be out of bounds")
+                || (s.has("math between") && s.has("pointer and") && !s.has("register with"))
+        },
+        explain: |c| {
+            let value = c.message().iter().find_map(|m| {
+                let rest = m
+                    .split("pointer and ")
+                    .nth(1)
+                    .or(m.split("value ").nth(1))?;
+                rest.split_whitespace().next()?.parse::<i64>().ok()
+            });
+            let wrapped = value
+                .filter(|v| *v > i64::from(i32::MAX) && *v <= i64::from(u32::MAX))
+                .map(|v| v - (1i64 << 32));
+            (
+                format!(
+                    "{} {} and the offset added to it is {}{}: far beyond any object, so the result cannot point into it.",
+                    c.what(),
+                    c.meaning(),
+                    value.map_or("too large".to_string(), |v| v.to_string()),
+                    wrapped.map_or(String::new(), |w| format!(
+                        ", which is {w} computed in an unsigned 32-bit type"
+                    ))
+                ),
+                decide(
+                    "Compute the offset in a signed type, and do not move a packet pointer before the packet's start: to reach the end of the packet, start from data_end after checking the length.".into(),
+                    c.line(),
+                    "where the pointer is meant to point, and compute that offset without unsigned wrap-around.",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "pointer-arithmetic-prohibited",
+        category: Category::RegisterTypeSafety,
+        title: "arithmetic on a pointer that must not be moved",
+        why: "Some pointers may only be compared or passed on, never moved: the packet's end \
+             (data_end), a map pointer, the context in some programs. Comparisons must be written \
+             so that the arithmetic happens on the other side (`data + n > data_end`).",
+        matches: |s| s.has("pointer arithmetic on") && s.has("prohibited"),
+        explain: |c| {
+            let kind = c.word_after("arithmetic on ").unwrap_or("this pointer");
+            let end = c
+                .operand_with_state(|s| s.starts_with("pkt_end"))
+                .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()));
+            let rewritten = end
+                .as_deref()
+                .zip(c.line_source())
+                .and_then(|(end, line)| rewrite::move_arithmetic_off_end(&line, end));
+            let cause = format!(
+                "the program adds to or subtracts from {} ({kind}), which the verifier allows only to be compared.",
+                c.what()
+            );
+            match (rewritten, end) {
+                (Some(code), Some(end)) => (
+                    cause,
+                    replace(
+                        format!(
+                            "Move the arithmetic to the other side of the comparison: add to the packet pointer and compare with `{end}` itself."
+                        ),
+                        c.line(),
+                        code.trim_start().to_string(),
+                    ),
+                ),
+                _ => (
+                    cause,
+                    decide(
+                        format!(
+                            "Do not move the {kind} pointer: rewrite the expression so that the arithmetic happens on another pointer (for the packet's end: `data + n > data_end`, not `data > data_end - n`)."
+                        ),
+                        c.line(),
+                        "how to express the comparison with the arithmetic on the packet pointer.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "variable-stack-offset",
+        category: Category::MemorySafety,
+        title: "stack access at an offset the verifier cannot bound",
+        why: "An index into a stack array must be bounded so that every possible offset stays \
+             inside the array; with no bound (or one too large) the access could reach any stack \
+             byte.",
+        matches: |s| s.has("variable-offset") && s.has("stack"),
+        explain: |c| {
+            let idx = c
+                .facts
+                .index_variable(c.op_reg())
+                .unwrap_or_else(|| "i".into());
+            let array = c
+                .found
+                .operands
+                .iter()
+                .find_map(|o| o.points_to.clone())
+                .or_else(|| {
+                    c.line_source().and_then(|l| {
+                        let before = l.split(&format!("[{idx}]")).next()?;
+                        let start = before
+                            .rfind(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '.'))
+                            .map_or(0, |i| i + 1);
+                        Some(before[start..].to_string()).filter(|a| !a.is_empty())
+                    })
+                });
+            let pass = c.pass();
+            let cause = format!(
+                "the stack array is indexed with `{idx}`, which is {}: the verifier cannot keep the access inside the array.",
+                c.operand_with_state(|s| s.starts_with("scalar"))
+                    .map_or("not bounded".into(), |o| o.meaning.clone())
+            );
+            match array {
+                Some(a) => (
+                    cause,
+                    fix(
+                        format!("Bound `{idx}` by the array's length before indexing `{a}`."),
+                        c.line(),
+                        Some(format!(
+                            "if ({idx} >= sizeof({a}) / sizeof({a}[0]))\n\treturn {pass};"
+                        )),
+                    ),
+                ),
+                None => (
+                    cause,
+                    decide(
+                        format!("Bound `{idx}` by the array's length before the access."),
+                        c.line(),
+                        "which array the index addresses and what the program does with an index out of range.",
+                    ),
+                ),
+            }
+        },
     },
     ErrorClass {
         id: "loop-off-by-one",
@@ -55,21 +535,25 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             match guard.and_then(|g| Some((g, g.condition.as_ref()?))) {
                 Some((g, cond)) => (
                     cause,
-                    fix(
+                    replace(
                         format!(
                             "Make the guard strict: `<` instead of `<=` on line {}.",
                             g.line.unwrap_or(0)
                         ),
                         g.line,
-                        Some(cond.replacen("<=", "<", 1).replacen(">=", ">", 1)),
+                        if cond.contains("<=") {
+                            cond.replacen("<=", "<", 1)
+                        } else {
+                            cond.replacen(">=", ">", 1)
+                        },
                     ),
                 ),
                 None => (
                     cause,
-                    fix(
+                    decide(
                         "Make the loop's guard strict (`i < N`, not `i <= N`).".into(),
                         c.line(),
-                        None,
+                        "which comparison guards the loop (it was not found on the path).",
                     ),
                 ),
             }
@@ -115,13 +599,60 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                         "; the offset comes from `{i}`, whose maximum the verifier does not know to be small enough"
                     ))
                 ),
-                fix(
-                    format!("Keep the access within the {vs}-byte value: bound the index before using it."),
+                match code {
+                    Some(code) => fix(
+                        format!("Keep the access within the {vs}-byte value: bound the index before using it."),
+                        c.line(),
+                        Some(code),
+                    ),
+                    None => decide(
+                        format!("Keep the access within the {vs}-byte value: the map's declared value type is smaller than what the code accesses."),
+                        c.line(),
+                        "whether the map's value type should grow to what the code uses, or the code should use the map's own value type.",
+                    ),
+                },
+            )
+        },
+    },
+    ErrorClass {
+        id: "map-key-not-allowed",
+        category: Category::CallTypeSafety,
+        title: "a keyed map helper called on a map without keys",
+        why: "Queue, stack and bloom-filter maps have no keys (key_size 0): bpf_map_lookup_elem, \
+             bpf_map_update_elem and bpf_map_delete_elem cannot address an element; these maps \
+             take bpf_map_peek_elem, bpf_map_pop_elem and bpf_map_push_elem.",
+        matches: |s| s.at_keyed_map_call() && s.has("invalid zero-sized read"),
+        explain: |c| {
+            let map = c.map_name().unwrap_or_else(|| "the map".into());
+            let helper = c
+                .found
+                .instruction
+                .as_ref()
+                .and_then(|i| insn::helper_name(&i.text))
+                .unwrap_or("the helper");
+            (
+                format!(
+                    "`{map}` has no keys (a queue, stack or bloom-filter map: key size 0), so {helper} has no key to read."
+                ),
+                decide(
+                    format!(
+                        "Use the helpers of keyless maps on `{map}`: bpf_map_peek_elem(&{map}, &value) reads the next element, bpf_map_pop_elem(&{map}, &value) takes it out, bpf_map_push_elem(&{map}, &value, 0) adds one; each copies the value into a local."
+                    ),
                     c.line(),
-                    code,
+                    "whether reading the element should leave it in the map (peek) or take it out (pop), and what the program does when the map is empty (the helper returns an error).",
                 ),
             )
         },
+    },
+    ErrorClass {
+        id: "helper-size-unbounded",
+        category: Category::CallTypeSafety,
+        title: "a helper's size argument has no upper bound",
+        why: "A helper's size argument must be proven no larger than the buffer it describes; a \
+             value with no upper bound (a length read from the packet or a map) could make the \
+             helper run past the buffer.",
+        matches: |s| s.at_call() && s.has("unbounded memory access"),
+        explain: |c| helper_size(c, false),
     },
     ErrorClass {
         id: "helper-size-not-positive",
@@ -135,52 +666,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 || (s.at_call()
                     && (s.has("min value is negative") || s.has("unbounded memory access")))
         },
-        explain: |c| {
-            // The size register is the one the message names (`R2 min value is negative`).
-            let size = c
-                .op()
-                .filter(|o| o.state.as_deref().is_some_and(|s| !s.starts_with("fp")))
-                .or_else(|| {
-                    c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"))
-                });
-            let v = size
-                .and_then(|o| c.source_name(o))
-                .unwrap_or_else(|| "len".to_string());
-            // The buffer: the pointer argument just before the size, and how many bytes it has.
-            let buffer = size
-                .and_then(|o| o.operand.strip_prefix('r')?.parse::<u8>().ok())
-                .and_then(|r| {
-                    let prev = format!("r{}", r.checked_sub(1)?);
-                    c.found.operands.iter().find(|o| o.operand == prev)
-                });
-            let room = buffer
-                .and_then(|b| b.state.as_deref())
-                .and_then(|s| {
-                    let vs = super::words::field(&[s.to_string()], "vs=")?;
-                    let off = super::words::field(&[s.to_string()], "off=").unwrap_or(0);
-                    Some((vs - off).to_string())
-                })
-                .or_else(|| {
-                    buffer
-                        .and_then(|b| b.argument.clone())
-                        .map(|a| format!("sizeof({a})"))
-                })
-                .unwrap_or_else(|| "sizeof(buf)".to_string());
-            (
-                format!(
-                    "the size argument `{v}` is {}; the helper needs it proven to be at least 1 and at most the buffer's size.",
-                    size.map_or("not bounded".into(), |o| o.meaning.clone())
-                ),
-                fix(
-                    format!("Bound `{v}` on both sides right before the call."),
-                    c.line(),
-                    Some(format!(
-                        "if ({v} < 1 || {v} > {room})\n\treturn {};",
-                        c.pass()
-                    )),
-                ),
-            )
-        },
+        explain: |c| helper_size(c, true),
     },
     ErrorClass {
         id: "negative-pointer-offset",
@@ -285,6 +771,30 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         },
     },
     ErrorClass {
+        id: "compiler-folded-context-offset",
+        category: Category::RegisterTypeSafety,
+        title: "the compiler turned a choice between context fields into context pointer arithmetic",
+        why: "Reading one of two context fields in a conditional expression (`c ? ctx->a : \
+             ctx->b`) is valid C, but clang may compile it as one load from `ctx + (c ? off_a : \
+             off_b)`; the verifier only accepts context loads at a constant offset from the \
+             unmodified context pointer, so the compiled code is refused although the source is \
+             fine.",
+        matches: |s| s.has("modified ctx ptr") && s.line_selects_ctx_fields(),
+        explain: |c| {
+            (
+                format!(
+                    "the source is fine, the compiled code is not: the line chooses between two context fields, and clang folded the choice into the address ({} is the context pointer plus the selected field's offset), where the verifier allows only `ctx->field` at a constant offset.",
+                    c.what()
+                ),
+                decide(
+                    "Read each field on its own, then choose between the values: `__u32 a = ctx->a, b = ctx->b; x = c ? a : b;`, or an if/else with one field read in each branch; put `barrier_var(x)` (bpf_helpers.h) between the reads and the choice if clang still merges them (works with clang 14 and later).".into(),
+                    c.line(),
+                    "which of the two values to compute first; both reads are allowed, only the folded address is not.",
+                ),
+            )
+        },
+    },
+    ErrorClass {
         id: "modified-context-pointer",
         category: Category::RegisterTypeSafety,
         title: "dereference of a modified context pointer",
@@ -299,12 +809,35 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     "{} is the context pointer moved by a constant: the verifier only allows `ctx->field` accesses on the unmodified pointer.",
                     c.what()
                 ),
-                fix(
+                decide(
                     format!(
                         "Read the field through the original context pointer (`ctx->field`), not through `{ptr}`."
                     ),
                     c.line(),
-                    None,
+                    "where the field is read: in the function that has the context, passing the value (not a pointer into ctx) to the helper function.",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "context-field-read-only",
+        category: Category::MemorySafety,
+        title: "write to a context field the program may only read",
+        why: "Most context fields are read-only: a program may write only the few its type allows \
+             (for TC: mark, priority, tc_index, cb[], queue_mapping, tc_classid); other changes go \
+             through helpers.",
+        matches: |s| s.has("invalid bpf_context access") && s.at_store(),
+        explain: |c| {
+            let off = c.field("off=").unwrap_or(0);
+            let size = c.field("size=").unwrap_or(0);
+            (
+                format!(
+                    "the program writes {size} byte(s) at offset {off} of its context, a field this program type may read but not write."
+                ),
+                decide(
+                    "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into(),
+                    c.line(),
+                    "what the write was meant to achieve: a helper that changes the packet, or a field or map that carries the value on.",
                 ),
             )
         },
@@ -346,13 +879,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     field.unwrap_or_default(),
                     if writes { "write" } else { "read" },
                 ),
-                fix(
+                decide(
                     "Access only the context fields the program type defines (see its `struct` in \
                      <linux/bpf.h>), with their own size; copy packet data with the packet \
                      pointers, not through ctx."
                         .into(),
                     c.line(),
-                    None,
+                    "which field the program needs, and whether this program type offers it or another way to get it (the packet pointers, a helper).",
                 ),
             )
         },
@@ -372,12 +905,12 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 format!("{} points to memory the program may only read.", c.what()),
-                fix(
+                decide(
                     "Write into a writable map (without BPF_F_RDONLY_PROG, not frozen) or a non-const \
                      global, or copy the value to the stack first."
                         .into(),
                     c.line(),
-                    None,
+                    "whether the map should be writable for programs (drop BPF_F_RDONLY_PROG or the const) or the program should write a copy.",
                 ),
             )
         },
@@ -395,12 +928,12 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     "the access through {} is not aligned to its size.",
                     c.what()
                 ),
-                fix(
+                decide(
                     "Align the offset to the access size, or copy the bytes with __builtin_memcpy \
                      into an aligned local."
                         .into(),
                     c.line(),
-                    None,
+                    "how to lay out the buffer so the access is aligned, or whether to copy the bytes into an aligned local.",
                 ),
             )
         },
@@ -413,6 +946,36 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              valid pointer; check it against NULL first.",
         matches: |s| s.has("_or_null") && s.has("type=") && s.has("expected="),
         explain: |c| null_pointer(c, "passed to a helper"),
+    },
+    ErrorClass {
+        id: "global-function-nullable-argument",
+        category: Category::RegisterTypeSafety,
+        title: "a global function dereferences a pointer argument that may be NULL",
+        why: "A global (non-static) function is verified once, on its own, for any caller: each \
+             pointer argument may be NULL there, whatever the callers pass, so it must be checked \
+             inside the function.",
+        matches: |s| s.has("invalid mem access '") && s.has("mem_or_null'"),
+        explain: |c| {
+            let ptr = code_name(c.op(), "ptr");
+            let func = c
+                .found
+                .instruction
+                .as_ref()
+                .and_then(|i| i.function.clone())
+                .unwrap_or_else(|| "the function".into());
+            (
+                format!(
+                    "`{ptr}` is a pointer argument of the global function {func}(), which the verifier checks on its own for any caller, so `{ptr}` may be NULL there; it is dereferenced without a check."
+                ),
+                fix(
+                    format!(
+                        "Check `{ptr}` for NULL at the start of {func}() (or make the function `static`, so that it is verified with its callers)."
+                    ),
+                    c.line(),
+                    Some(format!("if (!{ptr})\n\treturn 0;")),
+                ),
+            )
+        },
     },
     ErrorClass {
         id: "null-dereference",
@@ -465,7 +1028,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     "{what} is {actual} ({}), but {helper} expects {expected} in that argument.",
                     c.meaning()
                 ),
-                fix(
+                decide(
                     if expected_raw.starts_with("map_ptr") {
                         format!(
                             "Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what})."
@@ -480,7 +1043,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                         )
                     },
                     c.line(),
-                    None,
+                    "which value the helper was meant to get in that argument (the map, a pointer to a key or value).",
                 ),
             )
         },
@@ -495,13 +1058,49 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             (
                 "the function reaches its exit without setting its return value (r0) on this path."
                     .into(),
-                fix(
+                decide(
                     format!(
-                        "Return a value on every path (for example `return {};`).",
+                        "Return a value on every path (for example `return {};`); a function declared `void` must be declared `int` first.",
                         c.pass()
                     ),
                     c.line(),
-                    Some(format!("return {};", c.pass())),
+                    "the value each path returns (what it means depends on the program type: pass or drop, allow or deny).",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "entry-parameter-not-context",
+        category: Category::ProgramStructure,
+        title: "the program reads an entry-function parameter beyond its context",
+        why: "The kernel calls a program with one argument, its context, in r1; further \
+             parameters of the entry function (r2-r5) hold nothing. Kprobe and tracepoint \
+             arguments are read from the context (PT_REGS_PARMn, ctx->args[n], BPF_KPROBE, \
+             BPF_PROG).",
+        matches: |s| {
+            s.has("!read_ok")
+                && !s.at_exit()
+                && !s.at_call()
+                && s.at_entry
+                && !s.has("R1 ")
+                && !s.has("R0 ")
+        },
+        explain: |c| {
+            let param = c
+                .op()
+                .and_then(|o| o.variable.as_ref().map(|v| v.name.clone()))
+                .unwrap_or_else(|| c.what());
+            (
+                format!(
+                    "{} is read at the start of the program, but the kernel passes the program only its context (r1): a second parameter (`{param}`) is never set.",
+                    c.what()
+                ),
+                decide(
+                    format!(
+                        "Declare the entry function with the context alone and read `{param}` from it: PT_REGS_PARM2(ctx) for a kprobe (bpf_tracing.h, build with -D__TARGET_ARCH_x86 or your architecture), or let BPF_KPROBE(name, a, b)/BPF_PROG(name, a, b) declare the parameters; for a raw tracepoint, ctx->args[n]."
+                    ),
+                    c.line(),
+                    "which argument of the traced function the parameter stands for, and the macro of your program type that reads it from the context.",
                 ),
             )
         },
@@ -519,10 +1118,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     "{} is read but holds nothing on this path: it was never written, or a call in between overwrote it (calls clobber r1-r5).",
                     c.what()
                 ),
-                fix(
+                decide(
                     "Initialise the variable before use, and do not keep values in r1-r5 across calls (use a local).".into(),
                     c.line(),
-                    None,
+                    "which value the variable should have on the path where it is never set.",
                 ),
             )
         },
@@ -543,10 +1142,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let helper = call.as_deref().and_then(insn::helper_name).unwrap_or("");
             let release = match helper {
                 h if h.contains("ringbuf_reserve") => {
-                    "bpf_ringbuf_discard(ptr, 0); /* or bpf_ringbuf_submit */"
+                    "bpf_ringbuf_discard(record, 0) or bpf_ringbuf_submit(record, 0)"
                 }
                 h if h.contains("sk_lookup") || h.contains("skc_lookup") => "bpf_sk_release(sk);",
-                _ => "/* release the reference: submit/discard, bpf_sk_release, bpf_obj_drop */",
+                _ => "submit or discard it, bpf_sk_release, bpf_obj_drop",
             };
             let at = alloc.map_or(String::new(), |i| format!(" taken at {}", facts.where_(i)));
             // The variable that holds the reference: the call's result after the call.
@@ -584,10 +1183,102 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                         format!(" by {helper}")
                     }
                 ),
-                fix(
-                    "Release it on every path before returning, including early returns.".into(),
+                decide(
+                    format!(
+                        "Release it on every path before returning, including early returns: {release}"
+                    ),
                     c.line(),
-                    Some(release),
+                    "on which paths the reference is released, and whether each releases it by submitting or discarding (a path that already released it must not release it again).",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "rcu-read-lock-not-released",
+        category: Category::ResourceLifetimeSafety,
+        title: "an RCU read lock is still held at exit (or unlocked twice)",
+        why: "bpf_rcu_read_lock() and bpf_rcu_read_unlock() must pair up on every path, in the \
+             same function; the program may not exit, or unlock, out of order.",
+        matches: |s| {
+            s.has("bpf_rcu_read_lock-ed region")
+                || s.has("bpf_rcu_read_unlock is missing")
+                || s.has("unmatched rcu read unlock")
+                || s.has("nested rcu read lock")
+        },
+        explain: |c| {
+            let at = return_on_path(c).or(c.line());
+            (
+                "the path reaches the program's exit while bpf_rcu_read_lock() is still held."
+                    .into(),
+                fix(
+                    format!(
+                        "Call bpf_rcu_read_unlock() before the return on line {} (every return after the lock needs one).",
+                        at.unwrap_or(0)
+                    ),
+                    at,
+                    Some("bpf_rcu_read_unlock();".into()),
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "dynptr-not-initialized",
+        category: Category::CallTypeSafety,
+        title: "a dynptr is used before it is initialised",
+        why: "A struct bpf_dynptr on the stack must be initialised by a helper or kfunc \
+             (bpf_dynptr_from_mem, bpf_ringbuf_reserve_dynptr, bpf_dynptr_from_skb/xdp) before \
+             it is read, written or sliced.",
+        matches: |s| s.has("Expected an initialized dynptr") || s.has("Expected a dynptr of type"),
+        explain: |c| {
+            let arg = c.field("arg #").unwrap_or(1);
+            (
+                format!("argument {arg} of the call is a struct bpf_dynptr that no helper has initialised on this path."),
+                decide(
+                    "Initialise the dynptr before this call: bpf_dynptr_from_mem(buf, size, 0, &ptr) for local memory, bpf_ringbuf_reserve_dynptr for a ring buffer record, bpf_dynptr_from_skb/bpf_dynptr_from_xdp for the packet; check that call's result.".into(),
+                    c.line(),
+                    "which memory the dynptr should describe (a buffer, a ring buffer record, the packet).",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "atomic-not-allowed",
+        category: Category::MemorySafety,
+        title: "atomic operation on memory that does not allow it",
+        why: "Atomic instructions (__sync_fetch_and_add, __atomic_*) are allowed on map values, \
+             the stack and some kernel memory, never on the packet or the context.",
+        matches: |s| s.has("BPF_ATOMIC stores into"),
+        explain: |c| {
+            let cause = format!(
+                "{} {}, and atomic operations are not allowed on it.",
+                c.what(),
+                c.meaning()
+            );
+            // On the packet (which no other CPU sees while the program runs) a plain
+            // read-modify-write does the same: `__sync_fetch_and_add(p, v)` -> `*p += v`.
+            let plain = c
+                .message()
+                .iter()
+                .any(|m| m.contains(" pkt "))
+                .then(|| c.line_source())
+                .flatten()
+                .and_then(|l| rewrite::atomic_to_plain(&l));
+            if let Some(code) = plain {
+                return (
+                    cause,
+                    replace(
+                        "Use a plain read-modify-write on packet data: no other CPU sees this packet while the program runs.".into(),
+                        c.line(),
+                        code.trim_start().to_string(),
+                    ),
+                );
+            }
+            (
+                cause,
+                decide(
+                    "Use a plain read-modify-write on packet data (no other CPU sees this packet while the program runs), or keep the counter in a map value and update it atomically there.".into(),
+                    c.line(),
+                    "whether the value belongs in the packet (plain write) or in a shared counter (a map value).",
                 ),
             )
         },
@@ -603,10 +1294,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 "the spin lock is not used as the verifier requires: taken and released in the same function, on every path, with no helper call or exit while it is held.".into(),
-                fix(
+                decide(
                     "Release the lock (bpf_spin_unlock) before any call or return, on every path.".into(),
                     c.line(),
-                    None,
+                    "where the critical section ends: the unlock must come before any helper call or return.",
                 ),
             )
         },
@@ -617,13 +1308,88 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         title: "GPL-only helper in a non-GPL program",
         why: "Some helpers may only be called by programs whose license section is GPL-compatible.",
         matches: |s| s.has("GPL"),
-        explain: |_| {
+        explain: |c| {
             (
                 "the program calls a GPL-only helper, but its license section is not GPL-compatible.".into(),
-                fix(
-                    "Declare a GPL-compatible license (if that is really the program's license).".into(),
-                    None,
-                    Some("char LICENSE[] SEC(\"license\") = \"Dual BSD/GPL\";".into()),
+                match license_line(c) {
+                    Some(line) => replace(
+                        "Declare a GPL-compatible license (if that is really the program's license).".into(),
+                        Some(line),
+                        "char LICENSE[] SEC(\"license\") = \"Dual BSD/GPL\";".into(),
+                    ),
+                    None => decide(
+                        "Declare a GPL-compatible license (if that is really the program's license): char LICENSE[] SEC(\"license\") = \"Dual BSD/GPL\";".into(),
+                        None,
+                        "whether the program may be licensed under the GPL; if not, it cannot call this helper.",
+                    ),
+                },
+            )
+        },
+    },
+    ErrorClass {
+        id: "sleepable-helper",
+        category: Category::ExecutionContextSafety,
+        title: "a helper that may sleep in a program that may not",
+        why: "Some helpers may sleep (bpf_copy_from_user, bpf_d_path on some hooks, ...); they are \
+             only allowed in sleepable programs (sections ending in `.s`: lsm.s, fentry.s, \
+             uprobe.s, ...), and kprobes, XDP and TC are never sleepable.",
+        matches: |s| s.has("might sleep in a non-sleepable prog"),
+        explain: |c| {
+            let helper = c
+                .found
+                .instruction
+                .as_ref()
+                .and_then(|i| insn::helper_name(&i.text))
+                .unwrap_or("the helper");
+            let cause = format!("{helper} may sleep, and this program runs where it may not.");
+            let swapped = (helper == "bpf_copy_from_user")
+                .then(|| c.line_source())
+                .flatten()
+                .filter(|l| l.contains("bpf_copy_from_user("))
+                .map(|l| {
+                    l.trim()
+                        .replacen("bpf_copy_from_user(", "bpf_probe_read_user(", 1)
+                });
+            match swapped {
+                Some(code) => (
+                    cause,
+                    replace(
+                        "Read user memory with bpf_probe_read_user (same arguments), which does not sleep; it fails instead of waiting when the page is not resident.".into(),
+                        c.line(),
+                        code,
+                    ),
+                ),
+                None => (
+                    cause,
+                    decide(
+                        format!("Call {helper} from a sleepable program (a section ending in `.s`), or use a helper that does not sleep."),
+                        c.line(),
+                        "whether the program can become sleepable (another attach point) or must use a non-sleeping helper.",
+                    ),
+                ),
+            }
+        },
+    },
+    ErrorClass {
+        id: "kfunc-not-allowed",
+        category: Category::Policy,
+        title: "kernel function not available to this program type",
+        why: "Each kfunc is registered for some program types only; calling it from another type \
+             is refused (bpf_dynptr_from_skb is for skb programs, bpf_dynptr_from_xdp for XDP).",
+        matches: |s| s.has("calling kernel function") && s.has("is not allowed"),
+        explain: |c| {
+            let kfunc = c.word_after("kernel function ").unwrap_or("this kfunc");
+            (
+                format!(
+                    "{kfunc} is not registered for {} programs.",
+                    c.facts.program_type.unwrap_or("this type of")
+                ),
+                decide(
+                    format!(
+                        "Call the kfunc meant for this program type instead of {kfunc} (for example bpf_dynptr_from_xdp in XDP), or move the code to a program type {kfunc} is registered for."
+                    ),
+                    c.line(),
+                    "which program type the code belongs in, or which kfunc of this type does the same.",
                 ),
             )
         },
@@ -649,12 +1415,12 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     "{helper} is not available to {} programs.",
                     c.facts.program_type.unwrap_or("this type of")
                 ),
-                fix(
+                decide(
                     format!(
                         "Use a helper this program type offers instead of {helper}, or move the code to a program type that may call it."
                     ),
                     c.line(),
-                    None,
+                    "which program type the code belongs in, or which helper of this type does the same.",
                 ),
             )
         },
@@ -670,10 +1436,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let total = c.field("is ").unwrap_or(0);
             (
                 format!("the stack frames of a call chain add up to {total} bytes, over the 512-byte limit."),
-                fix(
+                decide(
                     "Shrink the largest frames: move big local buffers into a per-CPU array map, or inline (__always_inline) small callees so frames are not stacked.".into(),
                     c.line(),
-                    None,
+                    "which buffers move off the stack (into a per-CPU array map) or which calls are inlined.",
                 ),
             )
         },
@@ -697,10 +1463,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             });
             (
                 format!("the verifier simulated 1,000,000 instructions along the program's paths without finishing{hottest}."),
-                fix(
-                    "Shrink what the verifier must explore: lower loop bounds, replace a long loop by bpf_loop() (verified once, not per iteration), drop `#pragma unroll` on long loops, or split the work with tail calls.".into(),
+                decide(
+                    "Shrink what the verifier must explore: lower loop bounds, replace a long loop by bpf_loop(n, step_fn, &state, 0) (verified once, not per iteration), drop `#pragma unroll` on long loops, or split the work with tail calls.".into(),
                     hot.map(|h| h.line),
-                    Some("bpf_loop(N, step_fn, &state, 0);  /* instead of for (i = 0; i < N; i++) */".into()),
+                    "which loop to restructure (the hottest line above is the first candidate) and how: a bpf_loop() callback, a smaller bound, or tail calls.",
                 ),
             )
         },
@@ -714,10 +1480,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 "the chain of BPF-to-BPF calls nests more than 8 functions deep.".into(),
-                fix(
+                decide(
                     "Inline some functions of the chain (__always_inline) or flatten the recursion-like structure.".into(),
                     c.line(),
-                    None,
+                    "how to flatten the call chain: which functions to inline, or turning recursion into a bounded loop.",
                 ),
             )
         },
@@ -732,10 +1498,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 "a tail call happens inside a subprogram while the frames of its callers use more than 256 bytes of stack.".into(),
-                fix(
+                decide(
                     "Shrink the callers' stack (move buffers into a per-CPU map) or make the tail call from the main function.".into(),
                     c.line(),
-                    None,
+                    "where the tail call goes: into the main function, or with less stack in its callers.",
                 ),
             )
         },
@@ -750,10 +1516,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 "the loop comes back to the same state: nothing it tests changes between iterations.".into(),
-                fix(
+                decide(
                     "Make the loop variable change on every iteration and bound it (or use bpf_loop()).".into(),
                     c.line(),
-                    None,
+                    "what must change on every iteration so that the loop ends.",
                 ),
             )
         },
@@ -785,10 +1551,29 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 "the program divides by the constant zero.".into(),
-                fix(
+                decide(
                     "Remove the division by zero (check the divisor, and do not divide by a constant 0).".into(),
                     c.line(),
-                    None,
+                    "what the program does when the divisor is zero (skip the division, or use another divisor).",
+                ),
+            )
+        },
+    },
+    ErrorClass {
+        id: "callback-return-value",
+        category: Category::ProgramStructure,
+        title: "a callback returns a value its helper does not allow",
+        why: "Callbacks passed to helpers (bpf_loop, bpf_for_each_map_elem, timers, \
+             bpf_user_ringbuf_drain) must return what the helper understands, for bpf_loop and \
+             bpf_for_each_map_elem 0 (continue) or 1 (stop).",
+        matches: |s| s.has("At callback return"),
+        explain: |c| {
+            (
+                format!("the callback returns {}, outside what its helper allows.", c.meaning()),
+                decide(
+                    "Return only 0 (go on) or 1 (stop) from the callback; keep any other result in the context the callback is given.".into(),
+                    c.line(),
+                    "which results mean stop and which go on, and where the callback keeps any other value.",
                 ),
             )
         },
@@ -803,10 +1588,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 format!("the return value is {}, outside what this program type may return.", c.meaning()),
-                fix(
+                decide(
                     "Return only the values the program type allows (for example 0 or 1 for cgroup programs).".into(),
                     c.line(),
-                    None,
+                    "which allowed value each path should return.",
                 ),
             )
         },
@@ -826,10 +1611,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |_| {
             (
                 "a field or type accessed with CO-RE does not exist in the running kernel's BTF.".into(),
-                fix(
+                decide(
                     "Guard the access with bpf_core_field_exists() (or use the field's name on this kernel), and check /sys/kernel/btf/vmlinux.".into(),
                     None,
-                    None,
+                    "which field to read on this kernel (its new name), or what to do when the field does not exist (bpf_core_field_exists).",
                 ),
             )
         },
@@ -849,10 +1634,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |_| {
             (
                 "the code references a map the loader cannot find among the object's maps.".into(),
-                fix(
+                decide(
                     "Define the map in the object (`struct { ... } name SEC(\".maps\");`) or fix the name of the reference.".into(),
                     None,
-                    None,
+                    "where the map is defined: in this object, or in another object loaded and linked with it.",
                 ),
             )
         },
@@ -867,10 +1652,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             (
                 format!("the verifier said: {}", c.message().join(" ")),
-                fix(
+                decide(
                     "See the verifier's message and the full log (--log).".into(),
                     c.line(),
-                    None,
+                    "what the verifier's message asks for; report the log so the catalogue can learn it.",
                 ),
             )
         },
@@ -892,10 +1677,18 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
     let ptr = code_name(op, "ptr");
     let end = facts.data_end(facts.fault);
     let pass = c.pass();
+    // A pointer to a struct (`struct ethhdr *eth`) is checked whole, `eth + 1`: the access
+    // that failed may be only the first of several into it.
+    let typed = op
+        .and_then(|o| o.variable.as_ref())
+        .and_then(|v| v.type_name.as_deref())
+        .is_some_and(|t| t.starts_with("struct ") && t.ends_with('*') && reg_off == 0);
     let code = if facts.is_rust() {
         format!(
             "if {ptr} as usize + {need} > ctx.data_end() {{\n    return xdp_action::{pass};\n}}"
         )
+    } else if typed {
+        format!("if ((void *)({ptr} + 1) > {end})\n\treturn {pass};")
     } else {
         format!("if ((void *){ptr} + {need} > {end})\n\treturn {pass};")
     };
@@ -943,20 +1736,48 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
             off - reg_off,
             off - reg_off + size
         ),
-        fix(
+        code_or_template(
+            c,
+            op,
             format!(
                 "Compare {ptr} + {need} against the packet's end before the access, and \
                  leave when the packet is shorter."
             ),
             c.line(),
-            Some(code),
+            code,
         ),
     )
 }
 
-/// Pointer arithmetic with an offset that may be negative or is unbounded.
+/// A fix with `code` when the operand it names is a known variable; else (a log without the
+/// object) the code is only a template with a placeholder, so the fix shows it in words and
+/// says what the user must fill in.
+fn code_or_template(
+    c: &Ctx<'_>,
+    op: Option<&crate::evidence::Operand>,
+    summary: String,
+    line: Option<u32>,
+    code: String,
+) -> crate::evidence::Fix {
+    if op.is_some_and(|o| o.variable.is_some()) {
+        return fix(summary, line, Some(code));
+    }
+    let reg = op.map_or_else(|| "the register".to_string(), |o| o.operand.clone());
+    decide(
+        format!("{summary} For example: {}", code.replace("\n\t", " ")),
+        line.or(c.line()),
+        &format!(
+            "which variable holds {reg} (the log alone does not name it; pass the object, built with -g, to get the code with the program's names)."
+        ),
+    )
+}
+
+/// Pointer arithmetic with an offset that may be negative or is unbounded. When the path
+/// holds a one-sided check on the index (`if (hop >= MAX_HOPS)`), the fix completes that check;
+/// else it bounds the index by the array it indexes, before the line that adds it.
 fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
     let scalar = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
+    let site = index_site(c);
     // A variable found in a register beats the source; a name only inferred (declared on the
     // line) loses to the offset the source writes (`curr_state` in `a[*curr_state]`).
     let idx = scalar
@@ -966,6 +1787,7 @@ fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
                 .filter(|v| !v.inferred && !c.assigned_here(&v.name))
         })
         .map(|v| v.name.clone())
+        .or_else(|| site.as_ref().map(|s| s.index.clone()))
         .or_else(|| c.source_offset())
         .or_else(|| scalar.and_then(|o| o.variable.as_ref().map(|v| v.name.clone())))
         .or_else(|| c.facts.index_variable(c.op_reg()))
@@ -985,24 +1807,121 @@ fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
             if negative { "negative" } else { "unbounded" }
         ),
     };
-    (
-        cause,
-        fix(
-            if negative {
+    // An existing check that bounds the index from above only: complete it, where the index
+    // is used, and pin the index in a register (barrier_var) so that clang cannot fold it into
+    // the pointer again (it turns `&a[hop]` into `a + 64 - ttl`, a negative offset).
+    let one_sided = negative
+        .then(|| {
+            c.found.path.iter().rev().find_map(|b| {
+                let cond = b.condition.as_deref()?;
+                let inner = cond.strip_prefix("if (")?.trim_end().strip_suffix(')')?;
+                (inner.contains(&idx) && (inner.contains('>') || inner.contains('<')))
+                    .then(|| (b.line, inner.to_string()))
+            })
+        })
+        .flatten();
+    if let Some((check_line, inner)) = one_sided {
+        let at = site.as_ref().and_then(|s| s.line).or(c.line());
+        return (
+            format!(
+                "{cause} The check on line {} (`{inner}`) bounds `{idx}` from one side only.",
+                check_line.unwrap_or(0)
+            ),
+            fix(
                 format!(
-                    "Make `{idx}` unsigned (or check `{idx} >= 0`) and bound it from above before using it as an offset."
-                )
+                    "Complete the existing check on line {}: rule out a negative `{idx}` too (or make it unsigned), and keep `{idx}` in a register with barrier_var() (bpf_helpers.h) so that clang does not fold the index into the pointer arithmetic, where the check no longer applies.",
+                    check_line.unwrap_or(0)
+                ),
+                at,
+                Some(format!(
+                    "if ({idx} < 0 || {inner})\n\treturn {pass};\nbarrier_var({idx});"
+                )),
+            ),
+        );
+    }
+    match site {
+        Some(IndexSite {
+            line,
+            index,
+            array: Some(array),
+        }) => {
+            let lower = if negative {
+                format!("{index} < 0 || ")
             } else {
-                format!("Bound `{idx}` from above (and below) before adding it to the pointer.")
-            },
-            c.line(),
-            Some(if negative {
-                format!("if ({idx} < 0 || {idx} >= MAX)\n\treturn {pass};")
-            } else {
-                format!("if ({idx} >= MAX)  /* MAX: the object's size */\n\treturn {pass};")
-            }),
+                String::new()
+            };
+            (
+                cause,
+                fix(
+                    format!(
+                        "Bound `{index}` by the length of `{array}` (and from below) before it is used as an index on line {}.",
+                        line.unwrap_or(0)
+                    ),
+                    line,
+                    Some(format!(
+                        "if ({lower}{index} >= sizeof({array}) / sizeof({array}[0]))\n\treturn {pass};{}",
+                        // A local is pinned in its register so that clang cannot move the
+                        // check onto a temporary; an expression (`cfg->slot`) is not a variable.
+                        if index.chars().all(|ch| ch.is_alphanumeric() || ch == '_') {
+                            format!("\nbarrier_var({index});")
+                        } else {
+                            String::new()
+                        }
+                    )),
+                ),
+            )
+        }
+        _ => (
+            cause,
+            decide(
+                if negative {
+                    format!(
+                        "Make `{idx}` unsigned (or check `{idx} >= 0`) and bound it from above before using it as an offset."
+                    )
+                } else {
+                    format!("Bound `{idx}` from above (and below) before adding it to the pointer.")
+                },
+                c.line(),
+                "the largest offset the object allows (its size less the bytes accessed), which the path did not show.",
+            ),
         ),
-    )
+    }
+}
+
+/// Where an index was added to a pointer: the source line, the index expression and the array
+/// it indexes, read from the `array[index]` on that line.
+struct IndexSite {
+    line: Option<u32>,
+    index: String,
+    array: Option<String>,
+}
+
+/// The last `rX += rY` on the path whose line indexes an array (`&t->packets[cfg->slot]`).
+fn index_site(c: &Ctx<'_>) -> Option<IndexSite> {
+    let facts = c.facts;
+    let fault = c.found.instruction.as_ref()?.index;
+    facts.summary.path.iter().rev().find_map(|step| {
+        let t = step.text.trim();
+        let (_, rhs) = t.split_once(" += ").or_else(|| t.split_once(" -= "))?;
+        insn::registers(rhs).first()?;
+        let (_, line, _) = facts.line_of(step.idx)?;
+        let text = facts.source_line(fault, line)?;
+        let open = text.find('[')?;
+        let close = open + text[open..].find(']')?;
+        let index = text[open + 1..close].trim().to_string();
+        let before = &text[..open];
+        let start = before
+            .rfind(|ch: char| {
+                !(ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '>' || ch == '-')
+            })
+            .map_or(0, |i| i + 1);
+        let array = before[start..].trim_start_matches("->").to_string();
+        (!index.is_empty()).then(|| IndexSite {
+            line: Some(line),
+            index,
+            array: (!array.is_empty()).then_some(array),
+        })
+    })
 }
 
 /// A possibly-NULL pointer `use_` (dereferenced, passed to a helper) without a check.
@@ -1013,13 +1932,15 @@ fn null_pointer(c: &Ctx<'_>, use_: &str) -> CauseFix {
     let meaning = nullable.map_or(String::new(), |o| o.meaning.clone());
     (
         format!("`{ptr}` {meaning}, and it is {use_} without a NULL check."),
-        fix(
+        code_or_template(
+            c,
+            nullable,
             format!(
                 "Check `{ptr}` for NULL right after the call{} and leave (or take another path) when it is.",
                 lookup.map_or(String::new(), |l| format!(" on line {l}"))
             ),
             lookup.map(|l| l + 1).or(c.line()),
-            Some(format!("if (!{ptr})\n\treturn {pass};", pass = c.pass())),
+            format!("if (!{ptr})\n\treturn {pass};", pass = c.pass()),
         ),
     )
 }
@@ -1043,13 +1964,13 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  verifier invalidated every packet pointer there: after it `{ptr}` is only a number.",
                 c.facts.where_(idx)
             ),
-            fix(
+            decide(
                 format!(
                     "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
                      them and check it against data_end before using it."
                 ),
                 c.line(),
-                None,
+                "where the program should take the packet data again after the helper (skb->data and skb->data_end), and what it does when the packet is now shorter.",
             ),
         ),
         ScalarOrigin::Call { helper, idx } if helper.contains("get_current_task") => (
@@ -1058,14 +1979,14 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  which the program may not dereference.",
                 c.facts.where_(idx)
             ),
-            fix(
+            decide(
                 format!(
                     "Read kernel memory through `{ptr}` with BPF_CORE_READ() or \
                      bpf_probe_read_kernel(), or use bpf_get_current_task_btf(), which returns a \
                      pointer the verifier can follow."
                 ),
                 c.line(),
-                None,
+                "whether to read the task's fields with BPF_CORE_READ()/bpf_probe_read_kernel() or to switch to bpf_get_current_task_btf().",
             ),
         ),
         ScalarOrigin::Call { helper, idx } => (
@@ -1074,10 +1995,10 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  program may dereference.",
                 c.facts.where_(idx)
             ),
-            fix(
+            decide(
                 format!("Do not dereference `{ptr}`; use what {helper} documents it returns."),
                 c.line(),
-                None,
+                "what the program meant to reach through the helper's result.",
             ),
         ),
         ScalarOrigin::Constant { value, .. } => {
@@ -1088,7 +2009,7 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                      pointer the program was given (its context, a map value, the stack, the \
                      packet): an address made from a number cannot be dereferenced."
                 ),
-                fix(
+                decide(
                     if socket {
                         format!(
                             "Socket filters cannot read the packet through pointers: copy the \
@@ -1102,7 +2023,7 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                         )
                     },
                     c.line(),
-                    None,
+                    "which pointer the program was given (context, map value, stack, packet) the address should come from.",
                 ),
             )
         }
@@ -1112,13 +2033,13 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  verifier does not let the program dereference directly.",
                 c.facts.where_(idx)
             ),
-            fix(
+            decide(
                 format!(
                     "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
                      bpf_probe_read_kernel() into the stack."
                 ),
                 c.line(),
-                None,
+                "which kernel memory to copy with BPF_CORE_READ()/bpf_probe_read_kernel(), and into which stack variable.",
             ),
         ),
         ScalarOrigin::Unknown => {
@@ -1136,13 +2057,13 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                      number{merge}, so the merged value is only a number.",
                     c.meaning()
                 ),
-                fix(
+                decide(
                     format!(
                         "Keep `{ptr}` a pointer on every path: give it a pointer value (or return) in \
                          each branch, and keep numbers in another variable."
                     ),
                     c.line(),
-                    None,
+                    "which pointer the variable should hold on the path that gave it a number, or whether that path should return early.",
                 ),
             )
         }
@@ -1163,6 +2084,156 @@ fn max_of(state: &str) -> Option<u64> {
             None => text.parse().ok(),
         }
     })
+}
+
+/// A helper's size argument not proven in range: `positive` when the lower bound is missing
+/// (it may be zero), else the upper bound. The fix bounds it on both sides against the buffer
+/// the call passes with it.
+fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
+    // The size register is the one the message names (`R2 min value is negative`).
+    let size = c
+        .op()
+        .filter(|o| {
+            o.state
+                .as_deref()
+                .is_some_and(|s| s.starts_with("scalar") || s.starts_with("inv"))
+        })
+        .or_else(|| c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv")));
+    let v = size
+        .and_then(|o| c.source_name(o))
+        .unwrap_or_else(|| "len".to_string());
+    let buf = c
+        .line_source()
+        .and_then(|l| rewrite::buffer_for_size(&l, &v));
+    let missing = if positive {
+        "it may be zero (or negative), and the helper needs at least 1"
+    } else {
+        "it has no upper bound, and the helper needs it no larger than the buffer"
+    };
+    let cause = format!(
+        "the size argument `{v}` is {}: {missing}.",
+        size.map_or("not bounded".into(), |o| o.meaning.clone())
+    );
+    let pass = c.pass();
+    match buf {
+        Some(buf) => (
+            cause,
+            fix(
+                format!(
+                    "Bound `{v}` on both sides right before the call: at least 1 and at most the size of `{buf}`."
+                ),
+                c.line(),
+                Some(format!(
+                    "if ({v} < 1 || {v} > sizeof({buf}))\n\treturn {pass};"
+                )),
+            ),
+        ),
+        None => (
+            cause,
+            decide(
+                format!(
+                    "Bound `{v}` on both sides right before the call: at least 1 and at most the size of the buffer it describes."
+                ),
+                c.line(),
+                "the largest size the buffer passed with it holds, and what the program does with a longer input.",
+            ),
+        ),
+    }
+}
+
+/// A helper given a buffer (on the stack or in a map value) with a size larger than the
+/// buffer. When the size is a literal on the line, the fix writes the buffer's `sizeof`.
+fn helper_buffer_size(c: &Ctx<'_>, what: &str) -> CauseFix {
+    let size = c.field("size=").unwrap_or(0);
+    let helper = c
+        .found
+        .instruction
+        .as_ref()
+        .and_then(|i| insn::helper_name(&i.text))
+        .unwrap_or("the helper");
+    let room = c.field("value_size=").map(|vs| {
+        format!(
+            " of {vs} bytes (from offset {})",
+            c.field("off=").unwrap_or(0)
+        )
+    });
+    let cause = format!(
+        "{helper} is told to access {size} bytes, but the {what} it is given{} is smaller.",
+        room.unwrap_or_default()
+    );
+    let line_src = c.line_source();
+    let rewritten = line_src
+        .as_deref()
+        .and_then(|l| rewrite::size_literal_to_sizeof(l, size));
+    match rewritten {
+        Some(code) => (
+            cause,
+            replace(
+                "Pass the buffer's own size (`sizeof`) instead of a number that does not match it."
+                    .into(),
+                c.line(),
+                code.trim_start().to_string(),
+            ),
+        ),
+        None => (
+            cause,
+            decide(
+                format!(
+                    "Make the size passed to {helper} no larger than the {what}, or make the {what} larger."
+                ),
+                c.line(),
+                "whether the buffer should grow or the helper should read less.",
+            ),
+        ),
+    }
+}
+
+/// Where a variable offset was added to the pointer the message names: the line of the last
+/// `rX += rY` on the path and the variable `rY` held.
+fn pointer_add_site(c: &Ctx<'_>) -> Option<(Option<u32>, String)> {
+    let facts = c.facts;
+    let path = &facts.summary.path;
+    path.iter().enumerate().rev().find_map(|(pos, step)| {
+        let (lhs, rhs) = step.text.trim().split_once(" += ")?;
+        let dst = *insn::registers(lhs).first()?;
+        let src = *insn::registers(rhs).first()?;
+        let is_pkt = step
+            .regs
+            .iter()
+            .any(|r| r.reg == dst && r.type_name == "pkt");
+        if !is_pkt {
+            return None;
+        }
+        let name = facts
+            .var_in_reg(step.idx, src)
+            .map(|v| v.name)
+            .or_else(|| facts.trace(src, pos).map(|(v, _)| v.name))?;
+        Some((facts.line_of(step.idx).map(|(_, l, _)| l), name))
+    })
+}
+
+/// The line of the `return` statement the failing path leaves by: the first source line
+/// holding `return` after the path's last branch (the compiler merges returns into one exit at
+/// the closing brace, which is where the verifier reports it, and hoists the return value).
+fn return_on_path(c: &Ctx<'_>) -> Option<u32> {
+    let from = c.found.path.last()?.line? + 1;
+    let fault = c.found.instruction.as_ref()?.index;
+    let to = c.line()?;
+    (from..to).find(|&line| {
+        c.facts
+            .source_line(fault, line)
+            .is_some_and(|t| t.trim_start().starts_with("return"))
+    })
+}
+
+/// The line declaring the program's license (`SEC("license")`), searched in the faulting
+/// instruction's source file.
+fn license_line(c: &Ctx<'_>) -> Option<u32> {
+    let idx = c.found.instruction.as_ref().map_or(0, |i| i.index);
+    (1..=100_000)
+        .map_while(|l| Some((l, c.facts.source_line(idx, l)?)))
+        .find(|(_, t)| t.contains("SEC(\"license\")") && !t.trim_start().starts_with("//"))
+        .map(|(l, _)| l)
 }
 
 #[cfg(test)]

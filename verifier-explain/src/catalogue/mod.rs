@@ -8,13 +8,25 @@
 //! `docs/catalogue/` are generated from it (`cargo run -p docgen -- all`), so they cannot drift.
 
 mod classes;
+mod rewrite;
 mod words;
 
 pub(crate) use classes::CATALOGUE;
 use words::CauseFix;
 pub(crate) use words::Ctx;
 
+/// The size the verifier's message says was accessed (`size=64`), if it names one.
+pub(crate) fn size_in_message(message: &[String]) -> Option<i64> {
+    words::field(message, "size=")
+}
+
+use crate::evidence::CheckShape;
+use crate::log::RegState;
 use serde::Serialize;
+
+/// The largest variable packet offset whose comparison against the packet's end the verifier
+/// records (`MAX_PACKET_OFF` in kernel/bpf/verifier.c).
+const MAX_PACKET_OFF: u64 = 0xffff;
 
 /// The kernel 7.3 diagnostics categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,6 +150,18 @@ pub(crate) struct Context<'a> {
     pub insn: Option<&'a str>,
     /// Whether the faulting instruction lies inside a loop (a back-edge jumps over it).
     pub in_loop: bool,
+    /// Whether the faulting instruction is in the entry function with no call before it on
+    /// the path: registers r2-r5 then hold nothing the kernel passed.
+    pub at_entry: bool,
+    /// The verifier's state, before the faulting instruction, of the register the message
+    /// names first (`R2 ...`).
+    pub named_reg: Option<&'a RegState>,
+    /// Whether the path compared a packet pointer against the packet's end before the fault.
+    pub checked_pkt_end: bool,
+    /// The faulting source line's text.
+    pub line_text: Option<&'a str>,
+    /// An existing check on the path that did not constrain the value used.
+    pub check_shape: Option<&'a CheckShape>,
 }
 
 /// What a matcher looks at: the message's words and the refused instruction.
@@ -145,6 +169,11 @@ pub(crate) struct Signs<'a> {
     text: String,
     insn: &'a str,
     in_loop: bool,
+    at_entry: bool,
+    named_reg: Option<&'a RegState>,
+    checked_pkt_end: bool,
+    line_text: &'a str,
+    check_shape: Option<&'a CheckShape>,
 }
 
 impl Signs<'_> {
@@ -156,6 +185,42 @@ impl Signs<'_> {
     /// Whether the refused instruction is a call.
     fn at_call(&self) -> bool {
         self.insn.starts_with("call ")
+    }
+
+    /// Whether the refused instruction stores to memory (`*(u32 *)(r1 +0) = r2`).
+    fn at_store(&self) -> bool {
+        self.insn.starts_with("*(")
+    }
+
+    /// Whether the refused instruction calls one of the map helpers that take a key.
+    fn at_keyed_map_call(&self) -> bool {
+        self.at_call()
+            && ["map_lookup_elem", "map_update_elem", "map_delete_elem"]
+                .iter()
+                .any(|h| self.insn.contains(h))
+    }
+
+    /// Whether the named register is a packet pointer whose variable offset may exceed
+    /// 0xffff, the most the verifier lets a comparison against the packet's end prove.
+    fn pkt_offset_over_64k(&self) -> bool {
+        self.named_reg.is_some_and(|r| {
+            r.type_name == "pkt"
+                && r.range.unwrap_or(0) <= 0
+                && r.umax.is_some_and(|u| u > MAX_PACKET_OFF)
+        })
+    }
+
+    /// Whether the faulting source line reads a context field in a conditional expression
+    /// (`c ? ctx->a : ctx->b`), the shape clang folds into arithmetic on the context pointer.
+    fn line_selects_ctx_fields(&self) -> bool {
+        let t = self.line_text;
+        t.contains('?') && t.contains("->")
+    }
+
+    /// Whether the path holds an existing check that did not constrain the value used, of
+    /// the shape `pred` accepts.
+    fn check_shape(&self, pred: fn(&CheckShape) -> bool) -> bool {
+        self.check_shape.is_some_and(pred)
     }
 
     /// Whether the refused instruction is the exit.
@@ -187,6 +252,11 @@ pub(crate) fn classify(message: &[String], ctx: Context<'_>) -> &'static ErrorCl
         text: message.join("\n"),
         insn: ctx.insn.unwrap_or("").trim(),
         in_loop: ctx.in_loop,
+        at_entry: ctx.at_entry,
+        named_reg: ctx.named_reg,
+        checked_pkt_end: ctx.checked_pkt_end,
+        line_text: ctx.line_text.unwrap_or(""),
+        check_shape: ctx.check_shape,
     };
     CATALOGUE
         .iter()
@@ -199,7 +269,15 @@ mod tests {
     use super::*;
 
     fn id(msg: &str, insn: Option<&str>, in_loop: bool) -> &'static str {
-        classify(&[msg.to_string()], Context { insn, in_loop }).id
+        classify(
+            &[msg.to_string()],
+            Context {
+                insn,
+                in_loop,
+                ..Context::default()
+            },
+        )
+        .id
     }
 
     #[test]
@@ -211,7 +289,8 @@ mod tests {
             );
             assert!(CATALOGUE[..i].iter().all(|o| o.id != c.id), "{}", c.id);
         }
-        assert!(CATALOGUE.len() >= 31);
+        // At least 50 error classes, and `unknown`.
+        assert!(CATALOGUE.len() >= 51, "{} entries", CATALOGUE.len());
         assert_eq!(CATALOGUE.last().map(|c| c.id), Some("unknown"));
     }
 

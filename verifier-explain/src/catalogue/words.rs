@@ -1,7 +1,7 @@
 //! Wording helpers the classes share: numbers and words out of the verifier's message, and how
 //! to name an operand in prose and in code.
 
-use crate::evidence::{Facts, Findings, Fix, Operand};
+use crate::evidence::{CheckShape, Facts, Findings, Fix, Operand, Placement};
 
 /// What a class's cause-and-fix builder reads: the facts of the rejection and what the
 /// explanation found.
@@ -19,6 +19,27 @@ impl Ctx<'_> {
     /// The faulting source line.
     pub fn line(&self) -> Option<u32> {
         self.found.fault_line()
+    }
+
+    /// The faulting source line as written (untrimmed), from the source file.
+    pub fn line_source(&self) -> Option<String> {
+        let idx = self.found.instruction.as_ref()?.index;
+        self.facts.source_line(idx, self.line()?)
+    }
+
+    /// The existing check on the path that did not constrain the value used, if any.
+    pub fn check_shape(&self) -> Option<CheckShape> {
+        crate::evidence::check_shape(self.facts, self.field("size="))
+    }
+
+    /// The map a register's state names (`map_ptr(map=pending,...)` -> `pending`).
+    pub fn map_name(&self) -> Option<String> {
+        self.found.operands.iter().find_map(|o| {
+            let state = o.state.as_deref()?;
+            let rest = &state[state.find("map=")? + 4..];
+            let end = rest.find([',', ')']).unwrap_or(rest.len());
+            Some(rest[..end].to_string())
+        })
     }
 
     /// The return value that lets the packet go on unharmed (`XDP_PASS`).
@@ -136,12 +157,31 @@ impl Ctx<'_> {
     }
 }
 
-/// A fix.
+/// A fix whose code (if any) goes in before `line`.
 pub(crate) fn fix(summary: String, line: Option<u32>, code: Option<String>) -> Fix {
     Fix {
         summary,
         line,
         code,
+        placement: Placement::InsertBefore,
+        decide: None,
+    }
+}
+
+/// A fix whose code replaces `line`.
+pub(crate) fn replace(summary: String, line: Option<u32>, code: String) -> Fix {
+    Fix {
+        placement: Placement::ReplaceLine,
+        ..fix(summary, line, Some(code))
+    }
+}
+
+/// A fix that cannot be written as code: `decision` says what the user must decide (it is
+/// shown as "You must decide: ...").
+pub(crate) fn decide(summary: String, line: Option<u32>, decision: &str) -> Fix {
+    Fix {
+        decide: Some(decision.to_string()),
+        ..fix(summary, line, None)
     }
 }
 
@@ -151,7 +191,9 @@ pub(crate) fn field(message: &[String], key: &str) -> Option<i64> {
         let mut from = 0;
         while let Some(pos) = line[from..].find(key) {
             let at = from + pos;
-            let boundary = at == 0 || !line.as_bytes()[at - 1].is_ascii_alphanumeric();
+            let boundary = at == 0
+                || !(line.as_bytes()[at - 1].is_ascii_alphanumeric()
+                    || line.as_bytes()[at - 1] == b'_');
             let rest = &line[at + key.len()..];
             let end = rest
                 .find(|c: char| !(c.is_ascii_digit() || c == '-'))

@@ -57,6 +57,13 @@ impl Facts<'_> {
         Some(c.text.trim().to_string())
     }
 
+    /// The text of line `line` (untrimmed) of the source file instruction `idx` comes from.
+    pub(crate) fn source_line(&self, idx: u32, line: u32) -> Option<String> {
+        let src = self.source?;
+        let loc = src.debug.source_at(src.layout.address(idx)?)?;
+        src.debug.source_line(&loc.file, line)
+    }
+
     /// The log's last source comment at or before `idx` that names a real line (`@ f.c:0`
     /// comments carry no line).
     pub(crate) fn comment_before(&self, idx: u32) -> Option<&SourceComment> {

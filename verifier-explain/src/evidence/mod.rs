@@ -2,12 +2,15 @@
 //! when there is one, the object's debug information) and the parts an explanation is made of.
 //! The error classes of the catalogue read both to word their cause and fix.
 
+mod checks;
 mod facts;
 mod parts;
 
+pub(crate) use checks::{CheckShape, shape as check_shape};
 pub(crate) use facts::{Facts, ScalarOrigin, Source};
 pub use parts::{
-    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
+    Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
+    SourceSpot, Variable,
 };
 
 /// What an explanation says before its cause and fix are worded: the verifier's words, the

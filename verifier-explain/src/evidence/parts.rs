@@ -126,10 +126,65 @@ pub struct Branch {
 pub struct Fix {
     /// What to do, in one or two sentences.
     pub summary: String,
-    /// The source line the code goes before (or replaces), when known.
+    /// The source line the code goes before (or replaces, see [`Fix::placement`]), when known.
     pub line: Option<u32>,
-    /// Code to add or change, with the program's own names.
+    /// Code to add or change, with the program's own names: applied at [`Fix::line`] as
+    /// [`Fix::placement`] says, it makes the program pass this check.
     pub code: Option<String>,
+    /// How [`Fix::code`] goes in at [`Fix::line`].
+    pub placement: Placement,
+    /// When the fix cannot be written as code (it depends on what the program is meant to do):
+    /// the choice the user must make.
+    pub decide: Option<String>,
+}
+
+/// How a fix's code goes into the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    /// The code is inserted before the line, with the line's indentation.
+    InsertBefore,
+    /// The code replaces the whole line.
+    ReplaceLine,
+}
+
+impl Fix {
+    /// `source` with this fix's code applied at its line, or `None` when the fix carries no
+    /// code or no line (or the line is not in `source`).
+    pub fn apply(&self, source: &str) -> Option<String> {
+        let (code, line) = (self.code.as_deref()?, self.line?);
+        let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+        let lines: Vec<&str> = source.lines().collect();
+        let target = lines.get(idx)?;
+        // A blank line takes the indentation of the code after it.
+        let indented = lines[idx..]
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or(target);
+        let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
+        let code_lines = code.lines().map(|l| format!("{indent}{l}"));
+        let mut out: Vec<String> = lines[..idx].iter().map(|l| l.to_string()).collect();
+        out.extend(code_lines);
+        if self.placement == Placement::InsertBefore {
+            out.push(target.to_string());
+        }
+        out.extend(lines[idx + 1..].iter().map(|l| l.to_string()));
+        Some(out.join("\n") + "\n")
+    }
+}
+
+/// How much of the verifier's exploration the hot lines count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    /// Instructions the log shows processed (what the hot lines add up from).
+    pub counted: u64,
+    /// Instructions the verifier says it processed (`processed N insns`), when the log has
+    /// its statistics.
+    pub processed: Option<u64>,
+    /// Whether the log holds the whole exploration: it counts at least 99% of what the
+    /// verifier processed. A level-1 log shows only the final path, and a log cut by its
+    /// buffer only its end: the hot lines are then a part, not the budget.
+    pub whole: bool,
 }
 
 /// A source line's share of the verifier's work.
@@ -141,7 +196,8 @@ pub struct HotLine {
     pub line: u32,
     /// Instructions processed there.
     pub processed: u64,
-    /// Share of all processed instructions, 0-100.
+    /// Share of all processed instructions, 0-100 (of what the verifier says it processed, when
+    /// the log holds only part of the exploration).
     pub percent: f64,
     /// Whether the line lies inside a loop.
     pub in_loop: bool,

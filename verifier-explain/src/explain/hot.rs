@@ -1,17 +1,33 @@
 //! Where the verifier spent its instruction budget: processed instructions per source line.
 
-use crate::evidence::{Facts, HotLine};
+use crate::evidence::{Budget, Facts, HotLine};
 use std::collections::HashMap;
 
 /// The most lines reported.
 const MAX_LINES: usize = 10;
 
+/// The share of the exploration the log holds, at or above which it counts as whole.
+const WHOLE: f64 = 0.99;
+
+/// How much of the verifier's exploration the log's instructions count.
+pub(crate) fn budget(facts: &Facts<'_>) -> Budget {
+    let counted: u64 = facts.summary.histogram.iter().sum();
+    let processed = facts.summary.stats.processed;
+    Budget {
+        counted,
+        processed,
+        whole: processed.is_some_and(|p| counted as f64 >= p as f64 * WHOLE),
+    }
+}
+
 /// Processed instructions per source line (or per instruction without line information), the
-/// busiest first.
+/// busiest first. Shares are of what the verifier processed, also when the log shows only
+/// part of it (so a line is never charged more than it really took).
 pub(crate) fn lines(facts: &Facts<'_>) -> Vec<HotLine> {
     let hist = &facts.summary.histogram;
-    let total: u64 = hist.iter().sum();
-    if total == 0 {
+    let counted: u64 = hist.iter().sum();
+    let total = counted.max(facts.summary.stats.processed.unwrap_or(0));
+    if counted == 0 {
         return Vec::new();
     }
     let mut per_line: HashMap<(String, u32), (u64, u32)> = HashMap::new();

@@ -8,7 +8,8 @@ mod model;
 mod source_names;
 
 pub use crate::evidence::{
-    Branch, FaultInsn, Fix, HotLine, LineSource, Operand, SnippetLine, SourceSpot, Variable,
+    Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
+    SourceSpot, Variable,
 };
 pub use model::Explanation;
 
@@ -60,14 +61,19 @@ pub(crate) fn explain(
         error.idx = Some(head);
         error.text = summary.insns.get(&head).map(|(_, t)| t.clone());
     }
-    let in_loop = error.idx.is_some_and(|i| facts.in_loop(i));
-    let mut class = catalogue::classify(
-        &error.message,
-        Context {
-            insn: error.text.as_deref(),
-            in_loop,
-        },
-    );
+    let line_text = error.idx.and_then(|i| facts.text_of(i));
+    let check_shape =
+        crate::evidence::check_shape(&facts, crate::catalogue::size_in_message(&error.message));
+    let context = Context {
+        insn: error.text.as_deref(),
+        in_loop: error.idx.is_some_and(|i| facts.in_loop(i)),
+        at_entry: at_entry(&facts, error.idx),
+        named_reg: named_register(&error.message).and_then(|r| facts.reg(r)),
+        checked_pkt_end: checked_pkt_end(summary),
+        line_text: line_text.as_deref(),
+        check_shape: check_shape.as_ref(),
+    };
+    let mut class = catalogue::classify(&error.message, context);
     // A message this tool does not know: the kernel's structured diagnostics (7.3+) may say more.
     let diag_category = summary
         .diagnostics
@@ -78,13 +84,7 @@ pub(crate) fn explain(
     {
         let mut words = vec![d.title.clone()];
         words.extend(d.reason.iter().cloned());
-        class = catalogue::classify(
-            &words,
-            Context {
-                insn: error.text.as_deref(),
-                in_loop,
-            },
-        );
+        class = catalogue::classify(&words, context);
     }
     let instruction = error.idx.map(|index| FaultInsn {
         index,
@@ -137,11 +137,13 @@ pub(crate) fn explain(
         }
         (_, location) => location,
     };
-    let hot_lines = if class.id == "complexity-limit" || class.id == "infinite-loop" {
+    let budgeted = class.id == "complexity-limit" || class.id == "infinite-loop";
+    let hot_lines = if budgeted {
         hot::lines(&facts)
     } else {
         Vec::new()
     };
+    let budget = budgeted.then(|| hot::budget(&facts));
     let found = Findings {
         message: error.message.clone(),
         instruction,
@@ -155,7 +157,10 @@ pub(crate) fn explain(
         facts: &facts,
         found: &found,
     });
-    let notes = notes(&facts, class.id);
+    let mut notes = notes(&facts, class.id);
+    if let Some(b) = budget.filter(|b| !b.whole) {
+        notes.push(partial_budget_note(&b));
+    }
     Explanation {
         id: class.id,
         category: match diag_category {
@@ -172,8 +177,41 @@ pub(crate) fn explain(
         path_omitted: found.path_omitted,
         fix,
         hot_lines: found.hot_lines,
+        budget,
         notes,
     }
+}
+
+/// Whether instruction `idx` is in the entry function and no call precedes it on the path, so
+/// that r2-r5 hold nothing: the kernel passes an entry function only its context, in r1.
+fn at_entry(facts: &Facts<'_>, idx: Option<u32>) -> bool {
+    let Some(idx) = idx else { return false };
+    let in_main = facts.source.is_none_or(|s| {
+        s.layout.function_at(idx).map(|f| &f.name) == s.layout.function_at(0).map(|f| &f.name)
+    });
+    let path = &facts.summary.path;
+    let before = path.iter().position(|s| s.idx == idx).unwrap_or(path.len());
+    in_main && !path[..before].iter().any(|s| insn::is_call(&s.text))
+}
+
+/// The register the verifier's message names first (`R2 !read_ok` -> 2).
+fn named_register(message: &[String]) -> Option<u8> {
+    message.iter().find_map(|l| {
+        l.match_indices('R').find_map(|(at, _)| {
+            let digits: String = l[at + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+    })
+}
+
+/// Whether the path compared something against the packet's end (a bounds check exists).
+fn checked_pkt_end(summary: &LogSummary) -> bool {
+    summary.path.iter().any(|s| {
+        s.text.trim_start().starts_with("if ") && s.regs.iter().any(|r| r.type_name == "pkt_end")
+    })
 }
 
 /// For a back-edge (`back-edge from insn 47 to 17`): the instruction with the loop's first
@@ -566,6 +604,28 @@ fn branches(facts: &Facts<'_>) -> (Vec<Branch>, usize) {
     }
     let omitted = all.len().saturating_sub(MAX_BRANCHES);
     (all.split_off(omitted), omitted)
+}
+
+/// Says plainly that the hot lines count only part of the exploration, and how to get all of it.
+fn partial_budget_note(b: &Budget) -> String {
+    let of = match b.processed {
+        Some(p) if p > 0 => format!(
+            "{} of the {p} instructions the verifier processed ({:.1}%)",
+            b.counted,
+            b.counted as f64 * 100.0 / p as f64
+        ),
+        _ => format!(
+            "{} instructions, and the log has no `processed N insns` line to compare with",
+            b.counted
+        ),
+    };
+    format!(
+        "the budget table is partial: the log shows {of}. A level-1 log prints only the final \
+         path, and a log cut by its buffer only its end, so the lines that took the budget may \
+         be missing. For the whole exploration, let verifier-explain load the object (it asks \
+         for a level-2 log and keeps all of it), or capture the log at level 2 (`bpftool -d \
+         prog load`, libbpf's kernel_log_level = 2) with a buffer large enough for it"
+    )
 }
 
 fn notes(facts: &Facts<'_>, id: &str) -> Vec<String> {

@@ -2,7 +2,7 @@
 //! schema (documented in `docs/verifier-explain.md`; fields are only ever added).
 
 use crate::catalogue::Category;
-use crate::evidence::{Branch, FaultInsn, Fix, HotLine, Operand, SourceSpot};
+use crate::evidence::{Branch, Budget, FaultInsn, Fix, HotLine, Operand, SourceSpot};
 use serde::Serialize;
 
 /// A verifier rejection explained at source level.
@@ -32,6 +32,9 @@ pub struct Explanation {
     pub fix: Fix,
     /// For complexity rejections: the source lines that consumed the instruction budget.
     pub hot_lines: Vec<HotLine>,
+    /// For complexity rejections: how much of the exploration the hot lines count (all of it
+    /// only when the log holds every instruction the verifier processed).
+    pub budget: Option<Budget>,
     /// What the reader should also know: what was lost, privileges, truncation.
     pub notes: Vec<String>,
 }

@@ -593,7 +593,11 @@ fn explanation_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     ]));
     let mut fix = e.fix.summary.clone();
     if let Some(l) = e.fix.line {
-        fix = format!("(line {l}) {fix}");
+        let how = match (&e.fix.code, e.fix.placement) {
+            (Some(_), verifier_explain::explain::Placement::ReplaceLine) => "replace line",
+            _ => "line",
+        };
+        fix = format!("({how} {l}) {fix}");
     }
     lines.push(Line::from(vec![
         Span::styled("fix ", theme.key()),
@@ -606,6 +610,12 @@ fn explanation_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
                 theme.source(),
             ));
         }
+    }
+    if let Some(d) = &e.fix.decide {
+        lines.push(Line::from(vec![
+            Span::styled("you must decide ", theme.key()),
+            Span::raw(d.clone()),
+        ]));
     }
     lines
 }

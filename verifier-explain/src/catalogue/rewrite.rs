@@ -1,0 +1,272 @@
+//! Rewriting the faulting source line into its fixed form: the arguments of the call on it, a
+//! size literal replaced by the buffer's `sizeof`, a comparison moved off the packet's end.
+//! Each function returns `None` when the line does not have the expected shape, so a class
+//! falls back to a fix in words.
+
+/// The arguments of the first call to `callee` (a name ending the text before `(`) on `line`,
+/// with their byte ranges in the line.
+fn call_args<'a>(line: &'a str, callee: &str) -> Option<Vec<(&'a str, std::ops::Range<usize>)>> {
+    let open = line.find(&format!("{callee}("))? + callee.len();
+    let mut args = Vec::new();
+    let (mut depth, mut start) = (0i32, open + 1);
+    for (i, ch) in line[open..].char_indices().map(|(i, c)| (i + open, c)) {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    args.push((line[start..i].trim(), start..i));
+                    return Some(args);
+                }
+            }
+            ',' if depth == 1 => {
+                args.push((line[start..i].trim(), start..i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The name of the call on `line` whose arguments include `arg` (a helper or kfunc name as
+/// the source spells it), searching the identifiers followed by `(`.
+fn callee_with_arg<'a>(line: &'a str, arg: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(p) = line[from..].find('(') {
+        let at = from + p;
+        let name_start = line[..at]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let name = &line[name_start..at];
+        if !name.is_empty()
+            && call_args(line, name).is_some_and(|args| args.iter().any(|(a, _)| *a == arg))
+        {
+            return Some(name);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// The buffer argument that goes with the size argument `size` (a literal or a variable) of a
+/// call on `line`: the argument right before it (`bpf_skb_load_bytes(skb, off, buf, len)`,
+/// `bpf_probe_read_kernel(buf, len, src)`), without a leading `&`.
+pub(crate) fn buffer_for_size(line: &str, size: &str) -> Option<String> {
+    let callee = callee_with_arg(line, size)?;
+    let args = call_args(line, callee)?;
+    let at = args.iter().position(|(a, _)| *a == size)?;
+    let buf = args.get(at.checked_sub(1)?)?.0;
+    let buf = buf.strip_prefix('&').unwrap_or(buf).trim();
+    (!buf.is_empty() && !buf.starts_with(|c: char| c.is_ascii_digit())).then(|| buf.to_string())
+}
+
+/// `line` with the size argument written as the literal `size` replaced by the `sizeof` of
+/// the buffer argument before it: `bpf_skb_load_bytes(skb, 0, hdr, 32)` becomes
+/// `bpf_skb_load_bytes(skb, 0, hdr, sizeof(hdr))`.
+pub(crate) fn size_literal_to_sizeof(line: &str, size: i64) -> Option<String> {
+    let literal = size.to_string();
+    let callee = callee_with_arg(line, &literal)?;
+    let args = call_args(line, callee)?;
+    let at = args.iter().position(|(a, _)| *a == literal)?;
+    let buf = buffer_for_size(line, &literal)?;
+    let range = args[at].1.clone();
+    let lead =
+        &line[range.clone()][..line[range.clone()].len() - line[range.clone()].trim_start().len()];
+    Some(format!(
+        "{}{lead}sizeof({buf}){}",
+        &line[..range.start],
+        &line[range.end..]
+    ))
+}
+
+/// `line` with a comparison against `end - n` (arithmetic on the packet's end, which the
+/// verifier refuses) turned into one against `end`: `if (data > data_end - sizeof(*eth))`
+/// becomes `if (data + sizeof(*eth) > data_end)`.
+pub(crate) fn move_arithmetic_off_end(line: &str, end: &str) -> Option<String> {
+    let minus = line.find(&format!("{end} - "))?;
+    // The subtrahend: up to the first `)` that closes a parenthesis opened before it.
+    let b_start = minus + end.len() + 3;
+    let mut depth = 0i32;
+    let mut b_end = line.len();
+    for (i, c) in line[b_start..].char_indices() {
+        let rest = &line[b_start + i..];
+        if depth == 0 && (rest.starts_with("||") || rest.starts_with("&&") || c == ';') {
+            b_end = b_start + i;
+            break;
+        }
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                b_end = b_start + i;
+                break;
+            }
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    let b_end = b_start + line[b_start..b_end].trim_end().len();
+    let subtrahend = line[b_start..b_end].trim();
+    // The comparison operator before `end`, and the left side back to the unmatched `(`.
+    let before = line[..minus].trim_end();
+    let op = [">=", "<=", ">", "<"]
+        .into_iter()
+        .find(|op| before.ends_with(op))?;
+    let lhs_end = before.len() - op.len();
+    let mut depth = 0i32;
+    let mut a_start = 0;
+    for (i, c) in line[..lhs_end].char_indices().rev() {
+        if depth == 0 && (line[..=i].ends_with("||") || line[..=i].ends_with("&&")) {
+            a_start = i + 1;
+            break;
+        }
+        match c {
+            ')' => depth += 1,
+            '(' if depth == 0 => {
+                a_start = i + 1;
+                break;
+            }
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    let lhs = line[a_start..lhs_end].trim();
+    if lhs.is_empty() || subtrahend.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}{lhs} + {subtrahend} {op} {end}{}",
+        &line[..a_start],
+        &line[b_end..]
+    ))
+}
+
+/// `line` with the argument `old` of the call on it (an argument written exactly so) replaced
+/// by `new`: `bpf_skb_load_bytes(skb, 0, s->head, len)` becomes `..., snap)`.
+pub(crate) fn replace_argument(line: &str, old: &str, new: &str) -> Option<String> {
+    let callee = callee_with_arg(line, old)?;
+    let args = call_args(line, callee)?;
+    let (_, range) = args.into_iter().find(|(a, _)| *a == old)?;
+    let text = &line[range.clone()];
+    let lead = &text[..text.len() - text.trim_start().len()];
+    Some(format!(
+        "{}{lead}{new}{}",
+        &line[..range.start],
+        &line[range.end..]
+    ))
+}
+
+/// `line` with an atomic add or sub statement (`__sync_fetch_and_add(p, v);`, also
+/// `__sync_fetch_and_sub`, `__atomic_fetch_add(p, v, order)`) turned into the plain
+/// read-modify-write `*p += v;`. Only a whole statement is rewritten (its result unused).
+pub(crate) fn atomic_to_plain(line: &str) -> Option<String> {
+    let ops = [
+        ("__sync_fetch_and_add", "+="),
+        ("__sync_fetch_and_sub", "-="),
+        ("__atomic_fetch_add", "+="),
+        ("__atomic_fetch_sub", "-="),
+        ("__sync_fetch_and_or", "|="),
+        ("__sync_fetch_and_and", "&="),
+    ];
+    let trimmed = line.trim_start();
+    let (name, op) = ops
+        .iter()
+        .find(|(name, _)| trimmed.starts_with(&format!("{name}(")))?;
+    let args = call_args(line, name)?;
+    let (ptr, value) = (args.first()?.0, args.get(1)?.0);
+    let close = args.last()?.1.end;
+    let rest = line[close + 1..].trim_start();
+    let rest = rest.strip_prefix(';')?;
+    let indent = &line[..line.len() - trimmed.len()];
+    Some(format!("{indent}*{ptr} {op} {value};{rest}"))
+}
+
+/// `line` with the decimal number `n` (a whole token, not part of a longer number or name)
+/// replaced by `with`: `if (len < 1 || len > 64)` becomes `if (len < 1 || len > sizeof(buf))`.
+pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
+    let token = n.to_string();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(p) = line[from..].find(&token) {
+        let at = from + p;
+        let end = at + token.len();
+        let before = line[..at].chars().next_back();
+        let after = line[end..].chars().next();
+        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+            return Some(format!("{}{with}{}", &line[..at], &line[end..]));
+        }
+        from = end;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_literal_becomes_the_buffers_sizeof() {
+        assert_eq!(
+            size_literal_to_sizeof("\tif (bpf_skb_load_bytes(skb, 0, hdr, 32) < 0)", 32).as_deref(),
+            Some("\tif (bpf_skb_load_bytes(skb, 0, hdr, sizeof(hdr)) < 0)")
+        );
+        assert_eq!(
+            size_literal_to_sizeof("bpf_probe_read_kernel(&buf, 64, src);", 64).as_deref(),
+            Some("bpf_probe_read_kernel(&buf, sizeof(buf), src);")
+        );
+        assert_eq!(size_literal_to_sizeof("x = 32;", 32), None);
+    }
+
+    #[test]
+    fn the_buffer_is_the_argument_before_the_size() {
+        assert_eq!(
+            buffer_for_size("bpf_skb_load_bytes(skb, 0, s->head, len);", "len").as_deref(),
+            Some("s->head")
+        );
+        assert_eq!(buffer_for_size("f(len);", "len"), None);
+    }
+
+    #[test]
+    fn an_atomic_add_becomes_a_plain_one() {
+        assert_eq!(
+            atomic_to_plain("\t__sync_fetch_and_add(seq, 1); // note").as_deref(),
+            Some("\t*seq += 1; // note")
+        );
+        assert_eq!(atomic_to_plain("old = __sync_fetch_and_add(seq, 1);"), None);
+    }
+
+    #[test]
+    fn a_call_argument_is_replaced_by_another() {
+        assert_eq!(
+            replace_argument("\tbpf_skb_load_bytes(skb, 0, s->head, len);", "len", "snap")
+                .as_deref(),
+            Some("\tbpf_skb_load_bytes(skb, 0, s->head, snap);")
+        );
+        assert_eq!(replace_argument("x = len;", "len", "snap"), None);
+    }
+
+    #[test]
+    fn a_bound_is_replaced_as_a_whole_number() {
+        assert_eq!(
+            replace_number("if (len < 1 || len > 64)", 64, "sizeof(s->head)").as_deref(),
+            Some("if (len < 1 || len > sizeof(s->head))")
+        );
+        assert_eq!(replace_number("if (x > 640 || y_64)", 64, "z"), None);
+    }
+
+    #[test]
+    fn comparisons_move_off_the_packet_end() {
+        assert_eq!(
+            move_arithmetic_off_end("\tif (data > data_end - sizeof(*eth))", "data_end").as_deref(),
+            Some("\tif (data + sizeof(*eth) > data_end)")
+        );
+        assert_eq!(
+            move_arithmetic_off_end("if ((void *)p >= end - 4 || x)", "end").as_deref(),
+            Some("if ((void *)p + 4 >= end || x)")
+        );
+        assert_eq!(
+            move_arithmetic_off_end("n = data_end - data;", "data_end"),
+            None
+        );
+    }
+}
