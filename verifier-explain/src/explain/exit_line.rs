@@ -32,8 +32,13 @@ pub(crate) fn leaking_return(
         .take_while(|&l| l < spot.line)
         .find(|&l| {
             line_text(l).is_some_and(|t| {
-                let t = t.trim_start();
-                t.starts_with("return") || t.starts_with("{ return") || t.contains(" return ")
+                // The code before any comment: `/* ... return ... */` is not a return.
+                let code = t.split("//").next().unwrap_or("");
+                let code = code.split("/*").next().unwrap_or("").trim_start();
+                code.starts_with("return")
+                    || code.starts_with("{ return")
+                    || code.contains(" return ")
+                    || code.contains("\treturn ")
             })
         })?;
     let text = line_text(line)?;
@@ -123,5 +128,22 @@ mod tests {
     fn without_a_return_after_the_branch_the_exit_stays_where_it_was() {
         assert!(leaking_return(&spot(10), &[branch(9)], text).is_none());
         assert!(leaking_return(&spot(10), &[], text).is_none());
+    }
+
+    #[test]
+    fn a_comment_that_mentions_return_is_not_the_return() {
+        let source = [
+            "\tif (len < 64) {",                    // 1
+            "\t\t/* this return keeps the lock */", // 2
+            "\t\t// return early here",             // 3
+            "\t\treturn TC_ACT_SHOT;",              // 4
+            "\t}",                                  // 5
+            "}",                                    // 6
+        ];
+        let text = |l: u32| source.get(l as usize - 1).map(|s| s.to_string());
+        let mut b = branch(1);
+        b.condition = text(1);
+        let s = leaking_return(&spot(6), &[b], text).unwrap();
+        assert_eq!(s.line, 4);
     }
 }
