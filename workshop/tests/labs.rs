@@ -244,6 +244,39 @@ fn returning_xdp_pass_does_not_solve_lab1() {
     );
 }
 
+/// The page says both fixes an attendee meets pass: the hints' `(void *)(udp + 1)` (the
+/// solution, checked by `lab1_bounds_check`) and the check verifier-explain suggests, which
+/// proves only the two bytes read.
+#[test]
+fn verifier_explains_suggested_fix_also_solves_lab1() {
+    testkit::privilege::require_root("loading eBPF programs");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let started = run(&["start", "1"], dir.path());
+    assert_eq!(code(&started), Some(0), "{}", describe(&started));
+    let before = run(&["check", "1"], dir.path());
+    let suggested = "if ((void *)eth + 38 > data_end)";
+    assert!(
+        stdout(&before).contains(suggested),
+        "the explanation no longer suggests {suggested:?}: {}",
+        describe(&before)
+    );
+    let src = dir.path().join("prog.bpf.c");
+    let text = std::fs::read_to_string(&src).expect("the starting prog.bpf.c");
+    let read = "\tif (udp->dest == bpf_htons(ECHO_PORT))\n";
+    assert!(text.contains(read), "{text}");
+    std::fs::write(
+        &src,
+        text.replace(
+            read,
+            &format!("\t{suggested}\n\t\treturn XDP_PASS;\n{read}"),
+        ),
+    )
+    .expect("writing the fix");
+    let after = run(&["check", "1"], dir.path());
+    assert_eq!(code(&after), Some(0), "{}", describe(&after));
+    assert!(stdout(&after).contains("Solved!"), "{}", describe(&after));
+}
+
 #[test]
 fn deleting_the_ring_buffer_logic_does_not_solve_lab4() {
     let out = check_edited(4, |s| {
