@@ -179,6 +179,26 @@ pub fn down(lab: &Lab) -> anyhow::Result<Vec<String>> {
     Ok(removed)
 }
 
+/// What `lab down` says it did: what it removed, or, when nothing was left, why that is fine
+/// (labs 1 to 4 load the attendee's program only while `lab check` runs). The working folder
+/// always stays.
+pub fn down_summary(lab: &Lab, removed: &[String]) -> String {
+    let n = lab.number;
+    if !removed.is_empty() {
+        format!(
+            "lab {n}: removed {}; your files are kept",
+            removed.join(", ")
+        )
+    } else if lab_env::runs_something(n) {
+        format!("lab {n}: nothing to remove (its network is not up); your files are kept")
+    } else {
+        format!(
+            "lab {n}: nothing to remove: lab {n} loads nothing that stays (lab check unloads your \
+             program when it is done); your files are kept"
+        )
+    }
+}
+
 /// The lab numbered `n`, or a usage error listing the labs.
 pub fn lab(n: u8) -> anyhow::Result<&'static Lab> {
     catalogue::lab(n).ok_or_else(|| {
@@ -187,4 +207,24 @@ pub fn lab(n: u8) -> anyhow::Result<&'static Lab> {
             LABS.len()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn down_says_what_nothing_to_remove_means_and_that_files_stay() {
+        let lab1 = lab(1).unwrap();
+        let said = down_summary(lab1, &[]);
+        assert!(said.contains("lab 1 loads nothing that stays"), "{said}");
+        assert!(said.ends_with("your files are kept"), "{said}");
+        let said = down_summary(lab(5).unwrap(), &[]);
+        assert!(said.contains("its network is not up"), "{said}");
+        let said = down_summary(lab(5).unwrap(), &["namespace xl-ws5-h1".to_string()]);
+        assert_eq!(
+            said,
+            "lab 5: removed namespace xl-ws5-h1; your files are kept"
+        );
+    }
 }

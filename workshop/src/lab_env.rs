@@ -13,6 +13,13 @@ use anyhow::{Context as _, anyhow, bail};
 use bpf_sys::{MapFd, ProgFd};
 use netlab::{Lab, LabSpec};
 
+/// Whether lab `number` sets up something that stays until `lab down` (a network, with
+/// programs and processes in it): labs 5 to 8. Labs 1 to 4 only load the attendee's program
+/// while `lab check` runs.
+pub fn runs_something(number: u8) -> bool {
+    number >= 5
+}
+
 /// The netlab id of lab `number`'s network.
 pub fn lab_id(number: u8) -> String {
     format!("ws{number}")

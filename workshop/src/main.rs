@@ -172,11 +172,7 @@ fn main() -> ExitCode {
             };
             for lab in labs {
                 let removed = commands::down(lab)?;
-                if removed.is_empty() {
-                    writeln!(out, "lab {}: nothing to remove", lab.number)?;
-                } else {
-                    writeln!(out, "lab {}: removed {}", lab.number, removed.join(", "))?;
-                }
+                writeln!(out, "{}", commands::down_summary(lab, &removed))?;
             }
             Ok(ExitCode::SUCCESS)
         }

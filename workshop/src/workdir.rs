@@ -10,12 +10,40 @@ use crate::catalogue::{Lab, LabFile};
 /// The folder that holds every lab's working folder unless `--dir` says otherwise.
 pub const DEFAULT_ROOT: &str = "ebpf-workshop";
 
-/// The working folder of `lab`: `dir` when given, else `./ebpf-workshop/labNN`.
+/// The working folder of `lab`: `dir` when given; else, when the current folder is a workshop
+/// folder (`ebpf-workshop/`) or inside one, that folder's `labNN` (so `lab check 1` typed in
+/// `ebpf-workshop/lab01` checks that lab rather than looking for a nested copy); else
+/// `./ebpf-workshop/labNN`.
 pub fn resolve(lab: &Lab, dir: Option<&Path>) -> PathBuf {
-    match dir {
-        Some(d) => d.to_path_buf(),
-        None => Path::new(DEFAULT_ROOT).join(format!("lab{:02}", lab.number)),
+    if let Some(d) = dir {
+        return d.to_path_buf();
     }
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| from_inside_workshop(lab, &cwd))
+        .unwrap_or_else(|| Path::new(DEFAULT_ROOT).join(lab_folder(lab)))
+}
+
+/// `labNN`, the name of `lab`'s folder in the workshop folder.
+fn lab_folder(lab: &Lab) -> String {
+    format!("lab{:02}", lab.number)
+}
+
+/// `lab`'s folder relative to `cwd`, when `cwd` is a workshop folder (`.../ebpf-workshop`) or
+/// lies inside one: `.` in the lab's own folder, `labNN` in the workshop folder, `../labNN` in
+/// another lab's folder, one `..` more per level below.
+fn from_inside_workshop(lab: &Lab, cwd: &Path) -> Option<PathBuf> {
+    let (depth, root) = cwd
+        .ancestors()
+        .enumerate()
+        .find(|(_, a)| a.file_name() == Some(std::ffi::OsStr::new(DEFAULT_ROOT)))?;
+    let own = root.join(lab_folder(lab));
+    let up = |levels: usize| -> PathBuf { std::iter::repeat_n("..", levels).collect() };
+    Some(match cwd.strip_prefix(&own) {
+        Ok(rest) if rest.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rest) => up(rest.components().count()),
+        Err(_) => up(depth).join(lab_folder(lab)),
+    })
 }
 
 /// What copying did to each file.
@@ -82,6 +110,17 @@ pub fn require_started(lab: &Lab, dir: &Path) -> anyhow::Result<()> {
     if dir.join(first).exists() {
         return Ok(());
     }
+    if Path::new(first).exists() {
+        // The attendee is probably inside a lab folder made with --dir: starting the lab here
+        // would nest a second copy, so say where to run from instead.
+        anyhow::bail!(
+            "{} has no {first}, but this folder has one: if it is lab {n}'s folder, you are \
+             inside it: add `--dir .` (or run `lab` from the folder above it, with the --dir \
+             you gave to `lab start`)",
+            dir.display(),
+            n = lab.number
+        )
+    }
     anyhow::bail!(
         "{} has no {first}: lab {n} was not started there. Run `lab start {n}` first (or pass \
          the --dir you gave to `lab start`)",
@@ -123,6 +162,29 @@ mod tests {
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "start\n");
         assert_eq!(std::fs::read_to_string(&backup).unwrap(), "mine\n");
+    }
+
+    #[test]
+    fn inside_the_workshop_folder_the_lab_folder_is_found_without_nesting() {
+        let lab1 = crate::catalogue::lab(1).unwrap();
+        let lab2 = crate::catalogue::lab(2).unwrap();
+        let at = |cwd: &str, lab| from_inside_workshop(lab, Path::new(cwd));
+        assert_eq!(at("/home/a/ebpf-workshop/lab01", lab1), Some(".".into()));
+        assert_eq!(at("/home/a/ebpf-workshop", lab1), Some("lab01".into()));
+        assert_eq!(
+            at("/home/a/ebpf-workshop/lab01", lab2),
+            Some("../lab02".into())
+        );
+        assert_eq!(
+            at("/home/a/ebpf-workshop/lab01/build", lab1),
+            Some("..".into())
+        );
+        assert_eq!(
+            at("/home/a/ebpf-workshop/lab01/build", lab2),
+            Some("../../lab02".into())
+        );
+        assert_eq!(at("/home/a", lab1), None);
+        assert_eq!(at("/home/a/ebpf-workshop-old/lab01", lab1), None);
     }
 
     #[test]

@@ -244,6 +244,39 @@ fn returning_xdp_pass_does_not_solve_lab1() {
     );
 }
 
+/// The page says both fixes an attendee meets pass: the hints' `(void *)(udp + 1)` (the
+/// solution, checked by `lab1_bounds_check`) and the check verifier-explain suggests, which
+/// proves only the two bytes read.
+#[test]
+fn verifier_explains_suggested_fix_also_solves_lab1() {
+    testkit::privilege::require_root("loading eBPF programs");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let started = run(&["start", "1"], dir.path());
+    assert_eq!(code(&started), Some(0), "{}", describe(&started));
+    let before = run(&["check", "1"], dir.path());
+    let suggested = "if ((void *)eth + 38 > data_end)";
+    assert!(
+        stdout(&before).contains(suggested),
+        "the explanation no longer suggests {suggested:?}: {}",
+        describe(&before)
+    );
+    let src = dir.path().join("prog.bpf.c");
+    let text = std::fs::read_to_string(&src).expect("the starting prog.bpf.c");
+    let read = "\tif (udp->dest == bpf_htons(ECHO_PORT))\n";
+    assert!(text.contains(read), "{text}");
+    std::fs::write(
+        &src,
+        text.replace(
+            read,
+            &format!("\t{suggested}\n\t\treturn XDP_PASS;\n{read}"),
+        ),
+    )
+    .expect("writing the fix");
+    let after = run(&["check", "1"], dir.path());
+    assert_eq!(code(&after), Some(0), "{}", describe(&after));
+    assert!(stdout(&after).contains("Solved!"), "{}", describe(&after));
+}
+
 #[test]
 fn deleting_the_ring_buffer_logic_does_not_solve_lab4() {
     let out = check_edited(4, |s| {
@@ -279,6 +312,70 @@ fn a_lab_that_was_not_started_is_a_setup_problem() {
             .contains("lab 1 was not started there"),
         "{json}"
     );
+}
+
+/// Runs `lab ARGS` (no --dir) with `cwd` as the current folder.
+fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    lab()
+        .command()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("running lab")
+}
+
+#[test]
+fn lab_finds_the_lab_folder_from_inside_the_workshop_folder_and_never_nests_a_copy() {
+    testkit::privilege::require_root("loading eBPF programs");
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let workshop = home.path().join("ebpf-workshop");
+    let lab01 = workshop.join("lab01");
+    let started = run_in(home.path(), &["start", "1"]);
+    assert_eq!(code(&started), Some(0), "{}", describe(&started));
+    assert!(lab01.join("prog.bpf.c").exists(), "{}", describe(&started));
+
+    for cwd in [&lab01, &workshop, &lab01.join("build")] {
+        std::fs::create_dir_all(cwd).expect("the folder");
+        let out = run_in(cwd, &["check", "1"]);
+        assert_eq!(
+            code(&out),
+            Some(1),
+            "from {}: {}",
+            cwd.display(),
+            describe(&out)
+        );
+        assert!(
+            stdout(&out).contains("the kernel's verifier still rejects `drop_echo`"),
+            "from {}: {}",
+            cwd.display(),
+            describe(&out)
+        );
+    }
+    // Starting again from inside the lab's folder keeps the attendee's file there, and makes
+    // no second ebpf-workshop/lab01 inside it.
+    let again = run_in(&lab01, &["start", "1"]);
+    assert_eq!(code(&again), Some(0), "{}", describe(&again));
+    assert!(
+        !lab01.join("ebpf-workshop").exists(),
+        "{}",
+        describe(&again)
+    );
+
+    // A folder made with --dir elsewhere: from inside it, lab says so instead of telling the
+    // attendee to start the lab (which would nest a copy).
+    let mine = home.path().join("my-lab");
+    assert_eq!(code(&run(&["start", "1"], &mine)), Some(0));
+    let out = run_in(&mine, &["check", "1"]);
+    assert_eq!(code(&out), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("you are inside it: add `--dir .`"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!err.contains("lab start 1` first"), "{}", describe(&out));
+    let out = run_in(&mine, &["check", "1", "--dir", "."]);
+    assert_eq!(code(&out), Some(1), "{}", describe(&out));
 }
 
 #[test]
