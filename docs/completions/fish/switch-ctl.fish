@@ -40,6 +40,7 @@ complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l default-mo
 complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l mode -d 'One port\'s mode, PORT=MODE (repeatable)' -r
 complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l netns -d 'Serve this network namespace (a name from `ip netns list`) instead of the current one' -r
 complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l metrics -d 'Answer Prometheus scrapes (GET /metrics) on this address, bound in the namespace switch-ctl was started in (before --netns is entered), for example 127.0.0.1:9617' -r
+complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l fdb-entries -d 'How many MACs (all bridges together) the fast path holds; frames of MACs past that take the plain bridge. The map is preallocated: 96 bytes per entry (12.6 MB at the default)' -r
 complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l all-bridges -d 'Accelerate every bridge of the namespace, including bridges created later'
 complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -l allow-netfilter -d 'Accelerate bridges even when bridge netfilter is active (firewall rules on bridged traffic are then bypassed)'
 complete -c switch-ctl -n "__fish_switch_ctl_using_subcommand run" -s h -l help -d 'Print help'
