@@ -1170,7 +1170,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     })
             });
             let release = match &holder {
-                Some(v) => release.replace("ptr", v).replace("(sk)", &format!("({v})")),
+                Some(v) => release
+                    .replace("(record,", &format!("({v},"))
+                    .replace("(sk)", &format!("({v})")),
                 None => release.to_string(),
             };
             let held = holder.map_or(String::new(), |v| format!(" `{v}`"));
@@ -1683,14 +1685,23 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
         .and_then(|o| o.variable.as_ref())
         .and_then(|v| v.type_name.as_deref())
         .is_some_and(|t| t.starts_with("struct ") && t.ends_with('*') && reg_off == 0);
+    // A name inferred from the source (`udp` in `udp->dest`) while the register holds another
+    // variable's value (`eth`): the compiler reads the field as an offset from that variable,
+    // so offsets are told (and, for an untyped check, written) from it.
+    let alias = op
+        .filter(|o| o.variable.as_ref().is_some_and(|v| v.inferred))
+        .and_then(|o| o.aliases.first())
+        .cloned();
+    let at = match (&alias, typed) {
+        (Some(a), false) => a.clone(),
+        _ => ptr.clone(),
+    };
     let code = if facts.is_rust() {
-        format!(
-            "if {ptr} as usize + {need} > ctx.data_end() {{\n    return xdp_action::{pass};\n}}"
-        )
+        format!("if {at} as usize + {need} > ctx.data_end() {{\n    return xdp_action::{pass};\n}}")
     } else if typed {
         format!("if ((void *)({ptr} + 1) > {end})\n\treturn {pass};")
     } else {
-        format!("if ((void *){ptr} + {need} > {end})\n\treturn {pass};")
+        format!("if ((void *){at} + {need} > {end})\n\treturn {pass};")
     };
     let access = if helper {
         format!("the helper call reads or writes {size} bytes there")
@@ -1729,23 +1740,36 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
     } else {
         String::new()
     };
+    let base = alias.as_ref().map(|b| format!("`{b}`"));
+    let (read_as, from) = match &base {
+        Some(b) => (
+            format!(
+                "{what} is read through {b} (the compiler computes its fields as offsets from \
+                 {b}): "
+            ),
+            b.clone(),
+        ),
+        None => (String::new(), what.clone()),
+    };
+    let summary = if typed && !facts.is_rust() {
+        format!(
+            "Compare {ptr} + 1 (the end of the struct `{ptr}` points to) against the packet's end \
+             before the access, and leave when the packet is shorter."
+        )
+    } else {
+        format!(
+            "Compare {at} + {need} against the packet's end before the access, and leave when \
+             the packet is shorter."
+        )
+    };
     (
         format!(
-            "{what} {meaning}{variable_part}; {access}, so the verifier cannot prove bytes {}..{} past \
-             {what} exist.",
+            "{read_as}{from} {meaning}{variable_part}; {access}, so the verifier cannot prove bytes \
+             {}..{} past {from} exist.",
             off - reg_off,
             off - reg_off + size
         ),
-        code_or_template(
-            c,
-            op,
-            format!(
-                "Compare {ptr} + {need} against the packet's end before the access, and \
-                 leave when the packet is shorter."
-            ),
-            c.line(),
-            code,
-        ),
+        code_or_template(c, op, summary, c.line(), code),
     )
 }
 
