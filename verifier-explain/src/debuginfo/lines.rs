@@ -26,6 +26,47 @@ pub struct SourceLoc {
     pub inlined: Vec<InlinedCall>,
 }
 
+impl SourceLoc {
+    /// The position in the program's own source. A row in library code (an aya-ebpf helper,
+    /// core) moves out to the innermost inlined call made from the program's source, the line
+    /// its author wrote: `SOURCES.insert(&si, ...)` rather than the helper call inside aya-ebpf's
+    /// `HashMap::insert`. The inline chain keeps only the calls outside that one; `outermost`
+    /// names the function the chain ends in. Without such a call the row is kept.
+    pub(crate) fn in_own_source(mut self, outermost: impl FnOnce() -> String) -> SourceLoc {
+        if !is_library_file(&self.file) {
+            return self;
+        }
+        let Some(i) = self
+            .inlined
+            .iter()
+            .position(|c| !is_library_file(&c.call_file))
+        else {
+            return self;
+        };
+        let call = self.inlined[i].clone();
+        self.file = call.call_file;
+        self.line = call.call_line;
+        self.column = call.call_column;
+        self.function = match self.inlined.get(i + 1) {
+            Some(caller) => caller.function.clone(),
+            None => outermost(),
+        };
+        self.inlined.drain(..=i);
+        self
+    }
+}
+
+/// Whether `file` is library code rather than the program's own source: Rust's `core`
+/// (`/rustc/<commit>/library/...`, or a toolchain's `lib/rustlib/src`) and crates cargo
+/// downloaded (`/cargo/registry/...` as remapped, or `~/.cargo/registry/...`).
+pub(crate) fn is_library_file(file: &Path) -> bool {
+    let path = file.to_string_lossy();
+    path.starts_with("/rustc/")
+        || path.starts_with("/cargo/registry/")
+        || path.contains("/.cargo/registry/")
+        || path.contains("/lib/rustlib/src/")
+}
+
 /// One level of inlining: the inlined function and where it was called from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InlinedCall {
