@@ -371,3 +371,52 @@ fn the_rust_cases_committed_objects_are_current_where_the_toolchain_is() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// The Rust/aya cases are explained in Rust: the line is in the program's `main.rs` (not in the
+/// aya-ebpf or core code inlined into it) and the fix's code is Rust, not the C template.
+#[test]
+fn the_rust_cases_are_shown_in_their_own_source_with_fixes_written_in_rust() {
+    testkit::privilege::require_bpf();
+    let rust_cases: Vec<Case> = read_cases()
+        .into_iter()
+        .filter(|c| c.rust.is_some())
+        .collect();
+    assert!(
+        rust_cases.len() >= 3,
+        "the corpus keeps at least 3 Rust/aya cases"
+    );
+    for case in &rust_cases {
+        let rust = case.file.rust.as_deref().unwrap();
+        let object = std::fs::read(case.rust.as_ref().unwrap().join("prog.bpf.o")).unwrap();
+        let options = Options {
+            program: None,
+            privileges: privileges(case),
+        };
+        let report = explain_object(&object, &options).unwrap_or_else(|e| panic!("{e:#}"));
+        let e = report
+            .programs
+            .iter()
+            .find_map(|p| p.explanation())
+            .unwrap_or_else(|| panic!("{}: not rejected", case.name));
+        let file = e.location.as_ref().map(|l| l.file.as_str());
+        assert_eq!(
+            file,
+            Some(format!("{rust}/prog/src/main.rs").as_str()),
+            "{}: the line must be in the program's own source",
+            case.name
+        );
+        let code = e
+            .fix
+            .code
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: the fix shows no code", case.name));
+        assert!(
+            ["sizeof", "(void *)", "__builtin", "->", "\treturn"]
+                .iter()
+                .all(|c| !code.contains(c))
+                && (code.contains("let ") || code.contains("for _ in")),
+            "{}: the fix's code is not Rust:\n{code}",
+            case.name
+        );
+    }
+}

@@ -360,4 +360,64 @@ mod tests {
         assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
         assert_eq!(normalize(Path::new("../a/../b")), PathBuf::from("../b"));
     }
+
+    #[test]
+    fn a_row_in_library_code_moves_to_the_programs_own_call() {
+        let call = |function: &str, file: &str, line| InlinedCall {
+            function: function.into(),
+            call_file: PathBuf::from(file),
+            call_line: line,
+            call_column: 13,
+        };
+        let main = "fixtures/rust/realworld/x/prog/src/main.rs";
+        // aya-ebpf's bindings, inlined into its HashMap::insert, inlined into the program.
+        let in_aya = SourceLoc {
+            file: PathBuf::from(
+                "/cargo/registry/src/index/aya-ebpf-bindings-0.2.0/src/x86_64/helpers.rs",
+            ),
+            line: 24,
+            column: 5,
+            function: "bpf_map_update_elem".into(),
+            inlined: vec![
+                call(
+                    "bpf_map_update_elem",
+                    "/cargo/registry/src/index/aya-ebpf-0.2.1/src/lib.rs",
+                    184,
+                ),
+                call("insert", main, 97),
+                call("try_xdp_firewall", main, 64),
+            ],
+        };
+        let own = in_aya.in_own_source(|| "xdp_firewall".into());
+        assert_eq!(
+            (own.file.to_str(), own.line, own.column),
+            (Some(main), 97, 13)
+        );
+        assert_eq!(own.function, "try_xdp_firewall");
+        assert_eq!(own.inlined, vec![call("try_xdp_firewall", main, 64)]);
+
+        // The outermost call: the function is the one the chain ends in.
+        let core = SourceLoc {
+            file: PathBuf::from("/rustc/abc/library/core/src/ptr/mod.rs"),
+            line: 10,
+            column: 1,
+            function: "read".into(),
+            inlined: vec![call("read", main, 30)],
+        };
+        let own = core.in_own_source(|| "prog".into());
+        assert_eq!((own.line, own.function.as_str()), (30, "prog"));
+        assert!(own.inlined.is_empty());
+
+        // The program's own code, and a C header, stay where they are.
+        for file in [main, "/usr/include/linux/bpf.h"] {
+            let loc = SourceLoc {
+                file: PathBuf::from(file),
+                line: 18,
+                column: 14,
+                function: "f".into(),
+                inlined: vec![call("f", main, 40)],
+            };
+            assert_eq!(loc.clone().in_own_source(|| "g".into()), loc);
+        }
+    }
 }
