@@ -12,6 +12,13 @@
 //! - **cause**: the error class is the expected one (`class`);
 //! - **fix**: the fixed twin is accepted by the kernel.
 //!
+//! A case with `rust = "fixtures/rust/realworld/<case>"` in its case.toml is a Rust/aya program:
+//! its crates `prog/` and `fixed/` live there, in the workspace `fixtures/rust` builds with a
+//! nightly toolchain and bpf-linker, and their committed objects `prog.bpf.o` and `fixed.bpf.o`
+//! are what is loaded and scored (CI cannot install that toolchain). The marker is then on a line
+//! of `prog/src/main.rs`. Where the toolchain is present, a second test rebuilds the objects and
+//! fails if a committed one is stale.
+//!
 //! It prints the table and fails below the targets (line on every case, variable and cause on
 //! 90%, fix on 80%), and when `tests/realworld/README.md` or the project README does not show
 //! the score it measured (run with `REALWORLD_UPDATE=1` to rewrite them).
@@ -35,6 +42,9 @@ struct CaseFile {
     source: String,
     /// The program type (libbpf's name), for the table.
     program_type: String,
+    /// For a Rust/aya case: the directory (from the repository root) holding its crates
+    /// `prog/` and `fixed/` and their committed objects `prog.bpf.o` and `fixed.bpf.o`.
+    rust: Option<String>,
     /// The catalogue id the explanation must carry.
     class: String,
     /// The variable whose value is at fault, when there is one.
@@ -52,6 +62,13 @@ struct Case {
     dir: PathBuf,
     file: CaseFile,
     fault_line: u32,
+    /// The Rust/aya crates' directory, for a Rust case.
+    rust: Option<PathBuf>,
+}
+
+/// The repository's root.
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 #[derive(Default)]
@@ -87,8 +104,23 @@ fn read_cases() -> Vec<Case> {
             !file.changed.trim().is_empty() && !file.fix.trim().is_empty(),
             "{name}: say what was changed from the user's program and what the fix changes"
         );
-        let source = std::fs::read_to_string(dir.join("prog.bpf.c"))
-            .unwrap_or_else(|e| panic!("{name}: prog.bpf.c: {e}"));
+        let rust = file.rust.as_ref().map(|r| repo_root().join(r));
+        // The user's program and its fixed twin: C next to case.toml, Rust in its crates.
+        let (prog_source, fixed_source) = match &rust {
+            None => (dir.join("prog.bpf.c"), dir.join("fixed.bpf.c")),
+            Some(r) => {
+                for object in ["prog.bpf.o", "fixed.bpf.o"] {
+                    assert!(
+                        r.join(object).is_file(),
+                        "{name}: {} is missing (fixtures/rust/build.sh builds it)",
+                        r.join(object).display()
+                    );
+                }
+                (r.join("prog/src/main.rs"), r.join("fixed/src/main.rs"))
+            }
+        };
+        let source = std::fs::read_to_string(&prog_source)
+            .unwrap_or_else(|e| panic!("{name}: {}: {e}", prog_source.display()));
         let marked: Vec<u32> = source
             .lines()
             .enumerate()
@@ -98,17 +130,20 @@ fn read_cases() -> Vec<Case> {
         assert_eq!(
             marked.len(),
             1,
-            "{name}: exactly one line of prog.bpf.c must end with `{FAULT_MARKER}`"
+            "{name}: exactly one line of {} must end with `{FAULT_MARKER}`",
+            prog_source.display()
         );
         assert!(
-            dir.join("fixed.bpf.c").is_file(),
-            "{name}: the fixed twin fixed.bpf.c is missing"
+            fixed_source.is_file(),
+            "{name}: the fixed twin {} is missing",
+            fixed_source.display()
         );
         cases.push(Case {
             name,
             dir,
             file,
             fault_line: marked[0],
+            rust,
         });
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
@@ -138,6 +173,12 @@ fn names(text: &str, name: &str) -> bool {
 
 fn score(case: &Case, clang: &bpf_build::Clang, out: &Path) -> Score {
     let build = |stem: &str| {
+        if let Some(r) = &case.rust {
+            // Rust/aya: the committed object (the second test checks it is current).
+            let object = r.join(format!("{stem}.bpf.o"));
+            return std::fs::read(&object)
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", case.name, object.display()));
+        }
         let built = clang
             .compile(&case.dir.join(format!("{stem}.bpf.c")), out)
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
@@ -241,10 +282,11 @@ fn the_realworld_corpus_is_explained_at_its_line_with_its_variable_cause_and_an_
         }
         let _ = writeln!(
             table,
-            "| [{}]({}) | {} | {} at line {}{} | {} | {} | {} | {} | {} |",
+            "| [{}]({}) | {}{} | {} at line {}{} | {} | {} | {} | {} | {} |",
             case.name,
             case.file.source,
             case.file.program_type,
+            if case.rust.is_some() { " (Rust)" } else { "" },
             case.file.class,
             case.fault_line,
             case.file
@@ -300,4 +342,81 @@ fn the_realworld_corpus_is_explained_at_its_line_with_its_variable_cause_and_an_
         update,
     ));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The committed objects of the Rust/aya cases are what their sources build to, where the
+/// toolchain is present (a nightly rustc and bpf-linker: `fixtures/rust/build.sh --check`).
+/// Without it (CI) the test says so and checks nothing more: the scoring test above uses the
+/// committed objects.
+#[test]
+fn the_rust_cases_committed_objects_are_current_where_the_toolchain_is() {
+    let build_sh = |mode: &str| {
+        std::process::Command::new(repo_root().join("fixtures/rust/build.sh"))
+            .arg(mode)
+            .output()
+            .expect("fixtures/rust/build.sh runs")
+    };
+    let check = build_sh("--check");
+    if !check.status.success() {
+        println!(
+            "the Rust/aya toolchain is not here, so the committed objects are not rebuilt:\n{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        return;
+    }
+    let verify = build_sh("--verify");
+    assert!(
+        verify.status.success(),
+        "fixtures/rust/build.sh --verify: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+/// The Rust/aya cases are explained in Rust: the line is in the program's `main.rs` (not in the
+/// aya-ebpf or core code inlined into it) and the fix's code is Rust, not the C template.
+#[test]
+fn the_rust_cases_are_shown_in_their_own_source_with_fixes_written_in_rust() {
+    testkit::privilege::require_bpf();
+    let rust_cases: Vec<Case> = read_cases()
+        .into_iter()
+        .filter(|c| c.rust.is_some())
+        .collect();
+    assert!(
+        rust_cases.len() >= 3,
+        "the corpus keeps at least 3 Rust/aya cases"
+    );
+    for case in &rust_cases {
+        let rust = case.file.rust.as_deref().unwrap();
+        let object = std::fs::read(case.rust.as_ref().unwrap().join("prog.bpf.o")).unwrap();
+        let options = Options {
+            program: None,
+            privileges: privileges(case),
+        };
+        let report = explain_object(&object, &options).unwrap_or_else(|e| panic!("{e:#}"));
+        let e = report
+            .programs
+            .iter()
+            .find_map(|p| p.explanation())
+            .unwrap_or_else(|| panic!("{}: not rejected", case.name));
+        let file = e.location.as_ref().map(|l| l.file.as_str());
+        assert_eq!(
+            file,
+            Some(format!("{rust}/prog/src/main.rs").as_str()),
+            "{}: the line must be in the program's own source",
+            case.name
+        );
+        let code = e
+            .fix
+            .code
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: the fix shows no code", case.name));
+        assert!(
+            ["sizeof", "(void *)", "__builtin", "->", "\treturn"]
+                .iter()
+                .all(|c| !code.contains(c))
+                && (code.contains("let ") || code.contains("for _ in")),
+            "{}: the fix's code is not Rust:\n{code}",
+            case.name
+        );
+    }
 }

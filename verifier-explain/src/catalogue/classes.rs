@@ -9,6 +9,7 @@ use super::rewrite;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
 use crate::evidence::CheckShape;
+use crate::evidence::Operand;
 use crate::log::insn;
 
 const PACKET: &str = "invalid access to packet";
@@ -724,7 +725,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                         .iter()
                         .find(|s| s.off == off)
                 })
-                .is_some_and(|s| s.text.chars().any(|ch| ch == '(' || ch == '_'));
+                .is_some_and(|s| spilled_pointer(&s.text));
             if spilled {
                 return (
                     format!(
@@ -760,13 +761,40 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 format!(
                     "{what} is read (directly or by a helper) before all of its bytes were written{detail}."
                 ),
-                fix(
-                    format!(
-                        "Initialise {what} completely before it is read: zero it where it is declared."
-                    ),
-                    c.line(),
-                    var.map(|v| format!("__builtin_memset(&{v}, 0, sizeof({v}));")),
-                ),
+                if c.facts.is_rust() {
+                    // Rust has no memset idiom for a struct literal: the padding becomes a field
+                    // of its own, or the value starts zeroed and its fields are assigned.
+                    let ty = operands
+                        .iter()
+                        .filter_map(|o| o.variable.as_ref())
+                        .find(|v| var.as_deref() == Some(v.name.as_str()))
+                        .and_then(|v| v.type_name.clone())
+                        .map(|t| t.trim_start_matches("struct ").to_string());
+                    fix(
+                        format!(
+                            "Make every byte of {what} written before it is read: declare the \
+                             padding the compiler inserts as fields of their own (`_pad: u16`) \
+                             set to 0, or start from `core::mem::zeroed()` and assign the fields."
+                        ),
+                        c.line(),
+                        var.map(|v| match ty {
+                            Some(t) => format!(
+                                "let mut {v}: {t} = unsafe {{ core::mem::zeroed() }};\n// then {v}.field = ...; for each field"
+                            ),
+                            None => format!(
+                                "let mut {v} = unsafe {{ core::mem::zeroed() }}; // annotate {v}'s type\n// then {v}.field = ...; for each field"
+                            ),
+                        }),
+                    )
+                } else {
+                    fix(
+                        format!(
+                            "Initialise {what} completely before it is read: zero it where it is declared."
+                        ),
+                        c.line(),
+                        var.map(|v| format!("__builtin_memset(&{v}, 0, sizeof({v}));")),
+                    )
+                },
             )
         },
     },
@@ -1703,6 +1731,9 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
     } else {
         format!("if ((void *){at} + {need} > {end})\n\treturn {pass};")
     };
+    if helper && let Some(cause_fix) = packet_helper_variable_size(c, size) {
+        return cause_fix;
+    }
     let access = if helper {
         format!("the helper call reads or writes {size} bytes there")
     } else {
@@ -1794,6 +1825,76 @@ fn code_or_template(
             "which variable holds {reg} (the log alone does not name it; pass the object, built with -g, to get the code with the program's names)."
         ),
     )
+}
+
+/// A helper given a packet buffer whose size is a variable (the register after the pointer
+/// holds a range, not a constant): no comparison with the packet's end proves a variable
+/// number of bytes, so the fix is a constant size per call, not a check of `ptr + max`.
+fn packet_helper_variable_size(c: &Ctx<'_>, max: i64) -> Option<CauseFix> {
+    let ptr_reg = c.op_reg()?;
+    let size_op = c
+        .found
+        .operands
+        .iter()
+        .find(|o| o.operand == format!("r{}", ptr_reg + 1))?;
+    let state = size_op.state.as_deref()?;
+    if !(state.starts_with("scalar(") && (state.contains("umax=") || state.contains("var_off"))) {
+        return None;
+    }
+    let with_aliases = |o: &Operand| {
+        let own = c.source_name(o)?;
+        let also: Vec<String> = o
+            .aliases
+            .iter()
+            .filter(|a| **a != own)
+            .map(|a| format!("`{a}`"))
+            .collect();
+        Some(if also.is_empty() {
+            format!("`{own}`")
+        } else {
+            format!("`{own}` (= {})", also.join(", "))
+        })
+    };
+    let size = with_aliases(size_op).unwrap_or_else(|| format!("r{}", ptr_reg + 1));
+    let op = c.op()?;
+    let ptr = with_aliases(op).unwrap_or_else(|| c.what());
+    let rust = c.facts.is_rust();
+    let code = if rust {
+        "let mut word = start + offset;\n\
+         for _ in 0..MAX_WORDS {\n    \
+             if word + 4 > ctx.data_end() {\n        break;\n    }\n    \
+             // the helper call on `word` with the constant size 4\n    \
+             word += 4;\n\
+         }"
+    } else {
+        "for (int i = 0; i < MAX_WORDS; i++) {\n\
+         \tif ((void *)word + 4 > data_end)\n\t\tbreak;\n\
+         \t/* the helper call on word with the constant size 4 */\n\
+         \tword++;\n\
+         }"
+    };
+    Some((
+        format!(
+            "{ptr} {}; the helper reads {size} bytes there, a size known only at run time: the \
+             verifier checks its largest value, {max}, against the bytes proven past {ptr}, and \
+             checking a packet that long against its end would drop every real packet.",
+            c.meaning()
+        ),
+        fix(
+            format!(
+                "Give the helper a constant size: walk the buffer in fixed chunks (4 bytes for \
+                 bpf_csum_diff), checking each chunk's end against the packet's end in a bounded \
+                 loop, or copy the bytes out of the packet first ({}) and pass the copy.",
+                if rust {
+                    "aya_ebpf::helpers::bpf_xdp_load_bytes"
+                } else {
+                    "bpf_xdp_load_bytes or bpf_skb_load_bytes"
+                }
+            ),
+            c.line(),
+            Some(code.to_string()),
+        ),
+    ))
 }
 
 /// Pointer arithmetic with an offset that may be negative or is unbounded. When the path
@@ -2003,15 +2104,30 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  which the program may not dereference.",
                 c.facts.where_(idx)
             ),
-            decide(
-                format!(
-                    "Read kernel memory through `{ptr}` with BPF_CORE_READ() or \
-                     bpf_probe_read_kernel(), or use bpf_get_current_task_btf(), which returns a \
-                     pointer the verifier can follow."
-                ),
-                c.line(),
-                "whether to read the task's fields with BPF_CORE_READ()/bpf_probe_read_kernel() or to switch to bpf_get_current_task_btf().",
-            ),
+            if c.facts.is_rust() {
+                // aya-ebpf's bpf_probe_read_kernel copies a `T` from a kernel address.
+                fix(
+                    format!(
+                        "Copy the field out of kernel memory with aya_ebpf::helpers::\
+                         bpf_probe_read_kernel() instead of dereferencing `{ptr}`; it takes the \
+                         field's address (`core::ptr::addr_of!`) and returns its value."
+                    ),
+                    c.line(),
+                    Some(format!(
+                        "let value = unsafe {{ bpf_probe_read_kernel(core::ptr::addr_of!((*{ptr}).field)) }}\n    .map_err(|_| ())?;"
+                    )),
+                )
+            } else {
+                decide(
+                    format!(
+                        "Read kernel memory through `{ptr}` with BPF_CORE_READ() or \
+                         bpf_probe_read_kernel(), or use bpf_get_current_task_btf(), which returns a \
+                         pointer the verifier can follow."
+                    ),
+                    c.line(),
+                    "whether to read the task's fields with BPF_CORE_READ()/bpf_probe_read_kernel() or to switch to bpf_get_current_task_btf().",
+                )
+            },
         ),
         ScalarOrigin::Call { helper, idx } => (
             format!(
@@ -2260,9 +2376,17 @@ fn license_line(c: &Ctx<'_>) -> Option<u32> {
         .map(|(l, _)| l)
 }
 
+/// Whether a stack slot's state as the verifier prints it (`fp-8=...`) is a spilled pointer:
+/// `map_value(...)`, `ctx()`, `fp-16`, not a spilled number (`scalar(...)`, which 6.18 prints
+/// after the unwritten bytes of a narrow spill: `mmmm??scalar(id=1,...)`) nor a slot with bytes
+/// never written (`?`).
+fn spilled_pointer(slot: &str) -> bool {
+    !slot.contains('?') && !slot.contains("scalar") && slot.chars().any(|ch| ch == '(' || ch == '_')
+}
+
 #[cfg(test)]
 mod tests {
-    use super::max_of;
+    use super::{max_of, spilled_pointer};
 
     #[test]
     fn the_maximum_of_a_state_reads_chained_and_hex_bounds() {
@@ -2277,5 +2401,16 @@ mod tests {
             Some(60)
         );
         assert_eq!(max_of("pkt(off=14,r=14)"), None);
+    }
+
+    #[test]
+    fn a_narrow_spill_of_a_number_is_not_a_spilled_pointer() {
+        // 6.18 prints the unwritten bytes of a 2-byte spill before the number it holds.
+        assert!(!spilled_pointer(
+            "mmmm??scalar(id=1,smin=smin32=0,smax=umax=smax32=umax32=0xffff)"
+        ));
+        assert!(!spilled_pointer("mmmm????"));
+        assert!(spilled_pointer("map_value(map=m,ks=4,vs=8)"));
+        assert!(spilled_pointer("ctx()"));
     }
 }

@@ -26,6 +26,47 @@ pub struct SourceLoc {
     pub inlined: Vec<InlinedCall>,
 }
 
+impl SourceLoc {
+    /// The position in the program's own source. A row in library code (an aya-ebpf helper,
+    /// core) moves out to the innermost inlined call made from the program's source, the line
+    /// its author wrote: `SOURCES.insert(&si, ...)` rather than the helper call inside aya-ebpf's
+    /// `HashMap::insert`. The inline chain keeps only the calls outside that one; `outermost`
+    /// names the function the chain ends in. Without such a call the row is kept.
+    pub(crate) fn in_own_source(mut self, outermost: impl FnOnce() -> String) -> SourceLoc {
+        if !is_library_file(&self.file) {
+            return self;
+        }
+        let Some(i) = self
+            .inlined
+            .iter()
+            .position(|c| !is_library_file(&c.call_file))
+        else {
+            return self;
+        };
+        let call = self.inlined[i].clone();
+        self.file = call.call_file;
+        self.line = call.call_line;
+        self.column = call.call_column;
+        self.function = match self.inlined.get(i + 1) {
+            Some(caller) => caller.function.clone(),
+            None => outermost(),
+        };
+        self.inlined.drain(..=i);
+        self
+    }
+}
+
+/// Whether `file` is library code rather than the program's own source: Rust's `core`
+/// (`/rustc/<commit>/library/...`, or a toolchain's `lib/rustlib/src`) and crates cargo
+/// downloaded (`/cargo/registry/...` as remapped, or `~/.cargo/registry/...`).
+pub(crate) fn is_library_file(file: &Path) -> bool {
+    let path = file.to_string_lossy();
+    path.starts_with("/rustc/")
+        || path.starts_with("/cargo/registry/")
+        || path.contains("/.cargo/registry/")
+        || path.contains("/lib/rustlib/src/")
+}
+
 /// One level of inlining: the inlined function and where it was called from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InlinedCall {
@@ -318,5 +359,65 @@ mod tests {
         );
         assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
         assert_eq!(normalize(Path::new("../a/../b")), PathBuf::from("../b"));
+    }
+
+    #[test]
+    fn a_row_in_library_code_moves_to_the_programs_own_call() {
+        let call = |function: &str, file: &str, line| InlinedCall {
+            function: function.into(),
+            call_file: PathBuf::from(file),
+            call_line: line,
+            call_column: 13,
+        };
+        let main = "fixtures/rust/realworld/x/prog/src/main.rs";
+        // aya-ebpf's bindings, inlined into its HashMap::insert, inlined into the program.
+        let in_aya = SourceLoc {
+            file: PathBuf::from(
+                "/cargo/registry/src/index/aya-ebpf-bindings-0.2.0/src/x86_64/helpers.rs",
+            ),
+            line: 24,
+            column: 5,
+            function: "bpf_map_update_elem".into(),
+            inlined: vec![
+                call(
+                    "bpf_map_update_elem",
+                    "/cargo/registry/src/index/aya-ebpf-0.2.1/src/lib.rs",
+                    184,
+                ),
+                call("insert", main, 97),
+                call("try_xdp_firewall", main, 64),
+            ],
+        };
+        let own = in_aya.in_own_source(|| "xdp_firewall".into());
+        assert_eq!(
+            (own.file.to_str(), own.line, own.column),
+            (Some(main), 97, 13)
+        );
+        assert_eq!(own.function, "try_xdp_firewall");
+        assert_eq!(own.inlined, vec![call("try_xdp_firewall", main, 64)]);
+
+        // The outermost call: the function is the one the chain ends in.
+        let core = SourceLoc {
+            file: PathBuf::from("/rustc/abc/library/core/src/ptr/mod.rs"),
+            line: 10,
+            column: 1,
+            function: "read".into(),
+            inlined: vec![call("read", main, 30)],
+        };
+        let own = core.in_own_source(|| "prog".into());
+        assert_eq!((own.line, own.function.as_str()), (30, "prog"));
+        assert!(own.inlined.is_empty());
+
+        // The program's own code, and a C header, stay where they are.
+        for file in [main, "/usr/include/linux/bpf.h"] {
+            let loc = SourceLoc {
+                file: PathBuf::from(file),
+                line: 18,
+                column: 14,
+                function: "f".into(),
+                inlined: vec![call("f", main, 40)],
+            };
+            assert_eq!(loc.clone().in_own_source(|| "g".into()), loc);
+        }
     }
 }

@@ -319,7 +319,7 @@ impl DebugInfo {
 
     fn source_loc(&self, addr: InsnAddr, row: &lines::Row) -> SourceLoc {
         let (function, inlined) = self.scopes.function_and_inline_chain(addr);
-        SourceLoc {
+        let loc = SourceLoc {
             file: self.lines.file(row.file).to_path_buf(),
             line: row.line,
             column: row.column,
@@ -327,7 +327,8 @@ impl DebugInfo {
                 .or_else(|| self.function_name(addr))
                 .unwrap_or_default(),
             inlined,
-        }
+        };
+        loc.in_own_source(|| self.function_name(addr).unwrap_or_default())
     }
 
     fn function_name(&self, addr: InsnAddr) -> Option<String> {

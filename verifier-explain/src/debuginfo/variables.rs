@@ -732,6 +732,7 @@ impl<'a> UnitReader<'a, '_> {
                 .or_else(|| die.attr_value(gimli::DW_AT_linkage_name))
                 .and_then(|v| self.string(v))
         })
+        .map(|n| unescape_linker_name(&n))
     }
 
     /// Name, type and declaration of a variable DIE (location left empty).
@@ -1180,6 +1181,39 @@ pub fn variable_in_slot(vars: &[Variable], off: i64) -> Option<&Variable> {
         })
 }
 
+/// A Rust generic's name as rustc wrote it. bpf-linker rewrites the characters BTF does not
+/// allow in names as `_XX_` (their hex code), in the DWARF too:
+/// `insert_3C_app_3A__3A_Key_2C__20_u32_3E_` is `insert<app::Key, u32>`. Only names holding an
+/// escaped `<` or `::` are rewritten, so a C name that happens to contain `_20_` stays as it is.
+fn unescape_linker_name(name: &str) -> String {
+    if !name.contains("_3C_") && !name.contains("_3A__3A_") {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(pos) = rest.find('_') {
+        out.push_str(&rest[..pos]);
+        let escaped = rest
+            .get(pos + 1..pos + 4)
+            .filter(|e| e.ends_with('_'))
+            .and_then(|e| u8::from_str_radix(&e[..2], 16).ok())
+            .map(char::from)
+            .filter(|c| "<>:, &*()[];'".contains(*c));
+        match escaped {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[pos + 4..];
+            }
+            None => {
+                out.push('_');
+                rest = &rest[pos + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1316,5 +1350,24 @@ mod tests {
         assert_eq!(stack_offset(4, frame), Some(-20));
         assert_eq!(stack_offset(-16, frame), Some(-16));
         assert_eq!(stack_offset(24, frame), None);
+    }
+
+    #[test]
+    fn bpf_linker_escapes_in_rust_generic_names_are_undone() {
+        assert_eq!(
+            unescape_linker_name(
+                "insert_3C_rw_xdp_struct_padding_map_key_3A__3A_SourceInfo_2C__20_u32_3E_"
+            ),
+            "insert<rw_xdp_struct_padding_map_key::SourceInfo, u32>"
+        );
+        // A name cut by the linker keeps its tail as it is.
+        assert_eq!(
+            unescape_linker_name("insert_3C_app_3A__3A_Key_2C__20__26_app_3_42d6cd6b"),
+            "insert<app::Key, &app_3_42d6cd6b"
+        );
+        // C names are left alone.
+        for name in ["ip_20_hdr", "__u32", "xdp_prog_", "a_3A_b"] {
+            assert_eq!(unescape_linker_name(name), name);
+        }
     }
 }
