@@ -156,10 +156,10 @@ fn race(
 fn plain_lookup_then_delete_loses_live_entries() {
     let _alone = ONE_RACE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let rig = rig();
-    // At least 5,000 rounds; on a busy machine, more until the race shows (up to 50,000).
+    // At least 5,000 rounds; on a busy machine, more until the race shows (up to 200,000).
     let tally = race(
         &rig,
-        50_000,
+        200_000,
         |t| t.rounds >= 5_000 && t.lost > 0,
         |flow, _seen| Some(rig.entries.delete(&flow.to_ne_bytes()).unwrap()),
     );
@@ -184,10 +184,12 @@ fn compare_and_swap_ageing_never_loses_a_live_entry() {
         None,
     )
     .unwrap();
+    // At least 20,000 rounds; on a busy machine (where the writer may rarely run inside the
+    // window), more until the window has been hit (up to 200,000).
     let tally = race(
         &rig,
-        20_000,
-        |_| false,
+        200_000,
+        |t| t.rounds >= 20_000 && t.refreshed_in_window > 0,
         |flow, seen| match cas.age_out(&flow.to_ne_bytes(), LAST_SEEN, seen).unwrap() {
             Outcome::Swapped => Some(true),
             Outcome::Mismatch { observed } => {
@@ -198,7 +200,7 @@ fn compare_and_swap_ageing_never_loses_a_live_entry() {
         },
     );
     eprintln!("compare-and-swap ageing: {tally:?}");
-    assert_eq!(tally.rounds, 20_000);
+    assert!(tally.rounds >= 20_000, "{tally:?}");
     assert!(
         tally.aged_out > 0,
         "the ager never aged anything out: {tally:?}"
