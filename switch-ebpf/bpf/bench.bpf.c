@@ -6,7 +6,9 @@
  * - bench_gen: the traffic generator. Run with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES on
  *   the sending host's interface, it returns XDP_TX, which the kernel turns into a redirect to
  *   that same interface: every frame really leaves through it (for a veth, into the bridge
- *   port on the other end). It rewrites nothing.
+ *   port on the other end). It rewrites nothing. Paced (bench_gen_pace's interval_ns set), it
+ *   sends bursts on a schedule and waits in between, so it offers a fixed load and, while the
+ *   forwarder keeps up, has no surplus to return.
  * - bench_rx_xdp: the receiver on the sink host's interface. Counts the benchmark's frames
  *   (IPv4, UDP to BENCH_UDP_PORT) per CPU and drops them; anything else is counted apart and
  *   passed to the stack, so ARP or IPv6 neighbour traffic is never mistaken for forwarded
@@ -49,9 +51,60 @@ struct {
 	__type(value, struct bpf_devmap_val);
 } bench_tx_port SEC(".maps");
 
+/* The generator's pacing (one entry, written by the benchmark; the generator runs on one CPU):
+ * bursts of `burst` frames, one burst every interval_ns, so the forwarder sees full NAPI polls
+ * as when saturated, but no surplus. Between bursts the generator waits inside the program
+ * instead of dropping frames: every frame a live-frames run drops or fails to send goes back
+ * through its page pool's ring, under the same producer lock the receiver returns frames
+ * through, which is the contention pacing is there to remove. */
+struct bench_pace {
+	__u64 interval_ns; /* between bursts; 0: unpaced, every frame is sent at once */
+	__u64 burst;	   /* frames per burst (at most the bridge port's 256-frame ring) */
+	__u64 next_ns;	   /* when the next burst may start */
+	__u64 left;	   /* frames left in the current burst */
+	__u64 sent;	   /* frames sent while paced */
+	__u64 late;	   /* bursts that started over a burst's interval late (schedule reset) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bench_pace);
+} bench_gen_pace SEC(".maps");
+
+/* bpf_loop callback: stops once the clock reaches *until. */
+static long wait_until(__u32 i, void *until)
+{
+	return bpf_ktime_get_ns() >= *(__u64 *)until;
+}
+
 SEC("xdp")
 int bench_gen(struct xdp_md *ctx)
 {
+	__u32 zero = 0;
+	struct bench_pace *pace = bpf_map_lookup_elem(&bench_gen_pace, &zero);
+	__u64 now, until;
+
+	if (!pace || !pace->interval_ns)
+		return XDP_TX;
+	if (!pace->left) {
+		until = pace->next_ns;
+		/* Up to ~2^20 clock reads (tens of ms): more than any interval used. */
+		bpf_loop(1 << 20, wait_until, &until, 0);
+		now = bpf_ktime_get_ns();
+		/* After a stall longer than a burst's interval (the vCPU taken away), restart
+		 * the schedule from now instead of catching up back to back, which would
+		 * overflow the port's ring. */
+		if (now - pace->next_ns > pace->interval_ns) {
+			pace->next_ns = now;
+			pace->late++;
+		}
+		pace->next_ns += pace->interval_ns;
+		pace->left = pace->burst;
+	}
+	pace->left--;
+	pace->sent++;
 	return XDP_TX;
 }
 

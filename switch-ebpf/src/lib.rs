@@ -41,8 +41,14 @@ pub mod maps {
 /// the switch. Used by `switch-ctl/benches/forward.rs`.
 pub mod bench {
     /// XDP generator, run with `BPF_PROG_RUN` and `BPF_F_TEST_XDP_LIVE_FRAMES`: returns
-    /// `XDP_TX`, so each frame leaves through the interface it was run on, unchanged.
+    /// `XDP_TX`, so each frame leaves through the interface it was run on, unchanged; paced
+    /// by [`GEN_PACE`], it sends bursts on a schedule and waits in between.
     pub const GENERATOR: &str = "bench_gen";
+    /// Array with one entry of six `u64`s, the generator's pacing: `interval_ns` between
+    /// bursts (0: unpaced), `burst` (frames per burst), `next_ns`, `left` (in the current
+    /// burst), the frames `sent` while paced, and the bursts that started `late` (over an
+    /// interval behind: the schedule restarted).
+    pub const GEN_PACE: &str = "bench_gen_pace";
     /// XDP receiver: counts the benchmark's frames per CPU and drops them.
     pub const RX_XDP: &str = "bench_rx_xdp";
     /// The same receiver at tc ingress (for a sink with GRO on and no XDP program).

@@ -137,6 +137,9 @@ pub struct Config {
     pub switch_ctl: Option<PathBuf>,
     /// The profiler of the `fast-top` modes.
     pub xdpdbg: Option<PathBuf>,
+    /// The generator's fixed offered load in frames per second (`SWITCH_BENCH_PACE_MPPS`), or
+    /// `None` to offer as much as it can (the saturating method).
+    pub pace_pps: Option<f64>,
 }
 
 /// Reads the configuration and checks the machine can run it.
@@ -144,6 +147,12 @@ pub fn config() -> Result<Config> {
     let rounds = env::parse("SWITCH_BENCH_ROUNDS", 5usize)?.max(3);
     let secs = env::parse("SWITCH_BENCH_SECS", 2.5f64)?.max(0.5);
     let tcp_secs = env::parse("SWITCH_BENCH_TCP_SECS", 5u32)?.max(2);
+    let pace_mpps = env::parse("SWITCH_BENCH_PACE_MPPS", 0f64)?;
+    ensure!(
+        pace_mpps.is_finite() && (0.0..=10.0).contains(&pace_mpps),
+        "SWITCH_BENCH_PACE_MPPS: {pace_mpps} is not a rate between 0 (unpaced) and 10 Mpps; \
+         pick one below the slowest measured mode's capacity, e.g. 1.0"
+    );
     let mut modes = Vec::new();
     let mut tcp = Vec::new();
     let wanted = std::env::var("SWITCH_BENCH_MODES").unwrap_or_else(|_| {
@@ -234,6 +243,7 @@ pub fn config() -> Result<Config> {
         fwd_cpu: cpus[1],
         switch_ctl,
         xdpdbg,
+        pace_pps: (pace_mpps > 0.0).then_some(pace_mpps * 1e6),
     })
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use aya::Ebpf;
-use aya::maps::{DevMap, PerCpuArray};
+use aya::maps::{Array, DevMap, PerCpuArray};
 use aya::programs::{SchedClassifier, TcAttachType, Xdp, XdpMode};
 use bpf_sys::{ProgFd, TestRun};
 use netlab::{Host, Lab};
@@ -21,11 +21,15 @@ use crate::{EGRESS_PORT, INGRESS_PORT};
 pub const FRAME_LEN: usize = 60;
 /// Frames per `BPF_PROG_RUN` call of the generator (under 0.1 s at the rates seen here).
 const GEN_REPEAT: u32 = 1 << 18;
+/// The same, paced: each call ends with ~20 ms of page-pool teardown without frames, so paced
+/// calls are longer (about 3.5 s at 1.2 Mpps: the generator's last call outlasts the window).
+const GEN_REPEAT_PACED: u32 = 1 << 22;
+/// Frames per burst of the paced generator: one NAPI poll's budget, as when saturated.
+const PACE_BURST: u32 = 64;
 /// `BPF_F_TEST_XDP_LIVE_FRAMES` (include/uapi/linux/bpf.h).
 const BPF_F_TEST_XDP_LIVE_FRAMES: u32 = 1 << 1;
 /// Frames per live-frames batch (the kernel's default; at most 256).
 const GEN_BATCH: u32 = 64;
-
 /// The benchmark's eBPF object, loaded (maps created); programs are loaded on demand.
 pub struct Bench {
     ebpf: Ebpf,
@@ -94,6 +98,16 @@ impl Bench {
         self.attach_xdp(lab, "sw", program, INGRESS_PORT)
     }
 
+    /// Frames the paced generator sent so far (0 when unpaced).
+    pub fn paced_sent(&self) -> Result<u64> {
+        let pace: Array<_, [u64; 6]> = self
+            .ebpf
+            .map(bench::GEN_PACE)
+            .context("map bench_gen_pace missing")?
+            .try_into()?;
+        Ok(pace.get(&0, 0)?[4])
+    }
+
     /// The receiver's counters: (benchmark frames, other frames), summed over CPUs.
     pub fn received(&self) -> Result<(u64, u64)> {
         let counts: PerCpuArray<_, u64> = self
@@ -105,8 +119,19 @@ impl Bench {
         Ok((sum(bench::SLOT_MATCHED)?, sum(bench::SLOT_OTHER)?))
     }
 
-    /// The generator, as a file descriptor `BPF_PROG_RUN` takes.
-    pub fn generator(&mut self) -> Result<ProgFd> {
+    /// The generator, as a file descriptor `BPF_PROG_RUN` takes, paced to `pace_pps` frames
+    /// per second, or unpaced with `None`.
+    pub fn generator(&mut self, pace_pps: Option<f64>) -> Result<ProgFd> {
+        let interval_ns = pace_pps.map_or(0, |pps| {
+            (1e9 * f64::from(PACE_BURST) / pps).round().max(1.0) as u64
+        });
+        let mut pace: Array<_, [u64; 6]> = self
+            .ebpf
+            .map_mut(bench::GEN_PACE)
+            .context("map bench_gen_pace missing")?
+            .try_into()?;
+        pace.set(0, [interval_ns, u64::from(PACE_BURST), 0, 0, 0, 0], 0)
+            .context("setting the generator's pace")?;
         let prog = self.xdp(bench::GENERATOR)?;
         let fd = prog.fd()?.as_fd().try_clone_to_owned()?;
         Ok(ProgFd::from_fd(fd))
@@ -155,8 +180,10 @@ pub fn generate(
     ifindex: u32,
     frame: &[u8],
     cpu: usize,
+    paced: bool,
     stop: &AtomicBool,
 ) -> Result<(u64, Duration)> {
+    let repeat = if paced { GEN_REPEAT_PACED } else { GEN_REPEAT };
     pin(0, cpu).context("pinning the generator")?;
     // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex.
     let md: [u32; 6] = [0, frame.len() as u32, 0, ifindex, 0, 0];
@@ -167,13 +194,13 @@ pub fn generate(
         let run = prog.test_run(TestRun {
             ctx: Some(&mut ctx),
             data_in: Some(frame),
-            repeat: GEN_REPEAT,
+            repeat,
             flags: BPF_F_TEST_XDP_LIVE_FRAMES,
             batch_size: GEN_BATCH,
             ..TestRun::default()
         });
         match run {
-            Ok(_) => frames += u64::from(GEN_REPEAT),
+            Ok(_) => frames += u64::from(repeat),
             // A signal cut the run short; its frames are not counted.
             Err(e) if e.errno() == libc::EINTR => {}
             Err(e) => {

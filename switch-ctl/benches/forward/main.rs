@@ -40,6 +40,11 @@
 //! * `SWITCH_BENCH_ROUNDS`: rounds (default 5, at least 3);
 //! * `SWITCH_BENCH_SECS`: the window of a frame-rate measurement (default 2.5; after 0.5 s of
 //!   warm-up);
+//! * `SWITCH_BENCH_PACE_MPPS`: pace the generator to this many million frames per second
+//!   (bursts of 64, one NAPI poll's worth; the generator waits inside its program between
+//!   bursts), the same in every mode; 0 (the default) offers all it can. Paced below the
+//!   slowest mode's capacity, no mode has a surplus, and the fast path's target is judged on
+//!   the CPU cost per frame at that load;
 //! * `SWITCH_BENCH_TCP_SECS`: iperf3 time of a TCP measurement (default 5);
 //! * `SWITCH_BENCH_MODES`: a comma-separated subset of `bridge,bridge-nf,fast,redirect,
 //!   tcp-bridge,tcp-auto` (default: all of them), plus `fast-static`, the fast path with static
