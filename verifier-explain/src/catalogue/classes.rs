@@ -68,7 +68,21 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "The bounds check (or clamp) was made on a copy of the value, and the helper is \
              given the original: the verifier tracks each register on its own, so the original \
              keeps no bound. Pass the checked copy.",
-        matches: |s| s.at_call() && s.check_shape(|k| matches!(k, CheckShape::CopyChecked { .. })),
+        // Only when both the checked copy and the original are named: a check on a pointer
+        // sum (`p + size <= data_end`) is no copy of `size`, and without the two names the
+        // explanation could only repeat the size class's.
+        matches: |s| {
+            s.at_call()
+                && s.check_shape(|k| {
+                    matches!(
+                        k,
+                        CheckShape::CopyChecked {
+                            checked: Some(_),
+                            used: Some(_)
+                        }
+                    )
+                })
+        },
         explain: |c| {
             let Some(CheckShape::CopyChecked { checked, used }) = c.check_shape() else {
                 return helper_size(c, false);
@@ -337,7 +351,17 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         matches: |s| s.has(PACKET) && s.checked_pkt_end && s.pkt_offset_over_64k(),
         explain: |c| {
             let site = pointer_add_site(c);
-            let off = site.as_ref().map_or("off".to_string(), |s| s.1.clone());
+            // The variable added to the pointer (`optdata` in `val = opts + optdata`), followed
+            // back from the faulting pointer; never the pointer itself.
+            let pointer = c.op().and_then(|o| c.source_name(o));
+            let off = c
+                .facts
+                .index_variable(c.op_reg())
+                .into_iter()
+                .chain(site.as_ref().map(|s| s.1.clone()))
+                .chain(site.as_ref().and_then(|s| added_in_source(c, s.0?)))
+                .find(|v| Some(v) != pointer.as_ref())
+                .unwrap_or_else(|| "off".to_string());
             let line = site.as_ref().and_then(|s| s.0).or(c.line());
             let pass = c.pass();
             // Room for the bytes read past the variable offset: offset plus size must stay
@@ -858,9 +882,11 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
+            let (ctx, field) = context_named(c);
             (
                 format!(
-                    "the program writes {size} byte(s) at offset {off} of its context, a field this program type may read but not write."
+                    "the program writes {size} byte(s) at offset {off} of {ctx}{}, a field this program type may read but not write.",
+                    field.unwrap_or_default()
                 ),
                 decide(
                     "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into(),
@@ -885,20 +911,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .instruction
                 .as_ref()
                 .is_some_and(|i| i.text.trim_start().starts_with('*'));
-            let ctx = c.op().map_or("the context".to_string(), |o| {
-                c.source_name(o)
-                    .map_or("the context".to_string(), |n| format!("the context `{n}`"))
-            });
-            // The field as the source writes it (`args->common_preempt_count`).
-            let field = c.op().and_then(|o| c.source_name(o)).and_then(|n| {
-                let text = c.fault_text()?;
-                let rest = &text[text.find(&format!("{n}->"))? + n.len() + 2..];
-                let name: String = rest
-                    .chars()
-                    .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
-                    .collect();
-                (!name.is_empty()).then(|| format!(" (`{n}->{name}`)"))
-            });
+            let (ctx, field) = context_named(c);
             (
                 format!(
                     "the program {} {size} byte(s) at offset {off} of {ctx}{}, which is not a \
@@ -2297,9 +2310,25 @@ fn helper_buffer_size(c: &Ctx<'_>, what: &str) -> CauseFix {
             c.field("off=").unwrap_or(0)
         )
     });
+    // A variable offset into the buffer (`filename + pos`): name the variable whose range
+    // leaves too little room.
+    let offset = c
+        .facts
+        .index_variable(c.op_reg())
+        .filter(|_| {
+            c.op().is_some_and(|o| {
+                o.state
+                    .as_deref()
+                    .is_some_and(|s| s.contains("var_off") || s.contains("umax"))
+            })
+        })
+        .or_else(|| c.source_offset());
     let cause = format!(
-        "{helper} is told to access {size} bytes, but the {what} it is given{} is smaller.",
-        room.unwrap_or_default()
+        "{helper} is told to access {size} bytes, but the {what} it is given{} is smaller{}.",
+        room.unwrap_or_default(),
+        offset.as_ref().map_or(String::new(), |v| format!(
+            "; the offset into it comes from `{v}`, whose maximum the verifier does not know to leave {size} bytes of room"
+        ))
     );
     let line_src = c.line_source();
     let rewritten = line_src
@@ -2326,6 +2355,38 @@ fn helper_buffer_size(c: &Ctx<'_>, what: &str) -> CauseFix {
             ),
         ),
     }
+}
+
+/// The variable a source line adds to a pointer: `optdata` in `__u8 *val = opts + optdata;`.
+fn added_in_source(c: &Ctx<'_>, line: u32) -> Option<String> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let text = c.facts.source_line(fault, line)?;
+    let (_, added) = text.rsplit_once('+')?;
+    let name = added.trim().trim_end_matches(';').trim();
+    (!name.is_empty()
+        && !name.starts_with(|ch: char| ch.is_ascii_digit())
+        && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
+        && c.facts.in_scope_named(fault, name).is_some())
+    .then(|| name.to_string())
+}
+
+/// The context as the source names it ("the context `ctx`"), and the field the faulting line
+/// accesses through it (" (`args->common_preempt_count`)") when the line writes it out.
+fn context_named(c: &Ctx<'_>) -> (String, Option<String>) {
+    let name = c.op().and_then(|o| c.source_name(o));
+    let ctx = name
+        .as_ref()
+        .map_or("the context".to_string(), |n| format!("the context `{n}`"));
+    let field = name.and_then(|n| {
+        let text = c.fault_text()?;
+        let rest = &text[text.find(&format!("{n}->"))? + n.len() + 2..];
+        let field: String = rest
+            .chars()
+            .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+            .collect();
+        (!field.is_empty()).then(|| format!(" (`{n}->{field}`)"))
+    });
+    (ctx, field)
 }
 
 /// Where a variable offset was added to the pointer the message names: the line of the last
