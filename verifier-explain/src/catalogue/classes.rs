@@ -359,7 +359,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .index_variable(c.op_reg())
                 .into_iter()
                 .chain(site.as_ref().map(|s| s.1.clone()))
-                .chain(site.as_ref().and_then(|s| added_in_source(c, s.0?)))
+                .chain(pointer.as_ref().and_then(|p| {
+                    let fault = c.found.instruction.as_ref()?.index;
+                    c.facts.declared_offset(fault, p)
+                }))
                 .find(|v| Some(v) != pointer.as_ref())
                 .unwrap_or_else(|| "off".to_string());
             let line = site.as_ref().and_then(|s| s.0).or(c.line());
@@ -2257,7 +2260,19 @@ fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
         .unwrap_or_else(|| "len".to_string());
     let buf = c
         .line_source()
-        .and_then(|l| rewrite::buffer_for_size(&l, &v));
+        .and_then(|l| rewrite::buffer_for_size(&l, &v))
+        .map(|b| {
+            // A pointer (`struct event *event`) is measured by what it points to: sizeof of
+            // the pointer itself would allow only 8 bytes.
+            let pointer = c.found.operands.iter().any(|o| {
+                o.argument.as_deref() == Some(b.as_str())
+                    && o.variable
+                        .as_ref()
+                        .and_then(|v| v.type_name.as_deref())
+                        .is_some_and(|t| t.ends_with('*') && !t.starts_with("void"))
+            });
+            if pointer { format!("*{b}") } else { b }
+        });
     let missing = if positive {
         "it may be zero (or negative), and the helper needs at least 1"
     } else {
@@ -2355,19 +2370,6 @@ fn helper_buffer_size(c: &Ctx<'_>, what: &str) -> CauseFix {
             ),
         ),
     }
-}
-
-/// The variable a source line adds to a pointer: `optdata` in `__u8 *val = opts + optdata;`.
-fn added_in_source(c: &Ctx<'_>, line: u32) -> Option<String> {
-    let fault = c.found.instruction.as_ref()?.index;
-    let text = c.facts.source_line(fault, line)?;
-    let (_, added) = text.rsplit_once('+')?;
-    let name = added.trim().trim_end_matches(';').trim();
-    (!name.is_empty()
-        && !name.starts_with(|ch: char| ch.is_ascii_digit())
-        && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
-        && c.facts.in_scope_named(fault, name).is_some())
-    .then(|| name.to_string())
 }
 
 /// The context as the source names it ("the context `ctx`"), and the field the faulting line
