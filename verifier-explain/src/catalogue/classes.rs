@@ -2183,21 +2183,36 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                 ),
             )
         }
-        ScalarOrigin::Load { idx } => (
-            format!(
+        ScalarOrigin::Load { idx } => {
+            let cause = format!(
                 "{what} was read from memory at {}: a kernel address stored as a number, which the \
                  verifier does not let the program dereference directly.",
                 c.facts.where_(idx)
-            ),
-            decide(
-                format!(
-                    "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
+            );
+            if let Some((read, code)) = probe_read_rewrite(c, &ptr) {
+                return (
+                    cause,
+                    replace(
+                        format!(
+                            "Copy `{read}` into the stack with bpf_probe_read_kernel() and use the copy."
+                        ),
+                        c.line(),
+                        code,
+                    ),
+                );
+            }
+            (
+                cause,
+                decide(
+                    format!(
+                        "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
                      bpf_probe_read_kernel() into the stack."
+                    ),
+                    c.line(),
+                    "which kernel memory to copy with BPF_CORE_READ()/bpf_probe_read_kernel(), and into which stack variable.",
                 ),
-                c.line(),
-                "which kernel memory to copy with BPF_CORE_READ()/bpf_probe_read_kernel(), and into which stack variable.",
-            ),
-        ),
+            )
+        }
         ScalarOrigin::Unknown => {
             let merge = c
                 .found
@@ -2224,6 +2239,62 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
             )
         }
     }
+}
+
+/// The faulting line rewritten to read `ptr->field` through bpf_probe_read_kernel(): the field
+/// (`skp->__sk_common.skc_family`) copied into a local named after it, the line using the
+/// local. Only for tracing programs (which may call the helper), one read of `ptr` on the line,
+/// and a line that is a statement of its own (not a loop header, not the unbraced body of an
+/// `if`/`else`/loop, where one line may not become three).
+fn probe_read_rewrite(c: &Ctx<'_>, ptr: &str) -> Option<(String, String)> {
+    let tracing = matches!(
+        c.facts.program_type,
+        Some("KProbe" | "TracePoint" | "RawTracePoint" | "PerfEvent")
+    );
+    let line = c.line()?;
+    let text = c.line_source()?;
+    let arrow = format!("{ptr}->");
+    let at = text.find(&arrow)?;
+    let owned = at == 0
+        || !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '>');
+    if !tracing || !owned || text.matches(&arrow).count() != 1 {
+        return None;
+    }
+    let rest = &text[at + arrow.len()..];
+    let path: String = rest
+        .chars()
+        .take_while(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '.')
+        .collect();
+    let path = path.trim_end_matches('.');
+    if path.is_empty() || rest[path.len()..].trim_start().starts_with("->") {
+        return None;
+    }
+    let trimmed = text.trim_start();
+    let fault = c.found.instruction.as_ref()?.index;
+    let previous = (1..line)
+        .rev()
+        .filter_map(|l| c.facts.source_line(fault, l))
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_default();
+    let previous = previous.trim_end();
+    if ["for", "while", "do", "}", "else", "#"]
+        .iter()
+        .any(|k| trimmed.starts_with(k))
+        || previous.ends_with(')')
+        || previous.ends_with("else")
+    {
+        return None;
+    }
+    let read = format!("{ptr}->{path}");
+    let local = format!("{ptr}_{}", path.rsplit('.').next()?);
+    let code = format!(
+        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});\n{}",
+        trimmed.replacen(&read, &local, 1)
+    );
+    Some((read, code))
 }
 
 /// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.
