@@ -1724,11 +1724,15 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
     let end = facts.data_end(facts.fault);
     let pass = c.pass();
     // A pointer to a struct (`struct ethhdr *eth`) is checked whole, `eth + 1`: the access
-    // that failed may be only the first of several into it.
-    let typed = op
-        .and_then(|o| o.variable.as_ref())
-        .and_then(|v| v.type_name.as_deref())
-        .is_some_and(|t| t.starts_with("struct ") && t.ends_with('*') && reg_off == 0);
+    // that failed may be only the first of several into it. A name inferred from the source
+    // (`ipv6hdr->daddr` read through `eth + 50`) is checked whole too: the check is written in
+    // the source's terms.
+    let typed = op.and_then(|o| o.variable.as_ref()).is_some_and(|v| {
+        v.type_name
+            .as_deref()
+            .is_some_and(|t| t.starts_with("struct ") && t.ends_with('*'))
+            && (reg_off == 0 || v.inferred)
+    });
     // A name inferred from the source (`udp` in `udp->dest`) while the register holds another
     // variable's value (`eth`): the compiler reads the field as an offset from that variable,
     // so offsets are told (and, for an untyped check, written) from it.
