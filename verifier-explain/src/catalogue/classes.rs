@@ -68,7 +68,21 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "The bounds check (or clamp) was made on a copy of the value, and the helper is \
              given the original: the verifier tracks each register on its own, so the original \
              keeps no bound. Pass the checked copy.",
-        matches: |s| s.at_call() && s.check_shape(|k| matches!(k, CheckShape::CopyChecked { .. })),
+        // Only when both the checked copy and the original are named: a check on a pointer
+        // sum (`p + size <= data_end`) is no copy of `size`, and without the two names the
+        // explanation could only repeat the size class's.
+        matches: |s| {
+            s.at_call()
+                && s.check_shape(|k| {
+                    matches!(
+                        k,
+                        CheckShape::CopyChecked {
+                            checked: Some(_),
+                            used: Some(_)
+                        }
+                    )
+                })
+        },
         explain: |c| {
             let Some(CheckShape::CopyChecked { checked, used }) = c.check_shape() else {
                 return helper_size(c, false);
@@ -337,7 +351,20 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         matches: |s| s.has(PACKET) && s.checked_pkt_end && s.pkt_offset_over_64k(),
         explain: |c| {
             let site = pointer_add_site(c);
-            let off = site.as_ref().map_or("off".to_string(), |s| s.1.clone());
+            // The variable added to the pointer (`optdata` in `val = opts + optdata`), followed
+            // back from the faulting pointer; never the pointer itself.
+            let pointer = c.op().and_then(|o| c.source_name(o));
+            let off = c
+                .facts
+                .index_variable(c.op_reg())
+                .into_iter()
+                .chain(site.as_ref().map(|s| s.1.clone()))
+                .chain(pointer.as_ref().and_then(|p| {
+                    let fault = c.found.instruction.as_ref()?.index;
+                    c.facts.declared_offset(fault, p)
+                }))
+                .find(|v| Some(v) != pointer.as_ref())
+                .unwrap_or_else(|| "off".to_string());
             let line = site.as_ref().and_then(|s| s.0).or(c.line());
             let pass = c.pass();
             // Room for the bytes read past the variable offset: offset plus size must stay
@@ -858,9 +885,11 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         explain: |c| {
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
+            let (ctx, field) = context_named(c);
             (
                 format!(
-                    "the program writes {size} byte(s) at offset {off} of its context, a field this program type may read but not write."
+                    "the program writes {size} byte(s) at offset {off} of {ctx}{}, a field this program type may read but not write.",
+                    field.unwrap_or_default()
                 ),
                 decide(
                     "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into(),
@@ -885,20 +914,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .instruction
                 .as_ref()
                 .is_some_and(|i| i.text.trim_start().starts_with('*'));
-            let ctx = c.op().map_or("the context".to_string(), |o| {
-                c.source_name(o)
-                    .map_or("the context".to_string(), |n| format!("the context `{n}`"))
-            });
-            // The field as the source writes it (`args->common_preempt_count`).
-            let field = c.op().and_then(|o| c.source_name(o)).and_then(|n| {
-                let text = c.fault_text()?;
-                let rest = &text[text.find(&format!("{n}->"))? + n.len() + 2..];
-                let name: String = rest
-                    .chars()
-                    .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
-                    .collect();
-                (!name.is_empty()).then(|| format!(" (`{n}->{name}`)"))
-            });
+            let (ctx, field) = context_named(c);
             (
                 format!(
                     "the program {} {size} byte(s) at offset {off} of {ctx}{}, which is not a \
@@ -1708,11 +1724,15 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
     let end = facts.data_end(facts.fault);
     let pass = c.pass();
     // A pointer to a struct (`struct ethhdr *eth`) is checked whole, `eth + 1`: the access
-    // that failed may be only the first of several into it.
-    let typed = op
-        .and_then(|o| o.variable.as_ref())
-        .and_then(|v| v.type_name.as_deref())
-        .is_some_and(|t| t.starts_with("struct ") && t.ends_with('*') && reg_off == 0);
+    // that failed may be only the first of several into it. A name inferred from the source
+    // (`ipv6hdr->daddr` read through `eth + 50`) is checked whole too: the check is written in
+    // the source's terms.
+    let typed = op.and_then(|o| o.variable.as_ref()).is_some_and(|v| {
+        v.type_name
+            .as_deref()
+            .is_some_and(|t| t.starts_with("struct ") && t.ends_with('*'))
+            && (reg_off == 0 || v.inferred)
+    });
     // A name inferred from the source (`udp` in `udp->dest`) while the register holds another
     // variable's value (`eth`): the compiler reads the field as an offset from that variable,
     // so offsets are told (and, for an untyped check, written) from it.
@@ -2167,21 +2187,36 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                 ),
             )
         }
-        ScalarOrigin::Load { idx } => (
-            format!(
+        ScalarOrigin::Load { idx } => {
+            let cause = format!(
                 "{what} was read from memory at {}: a kernel address stored as a number, which the \
                  verifier does not let the program dereference directly.",
                 c.facts.where_(idx)
-            ),
-            decide(
-                format!(
-                    "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
+            );
+            if let Some((read, code)) = probe_read_rewrite(c, &ptr) {
+                return (
+                    cause,
+                    replace(
+                        format!(
+                            "Copy `{read}` into the stack with bpf_probe_read_kernel() and use the copy."
+                        ),
+                        c.line(),
+                        code,
+                    ),
+                );
+            }
+            (
+                cause,
+                decide(
+                    format!(
+                        "Read the memory `{ptr}` points to with BPF_CORE_READ() or \
                      bpf_probe_read_kernel() into the stack."
+                    ),
+                    c.line(),
+                    "which kernel memory to copy with BPF_CORE_READ()/bpf_probe_read_kernel(), and into which stack variable.",
                 ),
-                c.line(),
-                "which kernel memory to copy with BPF_CORE_READ()/bpf_probe_read_kernel(), and into which stack variable.",
-            ),
-        ),
+            )
+        }
         ScalarOrigin::Unknown => {
             let merge = c
                 .found
@@ -2208,6 +2243,62 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
             )
         }
     }
+}
+
+/// The faulting line rewritten to read `ptr->field` through bpf_probe_read_kernel(): the field
+/// (`skp->__sk_common.skc_family`) copied into a local named after it, the line using the
+/// local. Only for tracing programs (which may call the helper), one read of `ptr` on the line,
+/// and a line that is a statement of its own (not a loop header, not the unbraced body of an
+/// `if`/`else`/loop, where one line may not become three).
+fn probe_read_rewrite(c: &Ctx<'_>, ptr: &str) -> Option<(String, String)> {
+    let tracing = matches!(
+        c.facts.program_type,
+        Some("KProbe" | "TracePoint" | "RawTracePoint" | "PerfEvent")
+    );
+    let line = c.line()?;
+    let text = c.line_source()?;
+    let arrow = format!("{ptr}->");
+    let at = text.find(&arrow)?;
+    let owned = at == 0
+        || !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '>');
+    if !tracing || !owned || text.matches(&arrow).count() != 1 {
+        return None;
+    }
+    let rest = &text[at + arrow.len()..];
+    let path: String = rest
+        .chars()
+        .take_while(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '.')
+        .collect();
+    let path = path.trim_end_matches('.');
+    if path.is_empty() || rest[path.len()..].trim_start().starts_with("->") {
+        return None;
+    }
+    let trimmed = text.trim_start();
+    let fault = c.found.instruction.as_ref()?.index;
+    let previous = (1..line)
+        .rev()
+        .filter_map(|l| c.facts.source_line(fault, l))
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_default();
+    let previous = previous.trim_end();
+    if ["for", "while", "do", "}", "else", "#"]
+        .iter()
+        .any(|k| trimmed.starts_with(k))
+        || previous.ends_with(')')
+        || previous.ends_with("else")
+    {
+        return None;
+    }
+    let read = format!("{ptr}->{path}");
+    let local = format!("{ptr}_{}", path.rsplit('.').next()?);
+    let code = format!(
+        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});\n{}",
+        trimmed.replacen(&read, &local, 1)
+    );
+    Some((read, code))
 }
 
 /// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.
@@ -2244,7 +2335,19 @@ fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
         .unwrap_or_else(|| "len".to_string());
     let buf = c
         .line_source()
-        .and_then(|l| rewrite::buffer_for_size(&l, &v));
+        .and_then(|l| rewrite::buffer_for_size(&l, &v))
+        .map(|b| {
+            // A pointer (`struct event *event`) is measured by what it points to: sizeof of
+            // the pointer itself would allow only 8 bytes.
+            let pointer = c.found.operands.iter().any(|o| {
+                o.argument.as_deref() == Some(b.as_str())
+                    && o.variable
+                        .as_ref()
+                        .and_then(|v| v.type_name.as_deref())
+                        .is_some_and(|t| t.ends_with('*') && !t.starts_with("void"))
+            });
+            if pointer { format!("*{b}") } else { b }
+        });
     let missing = if positive {
         "it may be zero (or negative), and the helper needs at least 1"
     } else {
@@ -2297,9 +2400,25 @@ fn helper_buffer_size(c: &Ctx<'_>, what: &str) -> CauseFix {
             c.field("off=").unwrap_or(0)
         )
     });
+    // A variable offset into the buffer (`filename + pos`): name the variable whose range
+    // leaves too little room.
+    let offset = c
+        .facts
+        .index_variable(c.op_reg())
+        .filter(|_| {
+            c.op().is_some_and(|o| {
+                o.state
+                    .as_deref()
+                    .is_some_and(|s| s.contains("var_off") || s.contains("umax"))
+            })
+        })
+        .or_else(|| c.source_offset());
     let cause = format!(
-        "{helper} is told to access {size} bytes, but the {what} it is given{} is smaller.",
-        room.unwrap_or_default()
+        "{helper} is told to access {size} bytes, but the {what} it is given{} is smaller{}.",
+        room.unwrap_or_default(),
+        offset.as_ref().map_or(String::new(), |v| format!(
+            "; the offset into it comes from `{v}`, whose maximum the verifier does not know to leave {size} bytes of room"
+        ))
     );
     let line_src = c.line_source();
     let rewritten = line_src
@@ -2326,6 +2445,25 @@ fn helper_buffer_size(c: &Ctx<'_>, what: &str) -> CauseFix {
             ),
         ),
     }
+}
+
+/// The context as the source names it ("the context `ctx`"), and the field the faulting line
+/// accesses through it (" (`args->common_preempt_count`)") when the line writes it out.
+fn context_named(c: &Ctx<'_>) -> (String, Option<String>) {
+    let name = c.op().and_then(|o| c.source_name(o));
+    let ctx = name
+        .as_ref()
+        .map_or("the context".to_string(), |n| format!("the context `{n}`"));
+    let field = name.and_then(|n| {
+        let text = c.fault_text()?;
+        let rest = &text[text.find(&format!("{n}->"))? + n.len() + 2..];
+        let field: String = rest
+            .chars()
+            .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+            .collect();
+        (!field.is_empty()).then(|| format!(" (`{n}->{field}`)"))
+    });
+    (ctx, field)
 }
 
 /// Where a variable offset was added to the pointer the message names: the line of the last
