@@ -11,7 +11,9 @@
 //! - runs of spaces become one space, and runs of one box-drawing character one character,
 //!   since a wider number pushes the padding (or the border line) after it;
 //! - x positions and widths (of text and of backgrounds) are dropped for the same reason;
-//! - the bars of a graph (block and braille characters) are dropped: their heights are data.
+//! - the bars of a graph (block and braille characters) are dropped: their heights are data;
+//! - top's sampling status line is the same whether it reports the sampling rate or, drawn as
+//!   a warning, that the kernel throttled perf during the run (a condition of the machine).
 //!
 //! A changed label, column, hint, border, color or emphasis changes the reduction; so does a
 //! row that appears or goes. A value changing does not.
@@ -39,6 +41,12 @@ fn normalise_line(line: &str) -> Option<String> {
     let content = reduce_text(&line[open_end + 1..close]);
     if content.is_empty() {
         return None;
+    }
+    if content.starts_with("perf cpu-clock at") || content.starts_with("perf throttled sampling") {
+        return Some(format!(
+            "text {} perf sampling status",
+            attribute(line, "y").unwrap_or_default()
+        ));
     }
     let look: Vec<&str> = line[..open_end]
         .split_whitespace()
@@ -146,5 +154,14 @@ mod tests {
         ] {
             assert_ne!(normalise(A), normalise(&changed), "{changed}");
         }
+    }
+
+    #[test]
+    fn a_throttled_sampler_reads_as_the_sampling_line() {
+        let plain = r##"<text x="0" y="67" fill="#666666" xml:space="preserve">perf cpu-clock at 999 Hz per CPU on 2 CPUs: 0 samples in the last 1.0 s</text>"##;
+        let throttled = r##"<text x="0" y="67" fill="#cc6666" font-weight="bold" xml:space="preserve">perf throttled sampling 3 times: the kernel lowered the rate</text>"##;
+        assert_eq!(normalise(plain), normalise(throttled));
+        let other_row = plain.replace("y=\"67\"", "y=\"80\"");
+        assert_ne!(normalise(plain), normalise(&other_row));
     }
 }
