@@ -197,19 +197,7 @@ impl PinnedMaps {
             id: ids[maps::FDB],
             detail: e.to_string(),
         })?;
-        Ok(PinnedMaps {
-            fdb_raw: bpf_maps::OpenMap { fd: fdb, info },
-            fdb: open(maps::FDB)?.try_into().map_err(OpenError::WrongType)?,
-            ports: open(maps::PORTS)?
-                .try_into()
-                .map_err(OpenError::WrongType)?,
-            counters: open(maps::COUNTERS)?
-                .try_into()
-                .map_err(OpenError::WrongType)?,
-            generation: open(maps::FDB_GENERATION)?
-                .try_into()
-                .map_err(OpenError::WrongType)?,
-        })
+        PinnedMaps::typed(bpf_maps::OpenMap { fd: fdb, info }, open)
     }
 
     /// Opens the pinned maps of a daemon (running or not).
@@ -221,13 +209,21 @@ impl PinnedMaps {
             aya::maps::Map::from_map_data(data).map_err(OpenError::UnknownType)
         };
         let fdb_pin = dirs.map_pin(maps::FDB);
+        let fdb_raw =
+            bpf_maps::open(&fdb_pin.to_string_lossy()).map_err(|source| OpenError::Raw {
+                path: fdb_pin.clone(),
+                source: Box::new(source),
+            })?;
+        PinnedMaps::typed(fdb_raw, open)
+    }
+
+    /// The daemon's maps as typed aya maps, each opened by `open` (from a pin or an id).
+    fn typed(
+        fdb_raw: bpf_maps::OpenMap,
+        open: impl Fn(&'static str) -> Result<aya::maps::Map, OpenError>,
+    ) -> Result<PinnedMaps, OpenError> {
         Ok(PinnedMaps {
-            fdb_raw: bpf_maps::open(&fdb_pin.to_string_lossy()).map_err(|source| {
-                OpenError::Raw {
-                    path: fdb_pin.clone(),
-                    source: Box::new(source),
-                }
-            })?,
+            fdb_raw,
             fdb: open(maps::FDB)?.try_into().map_err(OpenError::WrongType)?,
             ports: open(maps::PORTS)?
                 .try_into()
