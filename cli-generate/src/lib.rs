@@ -1,6 +1,6 @@
 //! Man pages and shell completions generated from a command line's clap definition.
 //!
-//! Every command line of the workspace (`xdpdbg`, `switch-ctl`, `verifier-explain`) flattens
+//! Every command line of the workspace (`xdpdbg`, `switch-ctl`, `verifier-explain`, `lab`) flattens
 //! [`GenerateArg`] in, a `--generate KIND` as ripgrep's `rg --generate`, and prints with
 //! [`generate`] its own man page or completion script, so generation stays next to the
 //! definition:

@@ -22,7 +22,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 const EXAMPLES: &str = "Examples:
   lab list
@@ -42,9 +42,12 @@ problem (not root, lab not started, clang missing).";
 /// The eBPF workshop: eight labs, each started, checked, solved and removed with one command.
 #[derive(Parser)]
 #[command(name = "lab", version, after_help = EXAMPLES)]
+#[command(arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Cmd,
+    command: Option<Cmd>,
+    #[command(flatten)]
+    generate: cli_generate::GenerateArg,
 }
 
 #[derive(Subcommand)]
@@ -118,10 +121,14 @@ fn require_root() -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json_errors = matches!(cli.command, Cmd::Check { json: true, .. });
+    let Some(command) = cli.command else {
+        // Without a subcommand, clap let only `--generate` through.
+        return cli_generate::run(&cli.generate, Cli::command());
+    };
+    let json_errors = matches!(command, Cmd::Check { json: true, .. });
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = anstream::stdout();
-    let result: anyhow::Result<ExitCode> = (|| match cli.command {
+    let result: anyhow::Result<ExitCode> = (|| match command {
         Cmd::List { json } => {
             write!(out, "{}", commands::list(json))?;
             Ok(ExitCode::SUCCESS)

@@ -20,7 +20,7 @@ pub fn repo_dir(kind: Kind) -> &'static str {
 /// Every man page and completion script of every binary.
 pub fn generate(tools: &Tools) -> anyhow::Result<Vec<Generated>> {
     let mut files = Vec::new();
-    for bin in BINARIES {
+    for (bin, _) in BINARIES {
         for kind in Kind::ALL {
             let text = tools.run(bin, &["--generate", kind.name()], &[0])?;
             files.push(Generated::exact(

@@ -5,8 +5,13 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 
-/// The binaries docgen runs (their packages have the same names).
-pub const BINARIES: [&str; 3] = ["xdpdbg", "switch-ctl", "verifier-explain"];
+/// The binaries docgen runs, each with the package that builds it.
+pub const BINARIES: [(&str, &str); 4] = [
+    ("xdpdbg", "xdpdbg"),
+    ("switch-ctl", "switch-ctl"),
+    ("verifier-explain", "verifier-explain"),
+    ("lab", "workshop"),
+];
 
 /// Where the built binaries are.
 #[derive(Debug, Clone)]
@@ -29,14 +34,15 @@ impl Tools {
         if dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
-        for b in BINARIES {
-            build.args(["-p", b, "--bin", b]);
+        for (bin, package) in BINARIES {
+            build.args(["-p", package, "--bin", bin]);
         }
         let status = build
             .status()
             .context("running cargo build for the command lines")?;
         if !status.success() {
-            bail!("cargo build of {} failed ({status})", BINARIES.join(", "));
+            let bins: Vec<&str> = BINARIES.iter().map(|(bin, _)| *bin).collect();
+            bail!("cargo build of {} failed ({status})", bins.join(", "));
         }
         Ok(Tools { dir })
     }

@@ -8,13 +8,13 @@ use std::process::Command;
 
 use testkit::binary::Binary;
 
-const BINARIES: [&str; 3] = ["xdpdbg", "switch-ctl", "verifier-explain"];
+const BINARIES: [&str; 4] = ["xdpdbg", "switch-ctl", "verifier-explain", "lab"];
 
 fn binary(name: &str) -> Binary {
     let b = Binary::in_target_dir(name);
     assert!(
         b.exists(),
-        "{} is not built: cargo build -p {name} (cargo test --workspace builds it)",
+        "{} is not built: cargo build --workspace (cargo test --workspace builds it)",
         b.path().display()
     );
     b
@@ -161,6 +161,9 @@ fn bash_completes_subcommands() {
         complete(&explain, "verifier-explain", &["verifier-explain", "--bpf"])
             .contains(&"--bpf-only".to_string())
     );
+    let lab = script("lab");
+    assert_eq!(complete(&lab, "lab", &["lab", "so"]), ["solution"]);
+    assert!(complete(&lab, "lab", &["lab", "check", "--"]).contains(&"--json".to_string()));
 }
 
 #[test]
