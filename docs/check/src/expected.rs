@@ -13,6 +13,10 @@
 //!
 //! A run of two or more spaces matches any run of spaces, so table columns may move when a
 //! number is wider or narrower.
+//!
+//! [`Expected::updated`] is the page's text brought up to date with real output (the update
+//! mode, `DOCCHECK_UPDATE=1`): lines that still match keep their placeholders and `...`, the
+//! others become what was printed.
 
 use regex::Regex;
 
@@ -25,7 +29,10 @@ pub struct Expected {
 #[derive(Debug)]
 enum Line {
     /// `...`: any lines.
-    Skip,
+    Skip {
+        /// The 1-based line of the page.
+        line: usize,
+    },
     /// One line to match.
     Match {
         line: usize,
@@ -80,7 +87,7 @@ impl Expected {
         for (line, text) in lines {
             let text = text.trim_end().to_string();
             if text == "..." {
-                compiled.push(Line::Skip);
+                compiled.push(Line::Skip { line });
                 continue;
             }
             let mut pattern = String::from("^");
@@ -126,10 +133,7 @@ impl Expected {
     /// Compares a command's whole output with the page. On a mismatch, says where: the
     /// furthest page line that real output reached.
     pub fn check(&self, output: &str) -> Result<(), Mismatch> {
-        let mut actual: Vec<&str> = output.lines().map(str::trim_end).collect();
-        while actual.last().is_some_and(|l| l.is_empty()) {
-            actual.pop();
-        }
+        let actual = output_lines(output);
         let mut furthest: Option<(usize, usize)> = None;
         if self.matches(0, &actual, 0, &mut furthest) {
             return Ok(());
@@ -161,7 +165,7 @@ impl Expected {
         }
         match self.lines.get(e) {
             None => a == actual.len(),
-            Some(Line::Skip) => {
+            Some(Line::Skip { .. }) => {
                 (a..=actual.len()).any(|next| self.matches(e + 1, actual, next, furthest))
             }
             Some(Line::Match { pattern, .. }) => {
@@ -171,6 +175,119 @@ impl Expected {
             }
         }
     }
+}
+
+impl Expected {
+    /// The first and last page lines this output is shown on; `None` when the page shows no
+    /// output for the command.
+    pub fn span(&self) -> Option<(usize, usize)> {
+        let line = |l: &Line| match l {
+            Line::Skip { line } | Line::Match { line, .. } => *line,
+        };
+        Some((line(self.lines.first()?), line(self.lines.last()?)))
+    }
+
+    /// What the page should show for `output`: the page's own lines where they still match it
+    /// (placeholders and `...` kept), the output's lines where they do not. The alignment is a
+    /// line-level edit distance: a page line is replaced by a *similar* output line at its
+    /// place (the same first word, or half of it the same from the start) for less than
+    /// dropping it, and a `...` takes lines for almost nothing, so that a changed line is shown
+    /// changed rather than swallowed by a `...`.
+    pub fn updated(&self, output: &str) -> Vec<String> {
+        const ABSORB: usize = 1;
+        const INSERT: usize = 10;
+        const REPLACE: usize = 2;
+        const DROP: usize = 20;
+        let actual = output_lines(output);
+        let (n, m) = (self.lines.len(), actual.len());
+        // cost[e][a]: the cost of aligning lines[e..] with actual[a..].
+        let mut cost = vec![vec![0usize; m + 1]; n + 1];
+        for a in (0..m).rev() {
+            cost[n][a] = cost[n][a + 1] + INSERT;
+        }
+        for e in (0..n).rev() {
+            for a in (0..=m).rev() {
+                let options = match &self.lines[e] {
+                    Line::Skip { .. } => [
+                        (a < m).then(|| cost[e][a + 1] + ABSORB),
+                        Some(cost[e + 1][a]),
+                        None,
+                        None,
+                    ],
+                    Line::Match { pattern, text, .. } => [
+                        (a < m && pattern.is_match(actual[a])).then(|| cost[e + 1][a + 1]),
+                        (a < m && similar(text, actual[a])).then(|| cost[e + 1][a + 1] + REPLACE),
+                        (a < m).then(|| cost[e][a + 1] + INSERT),
+                        Some(cost[e + 1][a] + DROP),
+                    ],
+                };
+                cost[e][a] = options
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .expect("one way is always open");
+            }
+        }
+        let (mut e, mut a, mut out) = (0, 0, Vec::new());
+        while e < n || a < m {
+            if e == n {
+                out.push(actual[a].to_string());
+                a += 1;
+                continue;
+            }
+            let here = cost[e][a];
+            match &self.lines[e] {
+                Line::Skip { .. } => {
+                    if a < m && cost[e][a + 1] + ABSORB == here {
+                        a += 1; // taken by the `...`
+                    } else {
+                        out.push("...".to_string());
+                        e += 1;
+                    }
+                }
+                Line::Match { pattern, text, .. } => {
+                    if a < m && pattern.is_match(actual[a]) && cost[e + 1][a + 1] == here {
+                        out.push(text.clone());
+                        (e, a) = (e + 1, a + 1);
+                    } else if a < m
+                        && similar(text, actual[a])
+                        && cost[e + 1][a + 1] + REPLACE == here
+                    {
+                        out.push(actual[a].to_string());
+                        (e, a) = (e + 1, a + 1);
+                    } else if a < m && cost[e][a + 1] + INSERT == here {
+                        out.push(actual[a].to_string());
+                        a += 1;
+                    } else {
+                        e += 1; // dropped: the output no longer has it
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether an output line is the page's line changed, rather than another line: the same
+/// first word, or at least half of the shorter one the same from the start.
+fn similar(page: &str, output: &str) -> bool {
+    let first = |s: &str| s.split_whitespace().next().map(str::to_owned);
+    let common = page
+        .chars()
+        .zip(output.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    (first(page).is_some() && first(page) == first(output))
+        || common * 2 >= page.chars().count().min(output.chars().count()).max(1)
+}
+
+/// A command's output as lines are compared: trailing blanks and trailing empty lines removed.
+fn output_lines(output: &str) -> Vec<&str> {
+    let mut actual: Vec<&str> = output.lines().map(str::trim_end).collect();
+    while actual.last().is_some_and(|l| l.is_empty()) {
+        actual.pop();
+    }
+    actual
 }
 
 #[cfg(test)]
@@ -216,6 +333,26 @@ mod tests {
         assert_eq!(m.actual.as_deref(), Some("two"));
         let m = expected("one\ntwo").check("one").unwrap_err();
         assert_eq!((m.line, m.actual), (Some(11), None));
+    }
+
+    #[test]
+    fn an_update_keeps_the_placeholders_that_still_match_and_takes_the_new_lines() {
+        let e = expected("pid {{num}} started\n...\nstate: old\nbye");
+        let updated = e.updated("pid 7 started\nx\ny\nstate: new\nextra\nbye\n");
+        assert_eq!(
+            updated,
+            ["pid {{num}} started", "...", "state: new", "extra", "bye"]
+        );
+        let text = updated.join("\n");
+        assert!(
+            expected(&text)
+                .check("pid 9 started\nstate: new\nextra\nbye")
+                .is_ok()
+        );
+        assert_eq!(e.span(), Some((10, 13)));
+        assert_eq!(expected("").span(), None);
+        assert_eq!(expected("").updated("a\nb"), ["a", "b"]);
+        assert_eq!(expected("a\nb").updated(""), Vec::<String>::new());
     }
 
     #[test]

@@ -21,7 +21,10 @@
 //! [`mentions::check`] also checks that every file naming a page in passing (a page's path
 //! under docs/ in a code comment, a script, a test) names one that exists.
 //!
-//! [`check_files`] checks pages and returns every [`Problem`] as `file:line: message`.
+//! [`check_files`] checks pages and returns every [`Problem`] as `file:line: message`. With a
+//! [`Runner`] in update mode (`DOCCHECK_UPDATE=1` for the docs test), the outputs that no
+//! longer match are written into their pages instead ([`expected::Expected::updated`]), to be
+//! reviewed with `git diff` like any change.
 
 pub mod expected;
 pub mod links;
@@ -35,7 +38,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use page::Page;
-pub use run::Runner;
+pub use run::{Edit, Runner};
 
 /// Something a page says that is not true (any more), with where it says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +111,7 @@ pub fn check_files(files: &[PathBuf], runner: Option<&Runner>) -> Result<Vec<Pro
     let mut anchors = links::Anchors::default();
     for page in &pages {
         problems.extend(links::check(page, &mut anchors)?);
+        let mut edits = Vec::new();
         let mut failed = false;
         for block in &page.blocks {
             if failed {
@@ -120,16 +124,68 @@ pub fn check_files(files: &[PathBuf], runner: Option<&Runner>) -> Result<Vec<Pro
                 }
                 continue;
             }
-            let found = check_block(page, block, runner);
+            let (found, updates) = check_block(page, block, runner);
             failed =
                 !found.is_empty() && matches!(block.marker, Some(Ok(marker::Marker::Run { .. })));
             problems.extend(found);
+            edits.extend(updates.into_iter().map(|e| (block.fence_line, e)));
+        }
+        if !edits.is_empty() {
+            apply_edits(&page.path, &edits)?;
         }
     }
     Ok(problems)
 }
 
-fn check_block(page: &Page, block: &page::CodeBlock, runner: Option<&Runner>) -> Vec<Problem> {
+/// Writes `edits` (each with its block's fence line, whose indentation the new lines take)
+/// into the page at `path`.
+fn apply_edits(path: &Path, edits: &[(usize, Edit)]) -> Result<(), Error> {
+    let read_error = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut sorted: Vec<&(usize, Edit)> = edits.iter().collect();
+    sorted.sort_by_key(|(_, e)| std::cmp::Reverse(e.from));
+    for (fence, edit) in sorted {
+        let fence_text = lines.get(fence - 1).map_or("", String::as_str);
+        let indent = &fence_text[..fence_text.len() - fence_text.trim_start().len()];
+        let new: Vec<String> = edit
+            .lines
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("{indent}{l}")
+                }
+            })
+            .collect();
+        let from = (edit.from - 1).min(lines.len());
+        let to = (from + edit.count).min(lines.len());
+        lines.splice(from..to, new);
+        eprintln!(
+            "doccheck: updated {}:{} ({} line(s) now {})",
+            path.display(),
+            edit.from,
+            edit.count,
+            edit.lines.len()
+        );
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(read_error)
+}
+
+/// The problems of one block, and with an updating runner the edits that bring it up to date.
+fn check_block(
+    page: &Page,
+    block: &page::CodeBlock,
+    runner: Option<&Runner>,
+) -> (Vec<Problem>, Vec<Edit>) {
     let problem = |line: usize, message: String| Problem {
         file: page.path.clone(),
         line,
@@ -137,35 +193,40 @@ fn check_block(page: &Page, block: &page::CodeBlock, runner: Option<&Runner>) ->
     };
     let marker = match &block.marker {
         Some(Ok(marker)) => marker,
-        Some(Err(e)) => return vec![problem(block.fence_line, e.to_string())],
+        Some(Err(e)) => return (vec![problem(block.fence_line, e.to_string())], Vec::new()),
         None if block.is_shell() => {
-            return vec![problem(
-                block.fence_line,
-                "a shell block without a marker: put `<!-- doc: run -->` before it (CI runs \
+            return (
+                vec![problem(
+                    block.fence_line,
+                    "a shell block without a marker: put `<!-- doc: run -->` before it (CI runs \
                  it) or `<!-- doc: excerpt of `COMMAND` -->` naming the command that made it \
                  (docs/conventions.md, \"Tested docs\")"
-                    .to_string(),
-            )];
+                        .to_string(),
+                )],
+                Vec::new(),
+            );
         }
-        None => return Vec::new(),
+        None => return (Vec::new(), Vec::new()),
     };
     let (before, after) = match marker {
         marker::Marker::Run { before, after } => (before, after),
-        marker::Marker::File { path } => return check_copy(page, block, path),
-        marker::Marker::Excerpt { .. } => return Vec::new(),
+        marker::Marker::File { path } => return (check_copy(page, block, path), Vec::new()),
+        marker::Marker::Excerpt { .. } => return (Vec::new(), Vec::new()),
     };
     let steps = match transcript::steps(block) {
         Ok(steps) => steps,
-        Err(e) => return vec![problem(e.line, e.message)],
+        Err(e) => return (vec![problem(e.line, e.message)], Vec::new()),
     };
     let Some(runner) = runner else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    runner
-        .run_block(before, &steps, after)
-        .err()
-        .map(|f| vec![problem(f.line.unwrap_or(block.fence_line), f.message)])
-        .unwrap_or_default()
+    match runner.run_block(before, &steps, after) {
+        Ok(edits) => (Vec::new(), edits),
+        Err(f) => (
+            vec![problem(f.line.unwrap_or(block.fence_line), f.message)],
+            Vec::new(),
+        ),
+    }
 }
 
 /// A `file` block: the same lines as the file it copies.

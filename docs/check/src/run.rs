@@ -9,7 +9,8 @@ use crate::transcript::Step;
 
 /// Where and how blocks run: bash, stdout and stderr together, `NO_COLOR=1`, stdin empty,
 /// in `workdir`, with `path` searched before the inherited `PATH`, each command killed after
-/// `timeout` (by coreutils' `timeout`).
+/// `timeout` (by coreutils' `timeout`). With `update`, an output that no longer matches its
+/// page is not a failure but an [`Edit`] that brings the page up to date.
 #[derive(Debug, Clone)]
 pub struct Runner {
     /// Directories searched first for commands (the workspace's built binaries).
@@ -18,6 +19,20 @@ pub struct Runner {
     pub workdir: PathBuf,
     /// How long one command may take.
     pub timeout: Duration,
+    /// Turn mismatched outputs into edits of the page instead of failures.
+    pub update: bool,
+}
+
+/// A change to a page's lines: `count` lines from line `from` (1-based) become `lines`
+/// (`count` 0: inserted before `from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// The first line replaced, or the line the new ones go before.
+    pub from: usize,
+    /// How many lines are replaced.
+    pub count: usize,
+    /// The new lines, without the block's indentation.
+    pub lines: Vec<String>,
 }
 
 /// Why a block failed.
@@ -57,13 +72,14 @@ impl Runner {
     }
 
     /// Runs a block: `before` (each must succeed), the steps (each output compared with the
-    /// page, or each command required to succeed), then `after` on every path.
+    /// page, or each command required to succeed), then `after` on every path. Returns the
+    /// edits that bring the page up to date (only with `update`; otherwise a mismatch fails).
     pub fn run_block(
         &self,
         before: &[String],
         steps: &[Step],
         after: &[String],
-    ) -> Result<(), Failure> {
+    ) -> Result<Vec<Edit>, Failure> {
         let result = self.run_steps(before, steps);
         for command in after {
             let _ = self.run(command);
@@ -71,7 +87,8 @@ impl Runner {
         result
     }
 
-    fn run_steps(&self, before: &[String], steps: &[Step]) -> Result<(), Failure> {
+    fn run_steps(&self, before: &[String], steps: &[Step]) -> Result<Vec<Edit>, Failure> {
+        let mut edits = Vec::new();
         for command in before {
             let (code, output) = self.run(command).map_err(|e| Failure {
                 line: None,
@@ -116,7 +133,18 @@ impl Runner {
                 }
                 None => {}
                 Some(expected) => {
-                    if let Err(m) = expected.check(&output) {
+                    if self.update && expected.check(&output).is_err() {
+                        let (from, count) = expected
+                            .span()
+                            .map_or((step.output_from, 0), |(first, last)| {
+                                (first, last + 1 - first)
+                            });
+                        edits.push(Edit {
+                            from,
+                            count,
+                            lines: expected.updated(&output),
+                        });
+                    } else if let Err(m) = expected.check(&output) {
                         return Err(Failure {
                             line: Some(m.line.unwrap_or(step.line)),
                             message: format!(
@@ -132,7 +160,7 @@ impl Runner {
                 }
             }
         }
-        Ok(())
+        Ok(edits)
     }
 }
 

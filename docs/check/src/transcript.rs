@@ -10,6 +10,8 @@ pub struct Step {
     pub line: usize,
     /// The command, for bash (continuation lines ending in `\` joined).
     pub command: String,
+    /// The 1-based line after the command's last line: where its output starts on the page.
+    pub output_from: usize,
     /// The output the page shows for it; `None` in a block without prompts, whose commands
     /// must only succeed (exit 0).
     pub expected: Option<Expected>,
@@ -54,15 +56,20 @@ pub fn steps(block: &CodeBlock) -> Result<Vec<Step>, StepsError> {
             continue;
         };
         let mut command = command.to_string();
+        let mut last = *line;
         while command.ends_with('\\') {
-            let Some((_, next)) = lines.next() else { break };
+            let Some((next_line, next)) = lines.next() else {
+                break;
+            };
             command.pop();
             command.push_str(next.trim_start_matches("> "));
+            last = *next_line;
         }
         finish(&mut steps, &mut output, transcript)?;
         steps.push(Step {
             line: *line,
             command,
+            output_from: last + 1,
             expected: None,
         });
     }

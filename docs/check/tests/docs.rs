@@ -80,6 +80,9 @@ fn the_docs_show_what_the_tools_print() {
         path: vec![binaries.clone(), binaries.join("examples")],
         workdir: workdir.path().to_owned(),
         timeout: Duration::from_secs(120),
+        // DOCCHECK_UPDATE=1 writes the outputs that changed into their pages (review them with
+        // git diff); the other problems still fail.
+        update: std::env::var_os("DOCCHECK_UPDATE").is_some(),
     };
     let mut files = markdown_files(&repo_root()).unwrap();
     assert!(files.len() > 10, "the docs were found: {files:?}");
@@ -108,6 +111,7 @@ fn runner(dir: &Path) -> Runner {
         path: Vec::new(),
         workdir: dir.to_owned(),
         timeout: Duration::from_secs(10),
+        update: false,
     }
 }
 
@@ -166,6 +170,29 @@ fn a_page_whose_output_changed_fails_at_the_line_that_differs() {
         "# A page\n\n<!-- doc: run -->\n```text\n$ printf 'one\\ntwo 42\\n'\none\ntwo {{num}}\n$ echo hello\nhello\n```\n",
     )
     .unwrap();
+    let problems = check_files(std::slice::from_ref(&doc), Some(&runner(dir.path()))).unwrap();
+    assert!(problems.is_empty(), "{}", report(&problems));
+}
+
+#[test]
+fn the_update_mode_writes_the_new_output_into_the_page_keeping_what_still_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = page(
+        dir.path(),
+        "drift.md",
+        "# A page\n\n- in a list:\n\n  <!-- doc: run -->\n  ```text\n  $ printf 'pid 42\\nstate: new\\nmore\\n'\n  pid {{num}}\n  state: old\n  $ true\n  $ echo \\\n  > hi\n  ```\n",
+    );
+    let updating = Runner {
+        update: true,
+        ..runner(dir.path())
+    };
+    let problems = check_files(std::slice::from_ref(&doc), Some(&updating)).unwrap();
+    assert!(problems.is_empty(), "{}", report(&problems));
+    assert_eq!(
+        std::fs::read_to_string(&doc).unwrap(),
+        "# A page\n\n- in a list:\n\n  <!-- doc: run -->\n  ```text\n  $ printf 'pid 42\\nstate: new\\nmore\\n'\n  pid {{num}}\n  state: new\n  more\n  $ true\n  $ echo \\\n  > hi\n  hi\n  ```\n"
+    );
+    // The updated page passes a normal check.
     let problems = check_files(std::slice::from_ref(&doc), Some(&runner(dir.path()))).unwrap();
     assert!(problems.is_empty(), "{}", report(&problems));
 }
