@@ -2,7 +2,8 @@
 //!
 //! Every case is a program a user reported in a public issue, pull request or question, reduced
 //! as little as possible (`case.toml` says from where and what was changed). The test compiles
-//! `prog.bpf.c` and its fixed twin `fixed.bpf.c` with `clang -O2 -g -target bpf` (the workspace's
+//! `prog.bpf.c` and its fixed twin (`prog.bpf.c` with `fixed.patch` applied, a unified diff)
+//! with `clang -O2 -g -target bpf` (the workspace's
 //! `bpf-build`, no `-mcpu`, as users build), loads both into this kernel and scores the
 //! explanation of the rejection:
 //!
@@ -144,9 +145,10 @@ fn read_cases() -> Vec<Case> {
             "{name}: say what was changed from the user's program and what the fix changes"
         );
         let rust = file.rust.as_ref().map(|r| repo_root().join(r));
-        // The user's program and its fixed twin: C next to case.toml, Rust in its crates.
+        // The user's program and its fixed twin: C next to case.toml (the twin as a patch),
+        // Rust in its crates.
         let (prog_source, fixed_source) = match &rust {
-            None => (dir.join("prog.bpf.c"), dir.join("fixed.bpf.c")),
+            None => (dir.join("prog.bpf.c"), dir.join("fixed.patch")),
             Some(r) => {
                 for object in ["prog.bpf.o", "fixed.bpf.o"] {
                     assert!(
@@ -220,6 +222,28 @@ fn all_accepted(object: &[u8], options: &Options, what: &str) -> bool {
             .all(|p| p.verdict == VerdictKind::Accepted)
 }
 
+/// Writes a C case's fixed twin into `out` (`prog.bpf.c` with `fixed.patch` applied) and
+/// returns its path.
+fn write_fixed_twin(case: &Case, out: &Path) -> PathBuf {
+    let read = |name: &str| {
+        std::fs::read_to_string(case.dir.join(name))
+            .unwrap_or_else(|e| panic!("{}: {name}: {e}", case.name))
+    };
+    let (prog, patch_text) = (read("prog.bpf.c"), read("fixed.patch"));
+    let patch = diffy::Patch::from_str(&patch_text)
+        .unwrap_or_else(|e| panic!("{}: fixed.patch is not a unified diff: {e}", case.name));
+    let fixed = diffy::apply(&prog, &patch).unwrap_or_else(|e| {
+        panic!(
+            "{}: fixed.patch does not apply to prog.bpf.c ({e}); make it again with \
+             `diff -u --label prog.bpf.c --label fixed.bpf.c prog.bpf.c FIXED > fixed.patch`",
+            case.name
+        )
+    });
+    let path = out.join("fixed.bpf.c");
+    std::fs::write(&path, fixed).expect("the temporary directory is writable");
+    path
+}
+
 /// Applies the printed fix to the case's program, compiles and loads the result.
 fn try_printed_fix(
     case: &Case,
@@ -269,8 +293,12 @@ fn score(case: &Case, clang: &bpf_build::Clang, out: &Path) -> Score {
             return std::fs::read(&object)
                 .unwrap_or_else(|e| panic!("{}: {}: {e}", case.name, object.display()));
         }
+        let source = match stem {
+            "prog" => case.dir.join("prog.bpf.c"),
+            _ => write_fixed_twin(case, out),
+        };
         let built = clang
-            .compile(&case.dir.join(format!("{stem}.bpf.c")), out)
+            .compile(&source, out)
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         std::fs::read(&built.object).expect("clang wrote it")
     };
