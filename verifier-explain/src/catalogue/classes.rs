@@ -5,6 +5,7 @@
 //! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
+use super::release;
 use super::rewrite;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
@@ -1219,16 +1220,23 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     .replace("(sk)", &format!("({v})")),
                 None => release.to_string(),
             };
+            let code = alloc
+                .zip(holder.as_deref())
+                .and_then(|(i, v)| release::release_fix(c, i, helper, v));
             let held = holder.map_or(String::new(), |v| format!(" `{v}`"));
+            let cause = format!(
+                "the reference{held}{at}{} is still held when the program exits on this path.",
+                if helper.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {helper}")
+                }
+            );
+            if let Some(fix) = code {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "the reference{held}{at}{} is still held when the program exits on this path.",
-                    if helper.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" by {helper}")
-                    }
-                ),
+                cause,
                 decide(
                     format!(
                         "Release it on every path before returning, including early returns: {release}"

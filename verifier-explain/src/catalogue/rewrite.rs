@@ -200,6 +200,50 @@ pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
     None
 }
 
+/// The `return ...;` statement on `line` (its comment left out) preceded by `stmt` in a block,
+/// as code that replaces the line: a line that is only the return becomes
+/// `{\n\tstmt\n\treturn x;\n}`, a return after other code on the line (`if (!ok) return 0;`)
+/// becomes `{ stmt return x; }` in place. Returns the return statement and the code (without
+/// the line's indentation), or `None` unless the line has exactly one `return`.
+pub(crate) fn block_before_return(line: &str, stmt: &str) -> Option<(String, String)> {
+    let code = line.split("//").next().unwrap_or(line);
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut returns = code.match_indices("return").filter(|&(at, _)| {
+        code[..at].chars().next_back().is_none_or(|c| !is_word(c))
+            && code[at + 6..].chars().next().is_none_or(|c| !is_word(c))
+    });
+    let (start, _) = returns.next()?;
+    if returns.next().is_some() {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut end = None;
+    for (i, ch) in code[start..].char_indices() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ';' if depth == 0 => {
+                end = Some(start + i + 1);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
+    let ret = code[start..end].to_string();
+    let (before, after) = (&code[..start], &code[end..]);
+    let out = if before.trim().is_empty() && after.trim().is_empty() {
+        let body: Vec<String> = stmt.lines().map(|l| format!("\t{l}")).collect();
+        format!("{{\n{}\n\t{ret}\n}}", body.join("\n"))
+    } else {
+        let stmt = stmt.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        format!("{before}{{ {stmt} {ret} }}{}", after.trim_end())
+            .trim_start()
+            .to_string()
+    };
+    Some((ret, out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +310,28 @@ mod tests {
         );
         assert_eq!(
             move_arithmetic_off_end("n = data_end - data;", "data_end"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_return_gets_a_statement_before_it_in_a_block() {
+        let (ret, code) =
+            block_before_return("\t\treturn 0; // <- leak", "bpf_ringbuf_discard(e, 0);").unwrap();
+        assert_eq!(ret, "return 0;");
+        assert_eq!(code, "{\n\tbpf_ringbuf_discard(e, 0);\n\treturn 0;\n}");
+        let (_, code) = block_before_return(
+            "\tif (!ok) return f(a, b);",
+            "if (sk)\n\tbpf_sk_release(sk);",
+        )
+        .unwrap();
+        assert_eq!(
+            code,
+            "if (!ok) { if (sk) bpf_sk_release(sk); return f(a, b); }"
+        );
+        assert_eq!(block_before_return("x = returned;", "f();"), None);
+        assert_eq!(
+            block_before_return("if (a) return 1; else return 2;", "f();"),
             None
         );
     }
