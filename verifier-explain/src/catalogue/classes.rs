@@ -6,6 +6,7 @@
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
 use super::release;
+use super::returns;
 use super::rewrite;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
@@ -1640,8 +1641,15 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              could not prove the return value is one of them.",
         matches: |s| s.has("At program exit") || s.has("should have been in"),
         explain: |c| {
+            let cause = format!(
+                "the return value is {}, outside what this program type may return.",
+                c.meaning()
+            );
+            if let Some(fix) = returns::return_fix(c) {
+                return (cause, fix);
+            }
             (
-                format!("the return value is {}, outside what this program type may return.", c.meaning()),
+                cause,
                 decide(
                     "Return only the values the program type allows (for example 0 or 1 for cgroup programs).".into(),
                     c.line(),

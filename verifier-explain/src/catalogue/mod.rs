@@ -9,6 +9,7 @@
 
 mod classes;
 mod release;
+mod returns;
 mod rewrite;
 mod words;
 
