@@ -5,6 +5,8 @@
 //! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
+use super::release;
+use super::returns;
 use super::rewrite;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
@@ -1219,16 +1221,23 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     .replace("(sk)", &format!("({v})")),
                 None => release.to_string(),
             };
+            let code = alloc
+                .zip(holder.as_deref())
+                .and_then(|(i, v)| release::release_fix(c, i, helper, v));
             let held = holder.map_or(String::new(), |v| format!(" `{v}`"));
+            let cause = format!(
+                "the reference{held}{at}{} is still held when the program exits on this path.",
+                if helper.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {helper}")
+                }
+            );
+            if let Some(fix) = code {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "the reference{held}{at}{} is still held when the program exits on this path.",
-                    if helper.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" by {helper}")
-                    }
-                ),
+                cause,
                 decide(
                     format!(
                         "Release it on every path before returning, including early returns: {release}"
@@ -1632,8 +1641,15 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              could not prove the return value is one of them.",
         matches: |s| s.has("At program exit") || s.has("should have been in"),
         explain: |c| {
+            let cause = format!(
+                "the return value is {}, outside what this program type may return.",
+                c.meaning()
+            );
+            if let Some(fix) = returns::return_fix(c) {
+                return (cause, fix);
+            }
             (
-                format!("the return value is {}, outside what this program type may return.", c.meaning()),
+                cause,
                 decide(
                     "Return only the values the program type allows (for example 0 or 1 for cgroup programs).".into(),
                     c.line(),

@@ -8,6 +8,8 @@
 //! `docs/catalogue/` are generated from it (`cargo run -p docgen -- all`), so they cannot drift.
 
 mod classes;
+mod release;
+mod returns;
 mod rewrite;
 mod words;
 

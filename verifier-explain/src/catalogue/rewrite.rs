@@ -200,6 +200,99 @@ pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
     None
 }
 
+/// Where the one `return ...;` statement of `line` is, outside any `//` comment: the byte
+/// range from `return` to its `;`. `None` unless the line has exactly one `return`.
+fn return_span(line: &str) -> Option<std::ops::Range<usize>> {
+    let code = line.split("//").next().unwrap_or(line);
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut returns = code.match_indices("return").filter(|&(at, _)| {
+        code[..at].chars().next_back().is_none_or(|c| !is_word(c))
+            && code[at + 6..].chars().next().is_none_or(|c| !is_word(c))
+    });
+    let (start, _) = returns.next()?;
+    if returns.next().is_some() {
+        return None;
+    }
+    let mut depth = 0i32;
+    for (i, ch) in code[start..].char_indices() {
+        match ch {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ';' if depth == 0 => return Some(start..start + i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The `return ...;` statement on `line` (its comment left out) preceded by `stmt` in a block,
+/// as code that replaces the line: a line that is only the return becomes
+/// `{\n\tstmt\n\treturn x;\n}`, a return after other code on the line (`if (!ok) return 0;`)
+/// becomes `{ stmt return x; }` in place. Returns the return statement and the code (without
+/// the line's indentation), or `None` unless the line has exactly one `return`.
+pub(crate) fn block_before_return(line: &str, stmt: &str) -> Option<(String, String)> {
+    let span = return_span(line)?;
+    let code = line.split("//").next().unwrap_or(line);
+    let ret = code[span.clone()].to_string();
+    let (before, after) = (&code[..span.start], &code[span.end..]);
+    let out = if before.trim().is_empty() && after.trim().is_empty() {
+        let body: Vec<String> = stmt.lines().map(|l| format!("\t{l}")).collect();
+        format!("{{\n{}\n\t{ret}\n}}", body.join("\n"))
+    } else {
+        let stmt = stmt.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        format!("{before}{{ {stmt} {ret} }}{}", after.trim_end())
+            .trim_start()
+            .to_string()
+    };
+    Some((ret, out))
+}
+
+/// The expression the one `return` of `line` returns (`123` in `return 123; // x`).
+pub(crate) fn returned_expression(line: &str) -> Option<String> {
+    let span = return_span(line)?;
+    let expr = line[span.start + 6..span.end - 1].trim();
+    (!expr.is_empty()).then(|| expr.to_string())
+}
+
+/// `line` with the expression its one `return` returns replaced by `new`, the rest of the line
+/// (its comment) kept: `return 123; // x` becomes `return 1; // x`.
+pub(crate) fn replace_returned_expression(line: &str, new: &str) -> Option<String> {
+    let span = return_span(line)?;
+    Some(format!(
+        "{}return {new};{}",
+        &line[..span.start],
+        &line[span.end..]
+    ))
+}
+
+/// `line` with the value assigned to `var` (`var = x;` or a declaration `int var = x;`)
+/// replaced by `new`: `verdict = -EPERM;` becomes `verdict = 0;`. `None` unless the line
+/// assigns `var` exactly once with a plain `=`.
+pub(crate) fn replace_assigned_value(line: &str, var: &str, new: &str) -> Option<String> {
+    let code = line.split("//").next().unwrap_or(line);
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut found = code.match_indices(var).filter(|&(at, _)| {
+        let rest = code[at + var.len()..].trim_start();
+        code[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word(c) && c != '.' && c != '>')
+            && code[at + var.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !is_word(c))
+            && rest.starts_with('=')
+            && !rest.starts_with("==")
+    });
+    let (at, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let eq = at + var.len() + code[at + var.len()..].find('=')?;
+    let semi = eq + code[eq..].find(';')?;
+    Some(format!("{} {new}{}", &line[..=eq], &line[semi..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +361,50 @@ mod tests {
             move_arithmetic_off_end("n = data_end - data;", "data_end"),
             None
         );
+    }
+
+    #[test]
+    fn a_return_gets_a_statement_before_it_in_a_block() {
+        let (ret, code) =
+            block_before_return("\t\treturn 0; // <- leak", "bpf_ringbuf_discard(e, 0);").unwrap();
+        assert_eq!(ret, "return 0;");
+        assert_eq!(code, "{\n\tbpf_ringbuf_discard(e, 0);\n\treturn 0;\n}");
+        let (_, code) = block_before_return(
+            "\tif (!ok) return f(a, b);",
+            "if (sk)\n\tbpf_sk_release(sk);",
+        )
+        .unwrap();
+        assert_eq!(
+            code,
+            "if (!ok) { if (sk) bpf_sk_release(sk); return f(a, b); }"
+        );
+        assert_eq!(block_before_return("x = returned;", "f();"), None);
+        assert_eq!(
+            block_before_return("if (a) return 1; else return 2;", "f();"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_returned_or_assigned_value_is_replaced() {
+        assert_eq!(
+            returned_expression("\treturn 123; // x").as_deref(),
+            Some("123")
+        );
+        assert_eq!(
+            replace_returned_expression("\treturn 123; // <- here", "1").as_deref(),
+            Some("\treturn 1; // <- here")
+        );
+        assert_eq!(returned_expression("\treturn;"), None);
+        assert_eq!(
+            replace_assigned_value("\t\tverdict = -EPERM;", "verdict", "0").as_deref(),
+            Some("\t\tverdict = 0;")
+        );
+        assert_eq!(
+            replace_assigned_value("\tint rc = f(x); // y", "rc", "1").as_deref(),
+            Some("\tint rc = 1; // y")
+        );
+        assert_eq!(replace_assigned_value("if (rc == 2)", "rc", "1"), None);
+        assert_eq!(replace_assigned_value("s->rc = 2;", "rc", "1"), None);
     }
 }
