@@ -46,7 +46,16 @@ pub fn generate(root: &Path, tools: &Tools) -> anyhow::Result<Catalogue> {
     let catch_all = classes.last().map(|c| c.id);
     let mut pages = Vec::new();
     for class in classes {
-        let fixture = fixtures::ALL.iter().find(|f| f.explains == Some(class.id));
+        // A class with a fixture per shape shows the one named after it.
+        let own = class.id.replace('-', "_");
+        let explaining = || {
+            fixtures::ALL
+                .iter()
+                .filter(|f| f.explains == Some(class.id))
+        };
+        let fixture = explaining()
+            .find(|f| f.name == own)
+            .or_else(|| explaining().next());
         let printed = fixture
             .map(|f| explain_fixture(tools, f, objects.path()))
             .transpose()?;

@@ -11,7 +11,7 @@ use super::rewrite;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
 use crate::evidence::CheckShape;
-use crate::evidence::Operand;
+use crate::evidence::{Fix, Operand};
 use crate::log::insn;
 
 const PACKET: &str = "invalid access to packet";
@@ -1049,50 +1049,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "Each helper argument has an expected type (a map, a pointer to initialised memory, a \
              context, a number); the value passed is of another kind.",
         matches: |s| s.has("type=") && s.has("expected="),
-        explain: |c| {
-            let expected_raw = c.word_after("expected=").unwrap_or("another type");
-            // `expected=fp, pkt, ... mem, ...`: any memory the helper may read.
-            let expected = if c.message().iter().any(|m| {
-                m.split("expected=")
-                    .nth(1)
-                    .is_some_and(|e| e.contains("map_value") && e.contains("mem"))
-            }) {
-                "a pointer to memory (the stack, a map value, the packet)"
-            } else {
-                expected_raw
-            };
-            let actual = c.word_after("type=").unwrap_or("another type");
-            let helper = c
-                .found
-                .instruction
-                .as_ref()
-                .and_then(|i| insn::helper_name(&i.text))
-                .unwrap_or("the helper");
-            let what = c.what();
-            (
-                format!(
-                    "{what} is {actual} ({}), but {helper} expects {expected} in that argument.",
-                    c.meaning()
-                ),
-                decide(
-                    if expected_raw.starts_with("map_ptr") {
-                        format!(
-                            "Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what})."
-                        )
-                    } else if actual == "ctx" {
-                        format!(
-                            "The context is not memory the helper may read: copy what you need from {what} to a stack variable and pass its address."
-                        )
-                    } else {
-                        format!(
-                            "Pass a value of the expected kind ({expected}): a pointer to initialised stack or map memory, not a number."
-                        )
-                    },
-                    c.line(),
-                    "which value the helper was meant to get in that argument (the map, a pointer to a key or value).",
-                ),
-            )
-        },
+        explain: super::arguments::wrong_argument_type,
     },
     ErrorClass {
         id: "r0-not-set",
@@ -1159,11 +1116,15 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              a helper call clobbered it (calls overwrite r1-r5).",
         matches: |s| s.has("!read_ok"),
         explain: |c| {
+            let cause = format!(
+                "{} is read but holds nothing on this path: it was never written, or a call in between overwrote it (calls clobber r1-r5).",
+                c.what()
+            );
+            if let Some(fix) = initialised_at_declaration(c) {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "{} is read but holds nothing on this path: it was never written, or a call in between overwrote it (calls clobber r1-r5).",
-                    c.what()
-                ),
+                cause,
                 decide(
                     "Initialise the variable before use, and do not keep values in r1-r5 across calls (use a local).".into(),
                     c.line(),
@@ -2536,6 +2497,40 @@ fn license_line(c: &Ctx<'_>) -> Option<u32> {
 /// never written (`?`).
 fn spilled_pointer(slot: &str) -> bool {
     !slot.contains('?') && !slot.contains("scalar") && slot.chars().any(|ch| ch == '(' || ch == '_')
+}
+
+/// uninitialized-register: the variable the unwritten register stands for, when it is a local
+/// declared without an initialiser (`__u64 arg1;`), given one where it is declared: the path
+/// the verifier took never set it, so the compiler left the register unwritten there.
+fn initialised_at_declaration(c: &Ctx<'_>) -> Option<Fix> {
+    let op = c.op()?;
+    let fault = c.found.instruction.as_ref()?.index;
+    // The operand's variable, else the variables its argument is written with
+    // (`(void *)arg1`).
+    let mut names: Vec<String> = op.variable.iter().map(|v| v.name.clone()).collect();
+    if let Some(arg) = &op.argument {
+        names.extend(
+            arg.split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                .filter(|w| !w.is_empty() && !w.starts_with(|ch: char| ch.is_ascii_digit()))
+                .map(str::to_string),
+        );
+    }
+    names.into_iter().find_map(|name| {
+        let (decl, text) = c.facts.local_declaration(fault, &name)?;
+        let layout = c.facts.layout_of(fault, &name)?;
+        let init = if layout.aggregate { "{}" } else { "0" };
+        let code = rewrite::initialise_declarator(&text, &name, init)?;
+        Some(replace(
+            format!(
+                "Initialise `{name}` where it is declared (line {decl}): on the path the verifier \
+                 took nothing sets it, so the compiler left the register unwritten. If the \
+                 program should not go on with {init} on that path, check for it (a helper's \
+                 return value) and return early there instead."
+            ),
+            Some(decl),
+            code.trim_start().to_string(),
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! cause and fix are worded. [`classes`] lists them for documentation: the pages of
 //! `docs/catalogue/` are generated from it (`cargo run -p docgen -- all`), so they cannot drift.
 
+mod arguments;
 mod classes;
 mod release;
 mod returns;

@@ -145,15 +145,10 @@ pub(crate) fn move_arithmetic_off_end(line: &str, end: &str) -> Option<String> {
 /// by `new`: `bpf_skb_load_bytes(skb, 0, s->head, len)` becomes `..., snap)`.
 pub(crate) fn replace_argument(line: &str, old: &str, new: &str) -> Option<String> {
     let callee = callee_with_arg(line, old)?;
-    let args = call_args(line, callee)?;
-    let (_, range) = args.into_iter().find(|(a, _)| *a == old)?;
-    let text = &line[range.clone()];
-    let lead = &text[..text.len() - text.trim_start().len()];
-    Some(format!(
-        "{}{lead}{new}{}",
-        &line[..range.start],
-        &line[range.end..]
-    ))
+    let n = call_args(line, callee)?
+        .iter()
+        .position(|(a, _)| *a == old)?;
+    replace_nth_argument(line, callee, n, new)
 }
 
 /// `line` with an atomic add or sub statement (`__sync_fetch_and_add(p, v);`, also
@@ -293,6 +288,64 @@ pub(crate) fn replace_assigned_value(line: &str, var: &str, new: &str) -> Option
     Some(format!("{} {new}{}", &line[..=eq], &line[semi..]))
 }
 
+/// The argument at position `n` (0-based) of the first call to `callee` on `line`, as
+/// written (trimmed).
+pub(crate) fn nth_argument(line: &str, callee: &str, n: usize) -> Option<String> {
+    let args = call_args(line, callee)?;
+    let (arg, _) = args.get(n)?;
+    (!arg.is_empty()).then(|| arg.to_string())
+}
+
+/// `line` with the argument at position `n` (0-based) of the first call to `callee` replaced
+/// by `new`: `bpf_map_update_elem(&m, sk, &v, 0)` with n = 1 and `&sk` becomes
+/// `bpf_map_update_elem(&m, &sk, &v, 0)`.
+pub(crate) fn replace_nth_argument(
+    line: &str,
+    callee: &str,
+    n: usize,
+    new: &str,
+) -> Option<String> {
+    let args = call_args(line, callee)?;
+    let (_, range) = args.get(n)?.clone();
+    let text = &line[range.clone()];
+    let lead = &text[..text.len() - text.trim_start().len()];
+    Some(format!(
+        "{}{lead}{new}{}",
+        &line[..range.start],
+        &line[range.end..]
+    ))
+}
+
+/// The declaration `line` with the declarator of `name` given the initialiser `init`:
+/// `__u64 arg1;` becomes `__u64 arg1 = 0;`, `char buf[16], *p;` becomes
+/// `char buf[16] = {}, *p;`. `None` when `name` is not declared there without an initialiser.
+pub(crate) fn initialise_declarator(line: &str, name: &str, init: &str) -> Option<String> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let code_end = line.find("//").unwrap_or(line.len());
+    let (at, _) = line[..code_end].match_indices(name).find(|(at, _)| {
+        !line[..*at].chars().next_back().is_some_and(ident)
+            && !line[at + name.len()..].chars().next().is_some_and(ident)
+    })?;
+    // A declaration: a type before the name, nothing but array dimensions after it.
+    let before = line[..at].trim_end();
+    if before.is_empty()
+        || before.ends_with([';', '(', '=', '{', '}'])
+        || before.ends_with("return")
+    {
+        return None;
+    }
+    let mut end = at + name.len();
+    while line[end..].trim_start().starts_with('[') {
+        let open = end + line[end..].find('[')?;
+        end = open + line[open..].find(']')? + 1;
+    }
+    let rest = line[end..].trim_start();
+    if !(rest.starts_with(';') || rest.starts_with(',')) {
+        return None;
+    }
+    Some(format!("{} = {init}{}", &line[..end], &line[end..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,5 +459,42 @@ mod tests {
         );
         assert_eq!(replace_assigned_value("if (rc == 2)", "rc", "1"), None);
         assert_eq!(replace_assigned_value("s->rc = 2;", "rc", "1"), None);
+    }
+
+    #[test]
+    fn an_argument_is_found_and_replaced_by_position() {
+        let line = "\tbpf_perf_event_output(ctx, &events, 0, ctx, sizeof(*ctx)); // x";
+        assert_eq!(
+            nth_argument(line, "bpf_perf_event_output", 3).as_deref(),
+            Some("ctx")
+        );
+        assert_eq!(
+            replace_nth_argument(line, "bpf_perf_event_output", 3, "&copy").as_deref(),
+            Some("\tbpf_perf_event_output(ctx, &events, 0, &copy, sizeof(*ctx)); // x")
+        );
+        assert_eq!(nth_argument(line, "bpf_perf_event_output", 5), None);
+        assert_eq!(
+            replace_nth_argument(line, "bpf_get_stackid", 0, "ctx"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_declarator_gets_an_initialiser() {
+        assert_eq!(
+            initialise_declarator("\t__u64 arg1;", "arg1", "0").as_deref(),
+            Some("\t__u64 arg1 = 0;")
+        );
+        assert_eq!(
+            initialise_declarator("char buf[16], *p; // note", "buf", "{}").as_deref(),
+            Some("char buf[16] = {}, *p; // note")
+        );
+        assert_eq!(
+            initialise_declarator("struct a *x, *p;", "p", "0").as_deref(),
+            Some("struct a *x, *p = 0;")
+        );
+        assert_eq!(initialise_declarator("__u64 arg1 = 5;", "arg1", "0"), None);
+        assert_eq!(initialise_declarator("arg1 = 5;", "arg1", "0"), None);
+        assert_eq!(initialise_declarator("f(arg1);", "arg1", "0"), None);
     }
 }

@@ -230,3 +230,60 @@ pub(crate) fn code_name(op: Option<&Operand>, placeholder: &str) -> String {
     op.and_then(|o| o.variable.as_ref())
         .map_or_else(|| placeholder.to_string(), |v| v.name.clone())
 }
+
+impl Ctx<'_> {
+    /// The helper the refused instruction calls (`bpf_map_update_elem`).
+    pub fn helper(&self) -> Option<&str> {
+        crate::log::insn::helper_name(&self.found.instruction.as_ref()?.text)
+    }
+
+    /// Code that replaces the faulting line by `before` (statements, one a line) followed by
+    /// `rewritten` (the line's new text): as it is when the line is a statement of its own; in
+    /// braces when it is the unbraced body of an `if`, `else` or loop; `None` when it cannot
+    /// become several statements (a loop header, or a declaration as such a body).
+    pub fn statements_for_line(&self, before: &[String], rewritten: &str) -> Option<String> {
+        let line = self.line()?;
+        let fault = self.found.instruction.as_ref()?.index;
+        let trimmed = rewritten.trim();
+        if [
+            "for", "while", "do", "}", "else", "#", "if", "switch", "case",
+        ]
+        .iter()
+        .any(|k| trimmed.starts_with(k))
+        {
+            return None;
+        }
+        let previous = (1..line)
+            .rev()
+            .filter_map(|l| self.facts.source_line(fault, l))
+            .map(|t| t.split("//").next().unwrap_or_default().trim().to_string())
+            .find(|t| !t.is_empty())
+            .unwrap_or_default();
+        let unbraced_body =
+            previous.ends_with(')') || previous == "else" || previous.ends_with(" else");
+        let mut lines: Vec<String> = before.to_vec();
+        lines.push(trimmed.to_string());
+        if !unbraced_body {
+            return Some(lines.join("\n"));
+        }
+        // A declaration may not be the body of an `if`: only an expression statement is
+        // wrapped (the names it declared would not outlive the braces).
+        if self.declares_on_line(trimmed) {
+            return None;
+        }
+        let body: Vec<String> = lines.iter().map(|l| format!("\t{l}")).collect();
+        Some(format!("{{\n{}\n}}", body.join("\n")))
+    }
+
+    /// Whether `text` (the faulting line) declares a variable (`int id = f(...)`): a type and
+    /// a name before its first `=`.
+    fn declares_on_line(&self, text: &str) -> bool {
+        let Some((lhs, _)) = text.split_once('=') else {
+            return false;
+        };
+        let lhs = lhs.trim_end();
+        lhs.split_whitespace().count() >= 2
+            && !lhs.contains(['(', '[', '.', '>'])
+            && !lhs.ends_with(['+', '-', '*', '/', '%', '&', '|', '^', '<', '!'])
+    }
+}

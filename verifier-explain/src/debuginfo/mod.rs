@@ -44,7 +44,7 @@ use serde::Serialize;
 
 pub use lines::{InlinedCall, SourceLoc};
 pub use program_layout::{LaidOutFunction, ProgramLayout};
-pub use variables::{Place, Variable, variable_in_register, variable_in_slot};
+pub use variables::{Place, TypeLayout, Variable, variable_in_register, variable_in_slot};
 
 /// Why an object's debug information cannot be read.
 #[derive(Debug, thiserror::Error)]

@@ -31,6 +31,9 @@ pub struct Variable {
     pub name: String,
     /// Its type, written the C way (`struct ethhdr *`, `__u32`, `void *`), when known.
     pub type_name: Option<String>,
+    /// What its type is underneath typedefs and qualifiers: its size and whether it is an
+    /// aggregate (struct, union, array), when known.
+    pub layout: Option<TypeLayout>,
     /// The function it belongs to (an inlined function's own name when inlined).
     pub function: String,
     /// Whether that function is inlined here.
@@ -43,6 +46,16 @@ pub struct Variable {
     pub decl_line: Option<u32>,
     /// Where its value is at this instruction.
     pub place: Place,
+}
+
+/// A type underneath its typedefs and qualifiers: what `sizeof` gives and how it is
+/// initialised (`= 0` for a number or pointer, `= {}` for an aggregate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TypeLayout {
+    /// `sizeof` the type, in bytes, when DWARF says.
+    pub size: Option<u64>,
+    /// Whether it is a struct, union or array (else a number, enum or pointer).
+    pub aggregate: bool,
 }
 
 /// Where a variable's value is at one instruction.
@@ -82,6 +95,7 @@ enum Location {
 struct VarDecl {
     name: String,
     type_name: Option<String>,
+    layout: Option<TypeLayout>,
     parameter: bool,
     decl_file: Option<PathBuf>,
     decl_line: Option<u32>,
@@ -640,6 +654,7 @@ impl Scopes {
                 out.push(Variable {
                     name: var.name.clone(),
                     type_name: var.type_name.clone(),
+                    layout: var.layout,
                     function: scope.function.clone(),
                     inlined: scope.inlined,
                     parameter: var.parameter,
@@ -739,9 +754,16 @@ impl<'a> UnitReader<'a, '_> {
     fn declaration(&mut self, entry: &Die<'_>) -> VarDecl {
         let type_offset = self.inherited(entry, |die| unit_ref(die, gimli::DW_AT_type));
         let type_name = type_offset.and_then(|t| self.type_name(t));
+        let layout = type_offset.and_then(|t| {
+            self.type_budget.set(MAX_TYPE_DIES);
+            let layout = self.type_layout_at(t, 0);
+            self.type_work += (MAX_TYPE_DIES - self.type_budget.get()) as usize;
+            layout
+        });
         VarDecl {
             name: self.name(entry).unwrap_or_else(|| "<unnamed>".to_string()),
             type_name,
+            layout,
             parameter: false,
             decl_file: self
                 .inherited(entry, |die| udata(die, gimli::DW_AT_decl_file))
@@ -838,6 +860,60 @@ impl<'a> UnitReader<'a, '_> {
                 Some(format!("{ret} ({params})"))
             }
             _ => name(),
+        }
+    }
+
+    /// The size and kind of the type at `offset`, seen through typedefs and qualifiers.
+    fn type_layout_at(&self, offset: usize, depth: u8) -> Option<TypeLayout> {
+        let budget = self.type_budget.get();
+        if depth > MAX_TYPE_DEPTH || budget == 0 {
+            return None;
+        }
+        self.type_budget.set(budget - 1);
+        let die = self.entry(offset)?;
+        let size = udata(&die, gimli::DW_AT_byte_size);
+        let leaf = |aggregate| Some(TypeLayout { size, aggregate });
+        match die.tag() {
+            gimli::DW_TAG_typedef
+            | gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_restrict_type
+            | gimli::DW_TAG_atomic_type => {
+                self.type_layout_at(unit_ref(&die, gimli::DW_AT_type)?, depth + 1)
+            }
+            gimli::DW_TAG_base_type | gimli::DW_TAG_enumeration_type => leaf(false),
+            gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => Some(TypeLayout {
+                // BPF pointers are 64-bit; clang leaves the size out.
+                size: size.or(Some(8)),
+                aggregate: false,
+            }),
+            gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type | gimli::DW_TAG_class_type => {
+                leaf(true)
+            }
+            gimli::DW_TAG_array_type => {
+                let element = unit_ref(&die, gimli::DW_AT_type)
+                    .and_then(|t| self.type_layout_at(t, depth + 1))
+                    .and_then(|l| l.size);
+                let (counts, _) = self.children(&die, true, |child| {
+                    (child.tag() == gimli::DW_TAG_subrange_type).then(|| {
+                        udata(child, gimli::DW_AT_count).or_else(|| {
+                            udata(child, gimli::DW_AT_upper_bound).map(|u| u.saturating_add(1))
+                        })
+                    })
+                });
+                let count = (!counts.is_empty())
+                    .then(|| {
+                        counts
+                            .iter()
+                            .try_fold(1u64, |n, c| c.and_then(|c| n.checked_mul(c)))
+                    })
+                    .flatten();
+                Some(TypeLayout {
+                    size: size.or_else(|| element?.checked_mul(count?)),
+                    aggregate: true,
+                })
+            }
+            _ => None,
         }
     }
 

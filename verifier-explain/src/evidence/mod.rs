@@ -3,6 +3,7 @@
 //! The error classes of the catalogue read both to word their cause and fix.
 
 mod checks;
+mod declarations;
 mod facts;
 mod parts;
 

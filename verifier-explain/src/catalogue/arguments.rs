@@ -1,0 +1,421 @@
+//! The fix for a helper argument of the wrong kind (`R2 type=scalar expected=fp, ...`), written
+//! as code for the shapes whose repair is known: a helper that needs the program's context
+//! given another pointer (pass the context), the context given where memory is read (copy it
+//! to the stack first), a map key or value given as a number (pass the address of a stack copy,
+//! or copy the data a pointer points to). Any other shape stays a decision.
+
+use super::rewrite;
+use super::words::{CauseFix, Ctx, decide, replace};
+use crate::evidence::Fix;
+
+/// The cause and fix of `wrong-argument-type`.
+pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
+    let expected_raw = c.word_after("expected=").unwrap_or("another type");
+    // `expected=fp, pkt, ... mem, ...`: any memory the helper may read.
+    let expects_memory = c.message().iter().any(|m| {
+        m.split("expected=")
+            .nth(1)
+            .is_some_and(|e| e.contains("map_value") && e.contains("mem"))
+    });
+    let expected = if expects_memory {
+        "a pointer to memory (the stack, a map value, the packet)"
+    } else {
+        expected_raw
+    };
+    let actual = c.word_after("type=").unwrap_or("another type");
+    let helper = c.helper().unwrap_or("the helper");
+    let what = c.what();
+    let cause = format!(
+        "{what} is {actual} ({}), but {helper} expects {expected} in that argument.",
+        c.meaning()
+    );
+    let code = if expected_raw == "ctx" && actual != "ctx" {
+        context_argument(c)
+    } else if actual == "ctx" && expects_memory {
+        context_copied(c)
+    } else if actual == "scalar" && expects_memory {
+        map_argument(c)
+    } else {
+        None
+    };
+    if let Some(fix) = code {
+        return (cause, fix);
+    }
+    let summary = if expected_raw.starts_with("map_ptr") {
+        format!(
+            "Pass the map itself (`&map_name`, defined in SEC(\".maps\")); check that no parameter or local named like the map shadows it ({what})."
+        )
+    } else if actual == "ctx" {
+        format!(
+            "The context is not memory the helper may read: copy what you need from {what} to a stack variable and pass its address."
+        )
+    } else {
+        format!(
+            "Pass a value of the expected kind ({expected}): a pointer to initialised stack or map memory, not a number."
+        )
+    };
+    (
+        cause,
+        decide(
+            summary,
+            c.line(),
+            "which value the helper was meant to get in that argument (the map, a pointer to a key or value).",
+        ),
+    )
+}
+
+/// The helper, the position of the faulting argument (0-based) and that argument as the
+/// faulting line writes it, with the line.
+fn faulting_argument<'c>(c: &'c Ctx<'_>) -> Option<(&'c str, usize, String, String)> {
+    let helper = c.helper()?;
+    let n = usize::from(c.op_reg()?.checked_sub(1)?);
+    let text = c.line_source()?;
+    let arg = rewrite::nth_argument(&text, helper, n)?;
+    Some((helper, n, arg, text))
+}
+
+/// A helper that needs the program's context (bpf_get_stackid, bpf_perf_event_output...) was
+/// given another value: pass the context under the name the faulting function has for it.
+/// When that function has none (a subprogram, an inlined function not given it), the fix is
+/// to pass it down: a decision.
+fn context_argument(c: &Ctx<'_>) -> Option<Fix> {
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let line = c.line()?;
+    let Some(ctx) = c.facts.context_in_scope() else {
+        let function = c
+            .found
+            .location
+            .as_ref()
+            .and_then(|l| l.function.clone())
+            .unwrap_or_else(|| "this function".to_string());
+        return Some(decide(
+            format!(
+                "{helper} needs the program's own context, and `{function}` has no name for it: \
+                 add a context parameter to `{function}`, pass the entry function's ctx down \
+                 to it, and give that to {helper} instead of `{arg}`."
+            ),
+            Some(line),
+            "how the program's context reaches this function (a parameter on each call on the way).",
+        ));
+    };
+    let rewritten = rewrite::replace_nth_argument(&text, helper, n, &ctx)?;
+    let fault = c.found.instruction.as_ref()?.index;
+    // The value passed before may be left unused, which -Wall refuses.
+    let unused = is_identifier(&arg)
+        && c.facts
+            .local_declaration(fault, &arg)
+            .is_some_and(|(decl, _)| !c.facts.used_besides(fault, &arg, decl, line));
+    let summary = format!(
+        "{helper} needs the program's context: pass `{ctx}` (what the kernel gave the program) \
+         instead of `{arg}`; a pointer read from the context, even to a `struct pt_regs`, is \
+         not the context."
+    );
+    if !unused {
+        return Some(replace(
+            summary,
+            Some(line),
+            rewritten.trim_start().to_string(),
+        ));
+    }
+    let (decl, _) = c.facts.local_declaration(fault, &arg)?;
+    let code = c.statements_for_line(
+        &[format!(
+            "(void){arg}; /* no longer used: delete its declaration (line {decl}) */"
+        )],
+        &rewritten,
+    )?;
+    Some(replace(
+        format!("{summary} `{arg}` is then unused: delete its declaration (line {decl})."),
+        Some(line),
+        code,
+    ))
+}
+
+/// The context given where the helper reads memory (`bpf_perf_event_output(ctx, &events, 0,
+/// ctx, sizeof(*ctx))`): copy it to the stack with bpf_probe_read_kernel() and pass the copy.
+/// Only for kprobes and tracepoints, whose context is the memory it points to (a socket
+/// filter's `__sk_buff` is a view the verifier rewrites, not memory to copy).
+fn context_copied(c: &Ctx<'_>) -> Option<Fix> {
+    if !matches!(c.facts.program_type, Some("KProbe" | "TracePoint")) {
+        return None;
+    }
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let var = c.op()?.variable.as_ref()?;
+    let pointee = var.type_name.as_deref()?.strip_suffix('*')?.trim();
+    let pointee = pointee.strip_prefix("const ").unwrap_or(pointee).trim();
+    if pointee == "void" || pointee.is_empty() || pointee.contains(['(', '*', '<', '.']) {
+        return None;
+    }
+    let copy = unused_name(c, &[format!("{}_copy", var.name), "ctx_copy".to_string()])?;
+    let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{copy}"))?;
+    let code = c.statements_for_line(
+        &[
+            format!("{pointee} {copy};"),
+            format!("bpf_probe_read_kernel(&{copy}, sizeof({copy}), {arg});"),
+        ],
+        &rewritten,
+    )?;
+    Some(replace(
+        format!(
+            "The context is not memory {helper} may read: copy it to the stack with \
+             bpf_probe_read_kernel() and pass the copy's address (`&{copy}`)."
+        ),
+        c.line(),
+        code,
+    ))
+}
+
+/// A number given as a map helper's key or value (`bpf_map_update_elem(&m, sk, &v, 0)`): the
+/// helper reads the key or value from the pointer it is given. When the argument is a variable
+/// of the key's (value's) size, pass its address; another number is first put in a local of
+/// that size; a pointer whose target is the data (a `char *` name for a 64-byte value) has
+/// that data copied to the stack with the tracing read helpers.
+fn map_argument(c: &Ctx<'_>) -> Option<Fix> {
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let which = match (helper, n) {
+        ("bpf_map_lookup_elem" | "bpf_map_update_elem" | "bpf_map_delete_elem", 1) => "key",
+        ("bpf_map_update_elem", 2) => "value",
+        ("bpf_map_push_elem" | "bpf_map_peek_elem" | "bpf_map_pop_elem", 1) => "value",
+        _ => return None,
+    };
+    let map = c.operand_with_state(|s| s.starts_with("map_ptr("))?;
+    let state = map.state.as_deref()?;
+    let size = crate::catalogue::words::field(
+        &[state.to_string()],
+        if which == "key" { "ks=" } else { "vs=" },
+    )?;
+    let size = u64::try_from(size).ok()?;
+    let fault = c.found.instruction.as_ref()?.index;
+    let line = c.line()?;
+    // `(void *)(long)ifindex`: casts that only quiet the compiler leave the variable.
+    let arg = without_quieting_casts(&arg).to_string();
+    let (pointer, arg_size) = if is_identifier(&arg) {
+        let var = c
+            .facts
+            .vars_in_scope(fault)
+            .into_iter()
+            .find(|v| v.name == arg)?;
+        let pointer = var.type_name.as_deref().is_some_and(|t| t.ends_with('*'));
+        (
+            pointer.then(|| var.type_name.clone()).flatten(),
+            var.layout.and_then(|l| l.size),
+        )
+    } else {
+        let cast = pointer_cast(&arg);
+        let size = cast.is_some().then_some(8);
+        (cast, size)
+    };
+    if is_identifier(&arg) && arg_size == Some(size) {
+        let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{arg}"))?;
+        return Some(replace(
+            format!(
+                "{helper} reads the {which} from the pointer it is given: pass the address of \
+                 `{arg}` (`&{arg}`), not its value."
+            ),
+            Some(line),
+            rewritten.trim_start().to_string(),
+        ));
+    }
+    let map_name = c.map_name().unwrap_or_else(|| "map".to_string());
+    let local = unused_name(c, &[which.to_string(), format!("{map_name}_{which}")])?;
+    if let Some(ty) = pointer.filter(|_| size != 8) {
+        return pointee_copied(c, (helper, n, &arg, &text), &ty, &local, which, size);
+    }
+    let int = match size {
+        1 => "__u8",
+        2 => "__u16",
+        4 => "__u32",
+        8 => "__u64",
+        _ => return None,
+    };
+    // A pointer (or any number) fits a 64-bit key only through a cast; a narrower key takes
+    // a number as it is (a pointer there is an error the compiler reports).
+    let value = if size == 8 {
+        format!("({int})({arg})")
+    } else {
+        arg.clone()
+    };
+    let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{local}"))?;
+    let code = c.statements_for_line(&[format!("{int} {local} = {value};")], &rewritten)?;
+    Some(replace(
+        format!(
+            "{helper} reads the {which} ({size} bytes) from the pointer it is given: put \
+             `{arg}` in a local of that size and pass its address."
+        ),
+        Some(line),
+        code,
+    ))
+}
+
+/// The map's key or value is the data a pointer points to (`name`, a `const char *`, for a
+/// 64-byte value): copy those bytes to a stack buffer of the map's size and pass the buffer.
+/// User memory for uprobes and system-call probes, kernel memory otherwise; a `char` pointer
+/// is read as a string.
+fn pointee_copied(
+    c: &Ctx<'_>,
+    (helper, n, arg, text): (&str, usize, &str, &str),
+    pointer_type: &str,
+    local: &str,
+    which: &str,
+    size: u64,
+) -> Option<Fix> {
+    if !matches!(
+        c.facts.program_type,
+        Some("KProbe" | "TracePoint" | "RawTracePoint")
+    ) {
+        return None;
+    }
+    let string = pointer_type
+        .trim_end_matches('*')
+        .trim()
+        .trim_start_matches("const ")
+        .trim()
+        .ends_with("char");
+    let user = user_memory(c.facts.section().unwrap_or(""));
+    let (space, other) = if user {
+        ("user", "kernel")
+    } else {
+        ("kernel", "user")
+    };
+    let suffix = if string { "_str" } else { "" };
+    let read = format!("bpf_probe_read_{space}{suffix}");
+    let rewritten = rewrite::replace_nth_argument(text, helper, n, local)?;
+    let code = c.statements_for_line(
+        &[
+            format!("char {local}[{size}] = {{}};"),
+            format!("{read}({local}, sizeof({local}), {arg});"),
+        ],
+        &rewritten,
+    )?;
+    Some(replace(
+        format!(
+            "`{arg}` points to the {which} rather than being it: copy the {size} bytes of the \
+             map's {which} from there to the stack with {read}() and pass the copy. If `{arg}` \
+             points to {other} memory, use bpf_probe_read_{other}{suffix}() instead."
+        ),
+        c.line(),
+        code,
+    ))
+}
+
+/// Whether a tracing program in ELF section `section` reads user memory through the pointers
+/// it is given: a uprobe or USDT probe, or a probe on a system call (its pointer arguments
+/// come from user space).
+fn user_memory(section: &str) -> bool {
+    ["uprobe", "uretprobe", "usdt", "ksyscall", "kretsyscall"]
+        .iter()
+        .any(|p| section.starts_with(p))
+        || section.contains("sys_")
+        || section.contains("syscalls/")
+}
+
+/// The pointer type of an argument written as a cast (`(const char *)PT_REGS_PARM2(ctx)` is
+/// `const char *`), when it is one.
+fn pointer_cast(arg: &str) -> Option<String> {
+    let inner = arg.strip_prefix('(')?;
+    let close = inner.find(')')?;
+    let ty = inner[..close].trim();
+    (ty.ends_with('*') && !inner[close + 1..].trim().is_empty()).then(|| ty.to_string())
+}
+
+/// `arg` without the casts in front of it that only quiet the compiler: to `void *` or to a
+/// plain integer (`(void *)(long)ifindex` is `ifindex`), and without enclosing parentheses,
+/// when what is left is a variable (else `arg` as it is).
+fn without_quieting_casts(arg: &str) -> &str {
+    const QUIET: &[&str] = &[
+        "void *",
+        "const void *",
+        "void*",
+        "long",
+        "unsigned long",
+        "long long",
+        "unsigned long long",
+        "__u64",
+        "__s64",
+        "u64",
+        "uintptr_t",
+    ];
+    let original = arg;
+    let mut arg = arg.trim();
+    for _ in 0..8 {
+        let Some(inner) = arg.strip_prefix('(') else {
+            break;
+        };
+        let Some(close) = inner.find(')') else {
+            break;
+        };
+        let rest = inner[close + 1..].trim();
+        if QUIET.contains(&inner[..close].trim()) && !rest.is_empty() {
+            arg = rest;
+        } else if rest.is_empty() && arg.ends_with(')') && is_identifier(inner[..close].trim()) {
+            arg = inner[..close].trim();
+        } else {
+            break;
+        }
+    }
+    if is_identifier(arg) { arg } else { original }
+}
+
+/// The first of `names` that no variable in scope at the fault has.
+fn unused_name(c: &Ctx<'_>, names: &[String]) -> Option<String> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let taken: Vec<String> = c
+        .facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    names
+        .iter()
+        .find(|n| !taken.contains(n) && !c.fault_text().is_some_and(|t| t.contains(n.as_str())))
+        .cloned()
+}
+
+/// Whether `text` is a C identifier.
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+        && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_identifier, pointer_cast, user_memory, without_quieting_casts};
+
+    #[test]
+    fn casts_that_quiet_the_compiler_are_seen_through() {
+        assert_eq!(without_quieting_casts("(void *)(long)ifindex"), "ifindex");
+        assert_eq!(without_quieting_casts("(void *)sk"), "sk");
+        assert_eq!(without_quieting_casts("(sk)"), "sk");
+        assert_eq!(
+            without_quieting_casts("(const char *)name"),
+            "(const char *)name"
+        );
+        assert_eq!(without_quieting_casts("(long)x + 1"), "(long)x + 1");
+    }
+
+    #[test]
+    fn pointer_casts_name_their_type() {
+        assert_eq!(
+            pointer_cast("(const char *)PT_REGS_PARM2(ctx)").as_deref(),
+            Some("const char *")
+        );
+        assert_eq!(pointer_cast("(__u64)x"), None);
+        assert_eq!(pointer_cast("(x)"), None);
+    }
+
+    #[test]
+    fn system_call_and_user_probes_read_user_memory() {
+        assert!(user_memory("kprobe/do_sys_openat2"));
+        assert!(user_memory("uprobe"));
+        assert!(user_memory("tracepoint/syscalls/sys_enter_openat"));
+        assert!(!user_memory("kprobe/tcp_v4_connect"));
+    }
+
+    #[test]
+    fn identifiers_are_plain_names() {
+        assert!(is_identifier("sk"));
+        assert!(!is_identifier("&sk"));
+        assert!(!is_identifier("1x"));
+    }
+}
