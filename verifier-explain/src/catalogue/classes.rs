@@ -2124,7 +2124,9 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  which the program may not dereference.",
                 c.facts.where_(idx)
             ),
-            if c.facts.is_rust() {
+            if let Some(fix) = kernel_read_fix(c, &ptr) {
+                fix
+            } else if c.facts.is_rust() {
                 // aya-ebpf's bpf_probe_read_kernel copies a `T` from a kernel address.
                 fix(
                     format!(
@@ -2193,17 +2195,8 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  verifier does not let the program dereference directly.",
                 c.facts.where_(idx)
             );
-            if let Some((read, code)) = probe_read_rewrite(c, &ptr) {
-                return (
-                    cause,
-                    replace(
-                        format!(
-                            "Copy `{read}` into the stack with bpf_probe_read_kernel() and use the copy."
-                        ),
-                        c.line(),
-                        code,
-                    ),
-                );
+            if let Some(fix) = kernel_read_fix(c, &ptr) {
+                return (cause, fix);
             }
             (
                 cause,
@@ -2245,60 +2238,94 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
     }
 }
 
-/// The faulting line rewritten to read `ptr->field` through bpf_probe_read_kernel(): the field
-/// (`skp->__sk_common.skc_family`) copied into a local named after it, the line using the
-/// local. Only for tracing programs (which may call the helper), one read of `ptr` on the line,
-/// and a line that is a statement of its own (not a loop header, not the unbraced body of an
-/// `if`/`else`/loop, where one line may not become three).
-fn probe_read_rewrite(c: &Ctx<'_>, ptr: &str) -> Option<(String, String)> {
+/// Every read through `ptr` (a kernel address the program holds as a number) rewritten to copy
+/// the field out of kernel memory: with BPF_CORE_READ() when the program includes
+/// bpf_core_read.h, else through bpf_probe_read_kernel(); a loop walking a chain of such
+/// pointers gets a bound. Only for tracing programs (which may call the helper), and only when
+/// every read of `ptr` in its scope has a shape the rewrite knows.
+fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
+    use super::kernel_read::{self, CHAIN_BOUND, Scope};
     let tracing = matches!(
         c.facts.program_type,
-        Some("KProbe" | "TracePoint" | "RawTracePoint" | "PerfEvent")
+        Some(
+            "KProbe"
+                | "UProbe"
+                | "TracePoint"
+                | "RawTracePoint"
+                | "RawTracePointWritable"
+                | "PerfEvent"
+                | "Tracing"
+                | "Lsm"
+        )
     );
+    if !tracing || c.facts.is_rust() {
+        return None;
+    }
     let line = c.line()?;
-    let text = c.line_source()?;
-    let arrow = format!("{ptr}->");
-    let at = text.find(&arrow)?;
-    let owned = at == 0
-        || !text[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '>');
-    if !tracing || !owned || text.matches(&arrow).count() != 1 {
-        return None;
-    }
-    let rest = &text[at + arrow.len()..];
-    let path: String = rest
-        .chars()
-        .take_while(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '.')
-        .collect();
-    let path = path.trim_end_matches('.');
-    if path.is_empty() || rest[path.len()..].trim_start().starts_with("->") {
-        return None;
-    }
-    let trimmed = text.trim_start();
     let fault = c.found.instruction.as_ref()?.index;
-    let previous = (1..line)
-        .rev()
-        .filter_map(|l| c.facts.source_line(fault, l))
-        .find(|t| !t.trim().is_empty())
-        .unwrap_or_default();
-    let previous = previous.trim_end();
-    if ["for", "while", "do", "}", "else", "#"]
+    let var = c
+        .facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .find(|v| v.name == ptr)?;
+    let scope = Scope {
+        decl_line: var.decl_line?,
+        parameter: var.parameter,
+    };
+    let text = |n: u32| c.facts.source_line(fault, n);
+    let core = (1..line)
+        .filter_map(text)
+        .any(|l| l.trim_start().starts_with("#include") && l.contains("bpf_core_read.h"));
+    let reads = kernel_read::rewrite(&text, ptr, line, scope, core)?;
+    let code = reads
+        .lines
         .iter()
-        .any(|k| trimmed.starts_with(k))
-        || previous.ends_with(')')
-        || previous.ends_with("else")
-    {
-        return None;
+        .find(|(n, _)| *n == line)
+        .map(|(_, code)| code.clone())?;
+    let others: Vec<u32> = reads
+        .lines
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|&n| n != line && Some(n) != reads.bounded_loop)
+        .collect();
+    let first = &reads.first;
+    let mut summary = if reads.core {
+        format!("Read `{first}` with BPF_CORE_READ(), which copies it out of kernel memory")
+    } else {
+        format!("Copy `{first}` into the stack with bpf_probe_read_kernel() and use the copy")
+    };
+    match others.as_slice() {
+        [] => summary.push('.'),
+        [one] => summary.push_str(&format!(
+            "; line {one} reads through `{ptr}` too and is rewritten the same way."
+        )),
+        more => summary.push_str(&format!(
+            "; lines {} read through `{ptr}` too and are rewritten the same way.",
+            more.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
-    let read = format!("{ptr}->{path}");
-    let local = format!("{ptr}_{}", path.rsplit('.').next()?);
-    let code = format!(
-        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});\n{}",
-        trimmed.replacen(&read, &local, 1)
-    );
-    Some((read, code))
+    if let Some(l) = reads.bounded_loop {
+        summary.push_str(&format!(
+            " The loop on line {l} walks a chain of pointers read from kernel memory, whose end \
+             the verifier cannot see: it now stops after {CHAIN_BOUND} steps; raise the bound if \
+             the chain can be longer."
+        ));
+    }
+    let mut fix = replace(summary, Some(line), code);
+    fix.also = reads
+        .lines
+        .into_iter()
+        .filter(|(n, _)| *n != line)
+        .map(|(n, code)| crate::evidence::Edit {
+            line: n,
+            code,
+            placement: crate::evidence::Placement::ReplaceLine,
+        })
+        .collect();
+    Some(fix)
 }
 
 /// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.
