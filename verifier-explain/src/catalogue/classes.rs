@@ -2109,14 +2109,16 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  verifier invalidated every packet pointer there: after it `{ptr}` is only a number.",
                 c.facts.where_(idx)
             ),
-            decide(
-                format!(
-                    "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
+            packet_reload_fix(c, &ptr, &helper, idx).unwrap_or_else(|| {
+                decide(
+                    format!(
+                        "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
                      them and check it against data_end before using it."
-                ),
-                c.line(),
-                "where the program should take the packet data again after the helper (skb->data and skb->data_end), and what it does when the packet is now shorter.",
-            ),
+                    ),
+                    c.line(),
+                    "where the program should take the packet data again after the helper (skb->data and skb->data_end), and what it does when the packet is now shorter.",
+                )
+            }),
         ),
         ScalarOrigin::Call { helper, idx } if helper.contains("get_current_task") => (
             format!(
@@ -2236,6 +2238,116 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
             )
         }
     }
+}
+
+/// The packet's start and end reloaded after `helper` (called at instruction `call`, it
+/// invalidated every packet pointer), `ptr` and the other packet pointers read after it
+/// recomputed as the program computed them before the call and checked against the end: before
+/// the faulting line (around it, when it is the unbraced body of an `if`), or right after the
+/// helper's statement when a later read lies outside the faulting line's block. Only for TC
+/// and XDP programs, whose context has `data` and `data_end`.
+fn packet_reload_fix(
+    c: &Ctx<'_>,
+    ptr: &str,
+    helper: &str,
+    call: u32,
+) -> Option<crate::evidence::Fix> {
+    use super::packet_reload::{self, Packet, Var};
+    use super::source_text::{depth_change, scope_end, starts_statement, unbraced_body};
+    let drop = match c.facts.program_type {
+        Some("SchedClassifier" | "SchedAction") => "TC_ACT_SHOT",
+        Some("Xdp") => "XDP_DROP",
+        _ => return None,
+    };
+    let line = c.line()?;
+    let fault = c.found.instruction.as_ref()?.index;
+    let (helper_file, helper_line, _) = c.facts.line_of(call)?;
+    let (fault_file, _, _) = c.facts.line_of(fault)?;
+    if helper_file != fault_file || helper_line >= line {
+        return None;
+    }
+    let in_scope = c.facts.vars_in_scope(fault);
+    let ctx = in_scope.iter().find(|v| {
+        v.parameter
+            && v.type_name
+                .as_deref()
+                .is_some_and(|t| t.contains("__sk_buff") || t.contains("xdp_md"))
+    })?;
+    let vars: Vec<Var> = in_scope
+        .iter()
+        .map(|v| Var {
+            name: v.name.clone(),
+            type_name: v.type_name.clone(),
+            decl_line: v.decl_line,
+        })
+        .collect();
+    let text = |n: u32| c.facts.source_line(fault, n);
+    let packet = Packet {
+        ctx: &ctx.name,
+        vars: &vars,
+        pass: c.pass(),
+    };
+    let body_end = scope_end(&text, ctx.decl_line?, true)?;
+    let others = packet_reload::also_stale(&text, ptr, helper_line, line, body_end, &packet);
+    let mut ptrs = vec![ptr];
+    ptrs.extend(others.iter().map(String::as_str));
+    let reload = packet_reload::reload(&text, &ptrs, line, &packet)?;
+    let also = match others.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            " `{one}`, read further on, was taken before the call too: it is recomputed and checked the same way."
+        ),
+        more => format!(
+            " {}, read further on, were taken before the call too: they are recomputed and checked the same way.",
+            more.iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let summary = format!(
+        "After {helper}, which may move the packet, load {ctx}->data and {ctx}->data_end again, \
+         recompute `{ptr}` as before (`{}`) and check it against the packet's end before using \
+         it.{also} The check returns {pass} when the packet is now too short; return {drop} to \
+         drop it instead. If the helper added or removed bytes before `{ptr}`, recompute it at \
+         its new offset.",
+        reload.recomputed,
+        ctx = ctx.name,
+        pass = c.pass(),
+    );
+    // A later read outside the faulting line's block needs the reload on every path to it:
+    // right after the helper's statement.
+    let mut depth = 0;
+    let leaves_block = (line..body_end).any(|n| {
+        depth += text(n).map_or(0, |t| depth_change(&t));
+        depth < 0
+            && others.iter().any(|o| {
+                ((n + 1)..=body_end)
+                    .filter_map(text)
+                    .any(|t| t.contains(&format!("{o}->")))
+            })
+    });
+    if leaves_block {
+        let mut depth = 0;
+        let after = ((helper_line + 1)..=line).find(|&n| {
+            depth += text(n - 1).map_or(0, |t| depth_change(&t));
+            depth == 0 && starts_statement(&text, n)
+        })?;
+        return Some(fix(summary, Some(after), Some(reload.code)));
+    }
+    if starts_statement(&text, line) {
+        return Some(fix(summary, Some(line), Some(reload.code)));
+    }
+    if others.is_empty() && unbraced_body(&text, line) {
+        let body = text(line)?;
+        let block = format!(
+            "{{\n\t{}\n\t{}\n}}",
+            reload.code.replace('\n', "\n\t"),
+            body.trim()
+        );
+        return Some(replace(summary, Some(line), block));
+    }
+    None
 }
 
 /// Every read through `ptr` (a kernel address the program holds as a number) rewritten to copy

@@ -7,6 +7,7 @@
 //! not have a shape it knows (a write through the pointer, an index after the field), so the
 //! class falls back to a fix in words.
 
+use super::source_text::{code_only, depth_change, is_ident, own_statement, scope_end};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -42,54 +43,6 @@ pub(crate) struct KernelReads {
 struct Site {
     range: Range<usize>,
     hops: Vec<String>,
-}
-
-fn is_ident(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The code of a line without its `//` comment, its `/* */` comments and string or character
-/// literals (each replaced by spaces, so byte positions stay).
-fn code_only(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '/' if line[i..].starts_with("//") => {
-                out.extend(std::iter::repeat_n(' ', line.len() - i));
-                break;
-            }
-            '/' if line[i..].starts_with("/*") => {
-                let end = line[i + 2..]
-                    .find("*/")
-                    .map_or(line.len(), |e| i + 2 + e + 2);
-                out.extend(std::iter::repeat_n(' ', end - i));
-                while chars.peek().is_some_and(|&(j, _)| j < end) {
-                    chars.next();
-                }
-            }
-            '"' | '\'' => {
-                let mut end = line.len();
-                let mut escaped = false;
-                for (j, d) in line[i + 1..].char_indices() {
-                    match d {
-                        '\\' if !escaped => escaped = true,
-                        d if d == c && !escaped => {
-                            end = i + 1 + j + 1;
-                            break;
-                        }
-                        _ => escaped = false,
-                    }
-                }
-                out.extend(std::iter::repeat_n(' ', end - i));
-                while chars.peek().is_some_and(|&(j, _)| j < end) {
-                    chars.next();
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The reads through `ptr` on `line`, or `None` when the line writes through it, indexes a
@@ -231,41 +184,6 @@ fn rewrite_line(
     before.reverse();
     before.push(text);
     Some(Some(before.join("\n")))
-}
-
-/// The brace depth change of a line's code.
-fn depth_change(line: &str) -> i32 {
-    code_only(line)
-        .chars()
-        .map(|c| match c {
-            '{' => 1,
-            '}' => -1,
-            _ => 0,
-        })
-        .sum()
-}
-
-/// Whether line `n` starts a statement of its own: the line before it (skipping blank and
-/// comment lines) ends one, and the line itself ends with `;` or `{`.
-fn own_statement(text: &dyn Fn(u32) -> Option<String>, n: u32) -> bool {
-    let Some(line) = text(n) else {
-        return false;
-    };
-    let code = code_only(&line);
-    let code = code.trim();
-    let starts_ok = !["for", "while", "do", "}", "else", "#", "case", "default"]
-        .iter()
-        .any(|k| code.starts_with(k));
-    let ends_ok = code.ends_with(';') || code.ends_with('{');
-    let previous = (1..n)
-        .rev()
-        .filter_map(&text)
-        .map(|l| code_only(&l).trim().to_string())
-        .find(|l| !l.is_empty() && !l.starts_with('*') && !l.starts_with("/*"));
-    let after_statement = previous.is_none_or(|p| {
-        p.ends_with(';') || p.ends_with('{') || p.ends_with('}') || p.starts_with('#')
-    });
-    starts_ok && ends_ok && after_statement
 }
 
 /// The parts of a loop header `keyword (...)` starting `line`: the byte ranges of what its
@@ -410,22 +328,6 @@ fn bound_loop(line: &str, ptr: &str) -> Option<String> {
     ))
 }
 
-/// The last line of the pointer's scope: where the block that declares it closes.
-fn scope_end(text: &dyn Fn(u32) -> Option<String>, scope: Scope) -> Option<u32> {
-    let mut depth = 0i32;
-    let mut opened = false;
-    let mut n = scope.decl_line;
-    while let Some(line) = text(n) {
-        depth += depth_change(&line);
-        opened |= depth > 0;
-        if depth < 0 || (scope.parameter && opened && depth == 0) {
-            return Some(n);
-        }
-        n += 1;
-    }
-    n.checked_sub(1)
-}
-
 /// Every read through `ptr` in its scope rewritten (see the module's documentation), the
 /// faulting line `fault` among them; `text` gives a source line by number, `core` whether the
 /// program includes bpf_core_read.h.
@@ -437,14 +339,7 @@ pub(crate) fn rewrite(
     core: bool,
 ) -> Option<KernelReads> {
     let start = scope.decl_line.min(fault);
-    let end = scope_end(
-        text,
-        Scope {
-            decl_line: start,
-            ..scope
-        },
-    )?
-    .max(fault);
+    let end = scope_end(text, start, scope.parameter)?.max(fault);
     let mut used = HashSet::new();
     let mut lines = Vec::new();
     let mut walk = None;
@@ -506,14 +401,7 @@ pub(crate) fn rewrite(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn source(text: &'static str) -> impl Fn(u32) -> Option<String> {
-        move |n| {
-            text.lines()
-                .nth(usize::try_from(n).ok()?.checked_sub(1)?)
-                .map(str::to_string)
-        }
-    }
+    use crate::catalogue::source_text::numbered as source;
 
     #[test]
     fn reads_are_found_and_addresses_sizes_and_writes_are_not_reads() {

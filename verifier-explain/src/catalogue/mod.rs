@@ -9,7 +9,9 @@
 
 mod classes;
 mod kernel_read;
+mod packet_reload;
 mod rewrite;
+mod source_text;
 mod words;
 
 pub(crate) use classes::CATALOGUE;
