@@ -153,6 +153,7 @@ fn a_printed_fix_is_applied_where_it_says() {
         code: Some("if (!p)\n\treturn 0;".into()),
         placement: verifier_explain::explain::Placement::InsertBefore,
         decide: None,
+        also: Vec::new(),
     };
     let src = "int f(int *p)\n{\n\treturn *p;\n}\n";
     assert_eq!(
@@ -172,9 +173,25 @@ fn a_printed_fix_is_applied_where_it_says() {
     assert_eq!(
         verifier_explain::explain::Fix {
             line: Some(9),
-            ..fix
+            ..fix.clone()
         }
         .apply(src),
         None
+    );
+    // Further edits go in at their own (original) lines, whatever the main edit added.
+    let two = verifier_explain::explain::Fix {
+        line: Some(2),
+        code: Some("x = 1;\ny = 2;".into()),
+        placement: verifier_explain::explain::Placement::ReplaceLine,
+        also: vec![verifier_explain::explain::Edit {
+            line: 3,
+            code: "z = 3;".into(),
+            placement: verifier_explain::explain::Placement::ReplaceLine,
+        }],
+        ..fix
+    };
+    assert_eq!(
+        two.apply("a\n\tb\n\tc\nd\n").as_deref(),
+        Some("a\n\tx = 1;\n\ty = 2;\n\tz = 3;\nd\n")
     );
 }

@@ -2086,14 +2086,16 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  verifier invalidated every packet pointer there: after it `{ptr}` is only a number.",
                 c.facts.where_(idx)
             ),
-            decide(
-                format!(
-                    "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
+            packet_reload_fix(c, &ptr, &helper, idx).unwrap_or_else(|| {
+                decide(
+                    format!(
+                        "After {helper}, load skb->data and skb->data_end again, recompute `{ptr}` from \
                      them and check it against data_end before using it."
-                ),
-                c.line(),
-                "where the program should take the packet data again after the helper (skb->data and skb->data_end), and what it does when the packet is now shorter.",
-            ),
+                    ),
+                    c.line(),
+                    "where the program should take the packet data again after the helper (skb->data and skb->data_end), and what it does when the packet is now shorter.",
+                )
+            }),
         ),
         ScalarOrigin::Call { helper, idx } if helper.contains("get_current_task") => (
             format!(
@@ -2101,7 +2103,9 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  which the program may not dereference.",
                 c.facts.where_(idx)
             ),
-            if c.facts.is_rust() {
+            if let Some(fix) = kernel_read_fix(c, &ptr) {
+                fix
+            } else if c.facts.is_rust() {
                 // aya-ebpf's bpf_probe_read_kernel copies a `T` from a kernel address.
                 fix(
                     format!(
@@ -2170,17 +2174,8 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                  verifier does not let the program dereference directly.",
                 c.facts.where_(idx)
             );
-            if let Some((read, code)) = probe_read_rewrite(c, &ptr) {
-                return (
-                    cause,
-                    replace(
-                        format!(
-                            "Copy `{read}` into the stack with bpf_probe_read_kernel() and use the copy."
-                        ),
-                        c.line(),
-                        code,
-                    ),
-                );
+            if let Some(fix) = kernel_read_fix(c, &ptr) {
+                return (cause, fix);
             }
             (
                 cause,
@@ -2222,60 +2217,204 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
     }
 }
 
-/// The faulting line rewritten to read `ptr->field` through bpf_probe_read_kernel(): the field
-/// (`skp->__sk_common.skc_family`) copied into a local named after it, the line using the
-/// local. Only for tracing programs (which may call the helper), one read of `ptr` on the line,
-/// and a line that is a statement of its own (not a loop header, not the unbraced body of an
-/// `if`/`else`/loop, where one line may not become three).
-fn probe_read_rewrite(c: &Ctx<'_>, ptr: &str) -> Option<(String, String)> {
+/// The packet's start and end reloaded after `helper` (called at instruction `call`, it
+/// invalidated every packet pointer), `ptr` and the other packet pointers read after it
+/// recomputed as the program computed them before the call and checked against the end: before
+/// the faulting line (around it, when it is the unbraced body of an `if`), or right after the
+/// helper's statement when a later read lies outside the faulting line's block. Only for TC
+/// and XDP programs, whose context has `data` and `data_end`.
+fn packet_reload_fix(
+    c: &Ctx<'_>,
+    ptr: &str,
+    helper: &str,
+    call: u32,
+) -> Option<crate::evidence::Fix> {
+    use super::packet_reload::{self, Packet, Var};
+    use super::source_text::{depth_change, scope_end, starts_statement, unbraced_body};
+    let drop = match c.facts.program_type {
+        Some("SchedClassifier" | "SchedAction") => "TC_ACT_SHOT",
+        Some("Xdp") => "XDP_DROP",
+        _ => return None,
+    };
+    let line = c.line()?;
+    let fault = c.found.instruction.as_ref()?.index;
+    let (helper_file, helper_line, _) = c.facts.line_of(call)?;
+    let (fault_file, _, _) = c.facts.line_of(fault)?;
+    if helper_file != fault_file || helper_line >= line {
+        return None;
+    }
+    let in_scope = c.facts.vars_in_scope(fault);
+    let ctx = in_scope.iter().find(|v| {
+        v.parameter
+            && v.type_name
+                .as_deref()
+                .is_some_and(|t| t.contains("__sk_buff") || t.contains("xdp_md"))
+    })?;
+    let vars: Vec<Var> = in_scope
+        .iter()
+        .map(|v| Var {
+            name: v.name.clone(),
+            type_name: v.type_name.clone(),
+            decl_line: v.decl_line,
+        })
+        .collect();
+    let text = |n: u32| c.facts.source_line(fault, n);
+    let packet = Packet {
+        ctx: &ctx.name,
+        vars: &vars,
+        pass: c.pass(),
+    };
+    let body_end = scope_end(&text, ctx.decl_line?, true)?;
+    let others = packet_reload::also_stale(&text, ptr, helper_line, line, body_end, &packet);
+    let mut ptrs = vec![ptr];
+    ptrs.extend(others.iter().map(String::as_str));
+    let reload = packet_reload::reload(&text, &ptrs, line, &packet)?;
+    let also = match others.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            " `{one}`, read further on, was taken before the call too: it is recomputed and checked the same way."
+        ),
+        more => format!(
+            " {}, read further on, were taken before the call too: they are recomputed and checked the same way.",
+            more.iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let summary = format!(
+        "After {helper}, which may move the packet, load {ctx}->data and {ctx}->data_end again, \
+         recompute `{ptr}` as before (`{}`) and check it against the packet's end before using \
+         it.{also} The check returns {pass} when the packet is now too short; return {drop} to \
+         drop it instead. If the helper added or removed bytes before `{ptr}`, recompute it at \
+         its new offset.",
+        reload.recomputed,
+        ctx = ctx.name,
+        pass = c.pass(),
+    );
+    // A later read outside the faulting line's block needs the reload on every path to it:
+    // right after the helper's statement.
+    let mut depth = 0;
+    let leaves_block = (line..body_end).any(|n| {
+        depth += text(n).map_or(0, |t| depth_change(&t));
+        depth < 0
+            && others.iter().any(|o| {
+                ((n + 1)..=body_end)
+                    .filter_map(text)
+                    .any(|t| t.contains(&format!("{o}->")))
+            })
+    });
+    if leaves_block {
+        let mut depth = 0;
+        let after = ((helper_line + 1)..=line).find(|&n| {
+            depth += text(n - 1).map_or(0, |t| depth_change(&t));
+            depth == 0 && starts_statement(&text, n)
+        })?;
+        return Some(fix(summary, Some(after), Some(reload.code)));
+    }
+    if starts_statement(&text, line) {
+        return Some(fix(summary, Some(line), Some(reload.code)));
+    }
+    if others.is_empty() && unbraced_body(&text, line) {
+        let body = text(line)?;
+        let block = format!(
+            "{{\n\t{}\n\t{}\n}}",
+            reload.code.replace('\n', "\n\t"),
+            body.trim()
+        );
+        return Some(replace(summary, Some(line), block));
+    }
+    None
+}
+
+/// Every read through `ptr` (a kernel address the program holds as a number) rewritten to copy
+/// the field out of kernel memory: with BPF_CORE_READ() when the program includes
+/// bpf_core_read.h, else through bpf_probe_read_kernel(); a loop walking a chain of such
+/// pointers gets a bound. Only for tracing programs (which may call the helper), and only when
+/// every read of `ptr` in its scope has a shape the rewrite knows.
+fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
+    use super::kernel_read::{self, CHAIN_BOUND, Scope};
     let tracing = matches!(
         c.facts.program_type,
-        Some("KProbe" | "TracePoint" | "RawTracePoint" | "PerfEvent")
+        Some(
+            "KProbe"
+                | "UProbe"
+                | "TracePoint"
+                | "RawTracePoint"
+                | "RawTracePointWritable"
+                | "PerfEvent"
+                | "Tracing"
+                | "Lsm"
+        )
     );
+    if !tracing || c.facts.is_rust() {
+        return None;
+    }
     let line = c.line()?;
-    let text = c.line_source()?;
-    let arrow = format!("{ptr}->");
-    let at = text.find(&arrow)?;
-    let owned = at == 0
-        || !text[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.' || ch == '>');
-    if !tracing || !owned || text.matches(&arrow).count() != 1 {
-        return None;
-    }
-    let rest = &text[at + arrow.len()..];
-    let path: String = rest
-        .chars()
-        .take_while(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '.')
-        .collect();
-    let path = path.trim_end_matches('.');
-    if path.is_empty() || rest[path.len()..].trim_start().starts_with("->") {
-        return None;
-    }
-    let trimmed = text.trim_start();
     let fault = c.found.instruction.as_ref()?.index;
-    let previous = (1..line)
-        .rev()
-        .filter_map(|l| c.facts.source_line(fault, l))
-        .find(|t| !t.trim().is_empty())
-        .unwrap_or_default();
-    let previous = previous.trim_end();
-    if ["for", "while", "do", "}", "else", "#"]
+    let var = c
+        .facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .find(|v| v.name == ptr)?;
+    let scope = Scope {
+        decl_line: var.decl_line?,
+        parameter: var.parameter,
+    };
+    let text = |n: u32| c.facts.source_line(fault, n);
+    let core = (1..line)
+        .filter_map(text)
+        .any(|l| l.trim_start().starts_with("#include") && l.contains("bpf_core_read.h"));
+    let reads = kernel_read::rewrite(&text, ptr, line, scope, core)?;
+    let code = reads
+        .lines
         .iter()
-        .any(|k| trimmed.starts_with(k))
-        || previous.ends_with(')')
-        || previous.ends_with("else")
-    {
-        return None;
+        .find(|(n, _)| *n == line)
+        .map(|(_, code)| code.clone())?;
+    let others: Vec<u32> = reads
+        .lines
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|&n| n != line && Some(n) != reads.bounded_loop)
+        .collect();
+    let first = &reads.first;
+    let mut summary = if reads.core {
+        format!("Read `{first}` with BPF_CORE_READ(), which copies it out of kernel memory")
+    } else {
+        format!("Copy `{first}` into the stack with bpf_probe_read_kernel() and use the copy")
+    };
+    match others.as_slice() {
+        [] => summary.push('.'),
+        [one] => summary.push_str(&format!(
+            "; line {one} reads through `{ptr}` too and is rewritten the same way."
+        )),
+        more => summary.push_str(&format!(
+            "; lines {} read through `{ptr}` too and are rewritten the same way.",
+            more.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
-    let read = format!("{ptr}->{path}");
-    let local = format!("{ptr}_{}", path.rsplit('.').next()?);
-    let code = format!(
-        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});\n{}",
-        trimmed.replacen(&read, &local, 1)
-    );
-    Some((read, code))
+    if let Some(l) = reads.bounded_loop {
+        summary.push_str(&format!(
+            " The loop on line {l} walks a chain of pointers read from kernel memory, whose end \
+             the verifier cannot see: it now stops after {CHAIN_BOUND} steps; raise the bound if \
+             the chain can be longer."
+        ));
+    }
+    let mut fix = replace(summary, Some(line), code);
+    fix.also = reads
+        .lines
+        .into_iter()
+        .filter(|(n, _)| *n != line)
+        .map(|(n, code)| crate::evidence::Edit {
+            line: n,
+            code,
+            placement: crate::evidence::Placement::ReplaceLine,
+        })
+        .collect();
+    Some(fix)
 }
 
 /// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.

@@ -9,9 +9,12 @@
 
 mod arguments;
 mod classes;
+mod kernel_read;
+mod packet_reload;
 mod release;
 mod returns;
 mod rewrite;
+mod source_text;
 mod words;
 
 pub(crate) use classes::CATALOGUE;

@@ -136,6 +136,21 @@ pub struct Fix {
     /// When the fix cannot be written as code (it depends on what the program is meant to do):
     /// the choice the user must make.
     pub decide: Option<String>,
+    /// Further edits the same fix needs at other lines (the same pointer read again further
+    /// on), each applied like [`Fix::code`]; their lines are those of the unchanged source.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Edit>,
+}
+
+/// One more edit of a [`Fix`], at another line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// The source line the code goes before (or replaces).
+    pub line: u32,
+    /// The code.
+    pub code: String,
+    /// How the code goes in at the line.
+    pub placement: Placement,
 }
 
 /// How a fix's code goes into the source.
@@ -149,27 +164,39 @@ pub enum Placement {
 }
 
 impl Fix {
-    /// `source` with this fix's code applied at its line, or `None` when the fix carries no
-    /// code or no line (or the line is not in `source`).
+    /// `source` with this fix's code applied at its line (and its further edits at theirs), or
+    /// `None` when the fix carries no code or no line (or a line is not in `source`, or two
+    /// edits share a line).
     pub fn apply(&self, source: &str) -> Option<String> {
         let (code, line) = (self.code.as_deref()?, self.line?);
-        let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-        let lines: Vec<&str> = source.lines().collect();
-        let target = lines.get(idx)?;
-        // A blank line takes the indentation of the code after it.
-        let indented = lines[idx..]
-            .iter()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or(target);
-        let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
-        let code_lines = code.lines().map(|l| format!("{indent}{l}"));
-        let mut out: Vec<String> = lines[..idx].iter().map(|l| l.to_string()).collect();
-        out.extend(code_lines);
-        if self.placement == Placement::InsertBefore {
-            out.push(target.to_string());
+        let mut edits: Vec<(u32, Placement, &str)> = vec![(line, self.placement, code)];
+        edits.extend(
+            self.also
+                .iter()
+                .map(|e| (e.line, e.placement, e.code.as_str())),
+        );
+        // From the last line up, so that each edit's line is still where the source has it.
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        if edits.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
         }
-        out.extend(lines[idx + 1..].iter().map(|l| l.to_string()));
-        Some(out.join("\n") + "\n")
+        let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+        for (line, placement, code) in edits {
+            let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+            let target = lines.get(idx)?.clone();
+            // A blank line takes the indentation of the code after it.
+            let indented = lines[idx..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or(&target);
+            let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
+            let mut new: Vec<String> = code.lines().map(|l| format!("{indent}{l}")).collect();
+            if placement == Placement::InsertBefore {
+                new.push(target);
+            }
+            lines.splice(idx..=idx, new);
+        }
+        Some(lines.join("\n") + "\n")
     }
 }
 
