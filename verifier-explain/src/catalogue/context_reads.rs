@@ -27,6 +27,12 @@ fn local_for(c: &Ctx<'_>, expr: &str) -> String {
         .find(|w| !w.is_empty() && !w.starts_with(|ch: char| ch.is_ascii_digit()))
         .unwrap_or("value")
         .to_string();
+    unique_local(c, &format!("{last}_val"), expr)
+}
+
+/// `name`, or `name2`, `name3`...: the first that is neither a variable in scope at the fault
+/// nor part of `expr` (the expression the local is declared next to).
+fn unique_local(c: &Ctx<'_>, name: &str, expr: &str) -> String {
     let in_scope: Vec<String> = c
         .found
         .instruction
@@ -37,13 +43,13 @@ fn local_for(c: &Ctx<'_>, expr: &str) -> String {
         .map(|v| v.name)
         .collect();
     let taken = |n: &str| in_scope.iter().any(|v| v == n) || expr.contains(n);
-    let mut name = format!("{last}_val");
+    let mut unique = name.to_string();
     let mut n = 2;
-    while taken(&name) {
-        name = format!("{last}_val{n}");
+    while taken(&unique) {
+        unique = format!("{name}{n}");
         n += 1;
     }
-    name
+    unique
 }
 
 /// The read of `ptr` on the faulting line that the fault is about (under the fault's column,
@@ -244,6 +250,7 @@ pub(crate) fn refused_field_fix(c: &Ctx<'_>) -> Option<CauseFix> {
                 ),
             ))
         }
+        Some("SocketFilter") => packet_copy_fix(c, &name),
         Some("CgroupSock" | "CgroupSockAddr") => {
             let section = c.facts.section_name()?;
             let field = expr.rsplit("->").next()?;
@@ -270,4 +277,99 @@ pub(crate) fn refused_field_fix(c: &Ctx<'_>) -> Option<CauseFix> {
         }
         _ => None,
     }
+}
+
+/// How many bytes of the packet [`packet_copy_fix`] copies: the Ethernet, largest IPv4 and a
+/// TCP header with room to spare.
+const PACKET_COPY: u32 = 128;
+
+/// For a socket filter reading `skb->data` or `skb->data_end` (it has no direct packet access):
+/// when both are read into pointer variables declared on two lines, with nothing between them
+/// using the first, the later declaration becomes a copy of the packet's first bytes on the
+/// stack (bpf_skb_load_bytes) and the two pointers point at the copy, so the program's bounds
+/// checks and header reads work unchanged. The earlier read of the context is then unused and
+/// the compiler drops it.
+fn packet_copy_fix(c: &Ctx<'_>, skb: &str) -> Option<CauseFix> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let facts = c.facts;
+    let vars = facts.vars_in_scope(fault);
+    let text = |line: u32| facts.source_line(fault, line);
+    let declared_from = |field: &str| {
+        let wanted = format!("{skb}->{field}");
+        vars.iter().find_map(|v| {
+            let line = v.decl_line?;
+            let decl = text(line)?;
+            let reads = rewrite::pointer_reads(&decl, skb, false);
+            (v.type_name.as_deref()?.trim_end().ends_with('*')
+                && reads.iter().any(|(e, _)| *e == wanted))
+            .then(|| (v.name.clone(), line, decl))
+        })
+    };
+    let data = declared_from("data")?;
+    let end = declared_from("data_end")?;
+    let (first, later) = if data.1 < end.1 {
+        (&data, &end)
+    } else {
+        (&end, &data)
+    };
+    let mentions = |t: &str, name: &str| {
+        t.match_indices(name).any(|(i, _)| {
+            !t[..i].ends_with(|ch: char| ch.is_alphanumeric() || ch == '_')
+                && !t[i + name.len()..].starts_with(|ch: char| ch.is_alphanumeric() || ch == '_')
+        })
+    };
+    let between_free =
+        (first.1 + 1..later.1).all(|l| text(l).is_some_and(|t| !mentions(&t, &first.0)));
+    if first.1 == later.1 || !between_free || ![first.1, later.1].contains(&c.line()?) {
+        return None;
+    }
+    let (declared, _) = later.2.split_once('=')?;
+    let declared = declared.trim();
+    if !declared.ends_with(&later.0) {
+        return None;
+    }
+    let buf = unique_local(c, "pkt_copy", "");
+    let len = unique_local(c, &format!("{buf}_len"), "");
+    let value = |name: &str| {
+        if *name == data.0 {
+            format!("(void *){buf}")
+        } else {
+            format!("(void *)({buf} + {len})")
+        }
+    };
+    let code = format!(
+        "__u8 {buf}[{PACKET_COPY}] = {{}};\n\
+         __u32 {len} = {skb}->len < sizeof({buf}) ? {skb}->len : sizeof({buf});\n\
+         if ({len} == 0 || bpf_skb_load_bytes({skb}, 0, {buf}, {len}) < 0)\n\
+         \t{len} = 0;\n\
+         {first} = {first_value};\n\
+         {declared} = {later_value};",
+        first = first.0,
+        first_value = value(&first.0),
+        later_value = value(&later.0),
+    );
+    let (data_name, end_name) = (&data.0, &end.0);
+    Some((
+        format!(
+            "the program reads `{skb}->{}` in a socket filter, which has no direct packet access: the verifier refuses `data`, `data_end` and `data_meta` in its context, and a socket filter reads the packet with bpf_skb_load_bytes().",
+            if c.line() == Some(data.1) {
+                "data"
+            } else {
+                "data_end"
+            }
+        ),
+        replace(
+            format!(
+                "Copy the packet's first {PACKET_COPY} bytes onto the stack with bpf_skb_load_bytes() and point `{data_name}` and `{end_name}` at the copy: the bounds checks and header reads that follow then work unchanged on the copy, and the read of `{skb}->{}` on line {} is left unused (the compiler drops it). Raise {PACKET_COPY} if the program reads further into the packet; or copy just the header it needs (`struct udphdr h; bpf_skb_load_bytes({skb}, off, &h, sizeof(h))`).",
+                if first.0 == *data_name {
+                    "data"
+                } else {
+                    "data_end"
+                },
+                first.1
+            ),
+            Some(later.1),
+            code,
+        ),
+    ))
 }
