@@ -5,6 +5,7 @@
 //! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
+use super::context_reads;
 use super::release;
 use super::returns;
 use super::rewrite;
@@ -860,6 +861,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              arithmetic on ctx.",
         matches: |s| s.has("dereference of modified ctx ptr") || s.has("modified ctx ptr"),
         explain: |c| {
+            if let Some(cause_fix) = context_reads::moved_pointer_fix(c) {
+                return cause_fix;
+            }
             let ptr = code_name(c.op(), "ctx");
             (
                 format!(
@@ -909,6 +913,9 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
              with its exact size, and most of them only read.",
         matches: |s| s.has("invalid bpf_context access"),
         explain: |c| {
+            if let Some(cause_fix) = context_reads::refused_field_fix(c) {
+                return cause_fix;
+            }
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
             let writes = c

@@ -9,6 +9,7 @@
 
 mod arguments;
 mod classes;
+mod context_reads;
 mod kernel_read;
 mod packet_reload;
 mod release;

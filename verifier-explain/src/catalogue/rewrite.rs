@@ -498,3 +498,315 @@ mod tests {
         assert_eq!(initialise_declarator("f(arg1);", "arg1", "0"), None);
     }
 }
+
+/// Whether `ch` may be part of a C identifier.
+fn is_ident_char(ch: char) -> bool {
+    ch.is_alphanumeric() || ch == '_'
+}
+
+/// The end (byte index) of the postfix expression that starts at `from` in `line`: the member
+/// accesses (`.x`, `->x`) and indexes (`[i]`) that follow, as far as they go.
+fn postfix_end(line: &str, mut from: usize) -> usize {
+    loop {
+        let rest = &line[from..];
+        let member = if rest.starts_with("->") {
+            2
+        } else if rest.starts_with('.') {
+            1
+        } else {
+            0
+        };
+        if member > 0 {
+            let name = rest[member..]
+                .find(|ch: char| !is_ident_char(ch))
+                .unwrap_or(rest.len() - member);
+            if name == 0 {
+                return from;
+            }
+            from += member + name;
+        } else if rest.starts_with('[') {
+            let mut depth = 0i32;
+            let Some(close) = rest.char_indices().find_map(|(i, ch)| {
+                match ch {
+                    '[' => depth += 1,
+                    ']' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            }) else {
+                return from;
+            };
+            from += close + 1;
+        } else {
+            return from;
+        }
+    }
+}
+
+/// Whether `text` ends with a cast to a pointer type (`(const void *)`): a `*` after it
+/// dereferences rather than multiplies.
+fn ends_with_pointer_cast(text: &str) -> bool {
+    let Some(inner) = text.strip_suffix(')') else {
+        return false;
+    };
+    let mut depth = 0i32;
+    let open = inner.char_indices().rev().find_map(|(i, ch)| {
+        match ch {
+            ')' => depth += 1,
+            '(' if depth == 0 => return Some(i),
+            '(' => depth -= 1,
+            _ => {}
+        }
+        None
+    });
+    open.is_some_and(|i| {
+        let cast = inner[i + 1..].trim();
+        cast.ends_with('*')
+            && cast
+                .chars()
+                .all(|ch| is_ident_char(ch) || ch == '*' || ch == ' ')
+    })
+}
+
+/// The reads of memory through the pointer `ptr` on `line`, each the whole expression as
+/// written with its byte range: `ptr->field` with the members and indexes after it
+/// (`sk->src_ip6[3]`), `ptr[i]`, and `*ptr` when `deref` is set. Assignments to them
+/// (`ptr->f = v`, `+=`, `++`) and addresses taken of them (`&ptr->f`) are not reads.
+pub(crate) fn pointer_reads(
+    line: &str,
+    ptr: &str,
+    deref: bool,
+) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(p) = line[from..].find(ptr) {
+        let at = from + p;
+        from = at + ptr.len();
+        let before = line[..at].trim_end();
+        let after = &line[at + ptr.len()..];
+        let bounded = !line[..at].ends_with(is_ident_char)
+            && !after.starts_with(is_ident_char)
+            && !line[..at].ends_with('.')
+            && !line[..at].ends_with("->");
+        if !bounded {
+            continue;
+        }
+        // `*ptr`: a dereference when the `*` is no multiplication (nothing that ends an
+        // operand before it).
+        let star = deref && before.ends_with('*') && {
+            let operand = before[..before.len() - 1].trim_end();
+            let word = &operand[operand
+                .rfind(|ch: char| !is_ident_char(ch))
+                .map_or(0, |i| i + 1)..];
+            ["return", "case", "else", "do"].contains(&word)
+                || ends_with_pointer_cast(operand)
+                || !operand.ends_with(|ch: char| is_ident_char(ch) || ch == ')' || ch == ']')
+        };
+        let (start, end) = if after.starts_with("->") || after.starts_with('[') {
+            (at, postfix_end(line, at + ptr.len()))
+        } else if star {
+            (before.len() - 1, at + ptr.len())
+        } else {
+            continue;
+        };
+        let ahead = line[end..].trim_start();
+        let written = (ahead.starts_with('=') && !ahead.starts_with("=="))
+            || ["++", "--", "<<=", ">>="]
+                .iter()
+                .any(|op| ahead.starts_with(op))
+            || (ahead.len() > 1 && "+-*/%&|^".contains(&ahead[..1]) && ahead[1..].starts_with('='));
+        let prefix = line[..start].trim_end();
+        let addressed = (prefix.ends_with('&') && !prefix.ends_with("&&"))
+            || prefix.ends_with("++")
+            || prefix.ends_with("--");
+        if !written && !addressed {
+            found.push((line[start..end].to_string(), start..end));
+        }
+    }
+    found
+}
+
+/// The one read among `reads` that the column `column` (1-based, 0 when unknown) falls in, or
+/// the only one when there is one (or all are the same expression).
+pub(crate) fn read_at_column(
+    reads: &[(String, std::ops::Range<usize>)],
+    column: u32,
+) -> Option<&(String, std::ops::Range<usize>)> {
+    let col = usize::try_from(column).ok()?.checked_sub(1);
+    col.and_then(|c| reads.iter().find(|(_, r)| r.contains(&c)))
+        .or_else(|| {
+            let first = reads.first()?;
+            reads.iter().all(|(e, _)| *e == first.0).then_some(first)
+        })
+}
+
+/// `line` with the bytes in `range` replaced by `new`.
+pub(crate) fn splice(line: &str, range: std::ops::Range<usize>, new: &str) -> String {
+    format!("{}{new}{}", &line[..range.start], &line[range.end..])
+}
+
+/// A GNU statement expression (clang accepts it with `-Wall -Werror`) whose value is the read
+/// `expr` (`ctx->rbp`, `*reg`) copied with bpf_probe_read_kernel() into the local `local`: for
+/// memory the verifier lets a program read only through that helper.
+///
+/// The local's type is `ty` when given (the pointee type without its qualifiers: a `const`
+/// local could not be written by the helper), else `__typeof__(expr)`.
+pub(crate) fn probe_read_expr(expr: &str, local: &str, ty: Option<&str>) -> String {
+    let addr = match expr.strip_prefix('*') {
+        Some(ptr) => ptr.trim().to_string(),
+        None => format!("&{expr}"),
+    };
+    let ty = ty.map_or_else(|| format!("__typeof__({expr})"), str::to_string);
+    format!(
+        "({{ {ty} {local}; bpf_probe_read_kernel(&{local}, sizeof({local}), {addr}); {local}; }})"
+    )
+}
+
+/// The type a pointer of C type `ty` points to, without `const` or `volatile`
+/// (`const unsigned long *` -> `unsigned long`), when `ty` is a plain pointer type.
+pub(crate) fn unqualified_pointee(ty: &str) -> Option<String> {
+    let pointee = ty.trim().strip_suffix('*')?;
+    if pointee.contains(['(', '[']) {
+        return None;
+    }
+    let words: Vec<&str> = pointee
+        .split_whitespace()
+        .filter(|w| *w != "const" && *w != "volatile")
+        .collect();
+    (!words.is_empty()).then(|| words.join(" ").replace(" *", "*").replace('*', " *"))
+}
+
+/// A GNU statement expression whose value is the read `expr`, made in a local that
+/// barrier_var() (bpf_helpers.h) pins: the compiler must do this read here, as written, and
+/// cannot merge it with a read of another field on another branch.
+pub(crate) fn barrier_read_expr(expr: &str, local: &str) -> String {
+    format!("({{ __typeof__({expr}) {local} = {expr}; barrier_var({local}); {local}; }})")
+}
+
+/// `line`'s memory copy (`__builtin_memcpy(dst, src, n)`, or `memcpy`) whose source mentions
+/// the pointer `ptr`, rewritten as the helper copy `bpf_probe_read_kernel(dst, n, src)`.
+pub(crate) fn memcpy_to_probe_read(line: &str, ptr: &str) -> Option<String> {
+    let callee = ["__builtin_memcpy", "memcpy"].into_iter().find(|c| {
+        line.match_indices(&format!("{c}("))
+            .any(|(i, _)| !line[..i].ends_with(is_ident_char))
+    })?;
+    let args = call_args(line, callee)?;
+    let [(dst, _), (src, _), (n, last)] = args.as_slice() else {
+        return None;
+    };
+    let mentions = src.match_indices(ptr).any(|(i, _)| {
+        !src[..i].ends_with(is_ident_char) && !src[i + ptr.len()..].starts_with(is_ident_char)
+    });
+    if !mentions {
+        return None;
+    }
+    let start = line.find(&format!("{callee}("))?;
+    Some(format!(
+        "{}bpf_probe_read_kernel({dst}, {n}, {src}){}",
+        &line[..start],
+        &line[last.end + 1..]
+    ))
+}
+
+#[cfg(test)]
+mod context_read_tests {
+    use super::*;
+
+    #[test]
+    fn reads_through_a_pointer_are_found_with_their_whole_expression() {
+        let line = "\t__u32 addr = sk->src_ip6[3] + sk->family; // x";
+        let reads: Vec<String> = pointer_reads(line, "sk", false)
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        assert_eq!(reads, ["sk->src_ip6[3]", "sk->family"]);
+        assert_eq!(
+            pointer_reads("\treturn *reg; // <- here", "reg", true)[0].0,
+            "*reg"
+        );
+        // Writes, addresses and other names are no reads; a product is no dereference.
+        assert!(
+            pointer_reads(
+                "sk->mark = 1; p = &sk->x; n = a * reg; task->x",
+                "sk",
+                false
+            )
+            .is_empty()
+        );
+        assert!(pointer_reads("n = a * reg;", "reg", true).is_empty());
+        assert_eq!(pointer_reads("return *reg;", "reg", true)[0].0, "*reg");
+        assert_eq!(
+            pointer_reads("f((const void *)*reg);", "reg", true)[0].0,
+            "*reg"
+        );
+        assert!(pointer_reads("n = (a + b) * reg;", "reg", true).is_empty());
+        assert!(pointer_reads("ctx->len += 1;", "ctx", false).is_empty());
+        assert!(pointer_reads("if (ctx->len == 1)", "ctx", false).len() == 1);
+    }
+
+    #[test]
+    fn the_read_under_the_column_is_chosen() {
+        let line = "x = ctx->a + ctx->b;";
+        let reads = pointer_reads(line, "ctx", false);
+        assert_eq!(
+            read_at_column(&reads, 14).map(|r| r.0.as_str()),
+            Some("ctx->b")
+        );
+        assert_eq!(read_at_column(&reads, 0), None);
+        let one = pointer_reads("x = ctx->a;", "ctx", false);
+        assert_eq!(
+            read_at_column(&one, 0).map(|r| r.0.as_str()),
+            Some("ctx->a")
+        );
+    }
+
+    #[test]
+    fn reads_become_statement_expressions() {
+        assert_eq!(
+            probe_read_expr("*reg", "reg_val", None),
+            "({ __typeof__(*reg) reg_val; bpf_probe_read_kernel(&reg_val, sizeof(reg_val), reg); reg_val; })"
+        );
+        assert_eq!(
+            probe_read_expr("args->common_pid", "common_pid_val", None),
+            "({ __typeof__(args->common_pid) common_pid_val; bpf_probe_read_kernel(&common_pid_val, sizeof(common_pid_val), &args->common_pid); common_pid_val; })"
+        );
+        assert_eq!(
+            barrier_read_expr("ctx->rbp", "rbp_val"),
+            "({ __typeof__(ctx->rbp) rbp_val = ctx->rbp; barrier_var(rbp_val); rbp_val; })"
+        );
+        assert_eq!(
+            probe_read_expr("*arg", "arg_val", Some("unsigned long")),
+            "({ unsigned long arg_val; bpf_probe_read_kernel(&arg_val, sizeof(arg_val), arg); arg_val; })"
+        );
+        assert_eq!(
+            unqualified_pointee("const unsigned long *").as_deref(),
+            Some("unsigned long")
+        );
+        assert_eq!(
+            unqualified_pointee("const struct sock * const *").as_deref(),
+            Some("struct sock *")
+        );
+        assert_eq!(unqualified_pointee("int"), None);
+        let line = "\tx = ctx->a;";
+        let (_, r) = &pointer_reads(line, "ctx", false)[0];
+        assert_eq!(splice(line, r.clone(), "v"), "\tx = v;");
+    }
+
+    #[test]
+    fn a_memcpy_from_the_context_becomes_a_helper_copy() {
+        assert_eq!(
+            memcpy_to_probe_read(
+                "\t\t__builtin_memcpy(&d.daddr, args->daddr_v6 + 12, sizeof(d.daddr)); // x",
+                "args"
+            )
+            .as_deref(),
+            Some("\t\tbpf_probe_read_kernel(&d.daddr, sizeof(d.daddr), args->daddr_v6 + 12); // x")
+        );
+        assert_eq!(
+            memcpy_to_probe_read("memcpy(buf, ctx, 8);", "ctx").as_deref(),
+            Some("bpf_probe_read_kernel(buf, 8, ctx);")
+        );
+        assert_eq!(memcpy_to_probe_read("memcpy(buf, other, 8);", "ctx"), None);
+        assert_eq!(memcpy_to_probe_read("x = ctx->a;", "ctx"), None);
+    }
+}

@@ -427,6 +427,15 @@ impl Facts<'_> {
     }
 }
 
+impl Facts<'_> {
+    /// The ELF section of the program's own function (`cgroup/post_bind6`, `tracepoint/...`):
+    /// it names the attach type where the program type alone does not.
+    pub(crate) fn section_name(&self) -> Option<&str> {
+        let src = self.source?;
+        Some(src.layout.functions.first()?.section_name.as_str())
+    }
+}
+
 fn variable(v: debuginfo::Variable) -> Variable {
     Variable {
         name: v.name,
