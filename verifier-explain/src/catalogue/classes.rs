@@ -1802,6 +1802,16 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
         ),
         None => (String::new(), what.clone()),
     };
+    let struct_type = op
+        .and_then(|o| o.variable.as_ref())
+        .and_then(|v| v.type_name.as_deref())
+        .map(|t| t.trim_end_matches('*').trim());
+    // The struct's size measures from the register only when the register holds the struct's
+    // own pointer (not a name inferred from the source while it holds another).
+    let held = op
+        .and_then(|o| o.variable.as_ref())
+        .is_some_and(|v| !v.inferred);
+    let moved = packet_check_at_call_site(c, struct_type.filter(|_| typed && held));
     let summary = if typed && !facts.is_rust() {
         format!(
             "Compare {ptr} + 1 (the end of the struct `{ptr}` points to) against the packet's end \
@@ -1820,7 +1830,24 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
             off - reg_off,
             off - reg_off + size
         ),
-        code_or_template(c, op, summary, c.line(), code),
+        match moved {
+            Some((line, code)) => fix(
+                format!(
+                    "The access is in {}, inlined into the program, which cannot see the \
+                     packet's end: before the call on line {line}, compare the packet's start \
+                     plus the bytes it reads through {what} against the packet's end, and leave \
+                     when the packet is shorter.",
+                    c.found
+                        .location
+                        .as_ref()
+                        .and_then(|l| l.function.as_deref())
+                        .map_or("a function".to_string(), |f| format!("`{f}`"))
+                ),
+                Some(line),
+                Some(code),
+            ),
+            None => code_or_template(c, op, summary, c.line(), code),
+        },
     )
 }
 
@@ -2447,20 +2474,7 @@ fn packet_size_copy(c: &Ctx<'_>, size: &str, buf: &str) -> Option<CauseFix> {
     if !code_part.trim_end().ends_with(';') {
         return None;
     }
-    let before = (1..line_no)
-        .rev()
-        .filter_map(|l| facts.source_line(fault, l))
-        .map(|t| t.trim().to_string())
-        .find(|t| !t.is_empty() && !t.starts_with("//"))?;
-    // After a statement the code follows as statements; as the body of an `if`, `else` or
-    // loop without braces it becomes one block.
-    let block = if before.ends_with('{') || before.ends_with(';') || before.ends_with('}') {
-        false
-    } else if before.ends_with(')') || before.ends_with("else") {
-        true
-    } else {
-        return None;
-    };
+    let block = needs_block(c, line_no)?;
     let is_ident = |t: &str| t.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
     let copy = if is_ident(buf) {
         format!("{buf}_copy")
@@ -2518,6 +2532,86 @@ fn packet_size_copy(c: &Ctx<'_>, size: &str, buf: &str) -> Option<CauseFix> {
             ),
             Some(line_no),
             code,
+        ),
+    ))
+}
+
+/// Whether code put at source line `line` (of the faulting instruction's file) must be one
+/// block: `Some(true)` when the line is the body of an `if`, `else` or loop without braces,
+/// `Some(false)` when it follows a statement or opens a block, `None` when the line before
+/// it is neither (a statement continued, a macro).
+fn needs_block(c: &Ctx<'_>, line: u32) -> Option<bool> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let before = (1..line)
+        .rev()
+        .filter_map(|l| c.facts.source_line(fault, l))
+        .map(|t| t.trim().to_string())
+        .find(|t| {
+            !t.is_empty() && !t.starts_with("//") && !t.starts_with("/*") && !t.starts_with('*')
+        })?;
+    if before.ends_with('{')
+        || before.ends_with(';')
+        || before.ends_with('}')
+        || before.ends_with("*/")
+    {
+        Some(false)
+    } else if before.ends_with(')') || before.ends_with("else") {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// A packet access refused inside a function inlined into the program, whose own names do
+/// not include the packet's end: the check goes before the call, in the program function,
+/// written from the context parameter (`ctx->data + sizeof(struct ethhdr) > ctx->data_end`).
+/// Only for a pointer at a constant offset into the packet (no variable part), which the
+/// call site can name without the inlined function's variables. Returns the call's line and
+/// the code.
+fn packet_check_at_call_site(c: &Ctx<'_>, typed: Option<&str>) -> Option<(u32, String)> {
+    let facts = c.facts;
+    let fault = c.found.instruction.as_ref()?.index;
+    let spot = c.found.location.as_ref()?;
+    if facts.is_rust() || !facts.in_inlined(fault) {
+        return None;
+    }
+    // A packet end the inlined function itself holds (its `data_end` parameter) is visible.
+    let own_end = facts.vars_in_scope(fault).into_iter().any(|v| {
+        Some(v.function.as_str()) == spot.function.as_deref()
+            && (v.name == "data_end" || v.name == "end" || v.name.ends_with("_end"))
+    });
+    if own_end {
+        return None;
+    }
+    // The outermost call site: `fn at file:line:col`, in the program's function.
+    let (_, at) = spot.inlined_from.last()?.rsplit_once(" at ")?;
+    let mut parts = at.rsplitn(3, ':');
+    let (_col, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+    let line: u32 = line.parse().ok()?;
+    if file != spot.file || needs_block(c, line)? {
+        return None;
+    }
+    let ctx = facts.ctx_param(fault)?;
+    let state = c.op()?.state.as_deref()?;
+    if !state.starts_with("pkt(") || state.contains("var_off") || state.contains("umax") {
+        return None;
+    }
+    let reg_off = field(&[state.to_string()], "off=").unwrap_or(0);
+    let end = match typed {
+        Some(t) => format!("sizeof({t})"),
+        None => (c.field("off=")? + c.field("size=")? - reg_off).to_string(),
+    };
+    // `data + 14 + sizeof(..)`: the register's own offset, then what is read from it.
+    let start = if reg_off > 0 {
+        format!("(void *)(long){ctx}->data + {reg_off} + {end}")
+    } else {
+        format!("(void *)(long){ctx}->data + {end}")
+    };
+    Some((
+        line,
+        format!(
+            "if ({start} > (void *)(long){ctx}->data_end)\n\treturn {};",
+            c.pass()
         ),
     ))
 }

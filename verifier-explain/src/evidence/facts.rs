@@ -271,9 +271,11 @@ impl Facts<'_> {
         {
             return v.name.clone();
         }
+        // The context is the program's own parameter, not an inlined helper's (`data` in
+        // `rewrite(void *data)`).
         let ctx = vars
             .iter()
-            .find(|v| v.parameter)
+            .find(|v| v.parameter && !v.inlined)
             .map_or("ctx", |v| v.name.as_str());
         format!("(void *)(long){ctx}->data_end")
     }
