@@ -1786,6 +1786,16 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
         ),
         None => (String::new(), what.clone()),
     };
+    let struct_type = op
+        .and_then(|o| o.variable.as_ref())
+        .and_then(|v| v.type_name.as_deref())
+        .map(|t| t.trim_end_matches('*').trim());
+    // The struct's size measures from the register only when the register holds the struct's
+    // own pointer (not a name inferred from the source while it holds another).
+    let held = op
+        .and_then(|o| o.variable.as_ref())
+        .is_some_and(|v| !v.inferred);
+    let moved = packet_check_at_call_site(c, struct_type.filter(|_| typed && held));
     let summary = if typed && !facts.is_rust() {
         format!(
             "Compare {ptr} + 1 (the end of the struct `{ptr}` points to) against the packet's end \
@@ -1804,7 +1814,24 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
             off - reg_off,
             off - reg_off + size
         ),
-        code_or_template(c, op, summary, c.line(), code),
+        match moved {
+            Some((line, code)) => fix(
+                format!(
+                    "The access is in {}, inlined into the program, which cannot see the \
+                     packet's end: before the call on line {line}, compare the packet's start \
+                     plus the bytes it reads through {what} against the packet's end, and leave \
+                     when the packet is shorter.",
+                    c.found
+                        .location
+                        .as_ref()
+                        .and_then(|l| l.function.as_deref())
+                        .map_or("a function".to_string(), |f| format!("`{f}`"))
+                ),
+                Some(line),
+                Some(code),
+            ),
+            None => code_or_template(c, op, summary, c.line(), code),
+        },
     )
 }
 
@@ -2456,18 +2483,52 @@ fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
     let v = size
         .and_then(|o| c.source_name(o))
         .unwrap_or_else(|| "len".to_string());
-    let buf = c
-        .line_source()
-        .and_then(|l| rewrite::buffer_for_size(&l, &v))
+    // The buffer goes with the size argument as written (`(int)len`), else with its variable.
+    let written = size.and_then(|o| o.argument.clone());
+    let raw_buf = c.line_source().and_then(|l| {
+        written
+            .as_deref()
+            .and_then(|a| rewrite::buffer_for_size(&l, a))
+            .or_else(|| rewrite::buffer_for_size(&l, &v))
+    });
+    let buf_operand = raw_buf.as_ref().and_then(|b| {
+        c.found
+            .operands
+            .iter()
+            .find(|o| o.argument.as_deref() == Some(b.as_str()))
+    });
+    // A packet pointer has no `sizeof`: the bytes after it are proven against data_end, and a
+    // variable size cannot be. The data is copied out first.
+    if let (Some(b), Some(o)) = (raw_buf.as_deref(), buf_operand)
+        && o.state.as_deref().is_some_and(|s| s.starts_with("pkt("))
+        && let Some(cause_fix) = packet_size_copy(c, &v, b)
+    {
+        return cause_fix;
+    }
+    // `sizeof` of a `void *` is the pointer's 8 bytes, not the buffer's.
+    let untyped = buf_operand
+        .and_then(|o| o.variable.as_ref())
+        .and_then(|v| v.type_name.as_deref())
+        .is_some_and(|t| t.starts_with("void") || t.starts_with("const void"));
+    let buf = raw_buf
+        .filter(|_| {
+            !untyped
+                && buf_operand
+                    .is_none_or(|o| !o.state.as_deref().is_some_and(|s| s.starts_with("pkt(")))
+        })
         .map(|b| {
             // A pointer (`struct event *event`) is measured by what it points to: sizeof of
             // the pointer itself would allow only 8 bytes.
+            // The argument must be the pointer variable itself: `entry->buffer` is an array
+            // member of what `entry` points to, measured as it is.
             let pointer = c.found.operands.iter().any(|o| {
                 o.argument.as_deref() == Some(b.as_str())
-                    && o.variable
-                        .as_ref()
-                        .and_then(|v| v.type_name.as_deref())
-                        .is_some_and(|t| t.ends_with('*') && !t.starts_with("void"))
+                    && o.variable.as_ref().is_some_and(|v| {
+                        v.name == b
+                            && v.type_name
+                                .as_deref()
+                                .is_some_and(|t| t.ends_with('*') && !t.starts_with("void"))
+                    })
             });
             if pointer { format!("*{b}") } else { b }
         });
@@ -2505,6 +2566,177 @@ fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
             ),
         ),
     }
+}
+
+/// A helper given a packet pointer `buf` with a variable size `size` that may be zero: the
+/// bytes after a packet pointer are proven only up to a constant distance from data_end, so no
+/// bound on `size` alone makes the call safe. The fix copies the bytes out of the packet into
+/// a stack buffer with the program type's load-bytes helper (which checks the packet's length
+/// itself), bounded on both sides by that buffer, and gives the copy to the helper: the
+/// faulting line is replaced by the copy and the call. `None` when the program type has no
+/// load-bytes helper, the line is not a statement that may be followed by others, or the
+/// names the code needs are not visible on the line.
+fn packet_size_copy(c: &Ctx<'_>, size: &str, buf: &str) -> Option<CauseFix> {
+    let facts = c.facts;
+    let load = match facts.program_type? {
+        "Xdp" => "bpf_xdp_load_bytes",
+        "SchedClassifier" | "SchedAction" => "bpf_skb_load_bytes",
+        _ => return None,
+    };
+    let fault = c.found.instruction.as_ref()?.index;
+    if facts.is_rust() || facts.in_inlined(fault) {
+        return None;
+    }
+    let ctx = facts.ctx_param(fault)?;
+    let line = c.line_source()?;
+    let line_no = c.line()?;
+    // The line must be a whole statement after which more statements may follow.
+    let code_part = line
+        .split_once("//")
+        .map_or(line.as_str(), |(code, _)| code);
+    if !code_part.trim_end().ends_with(';') {
+        return None;
+    }
+    let block = needs_block(c, line_no)?;
+    let is_ident = |t: &str| t.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+    let copy = if is_ident(buf) {
+        format!("{buf}_copy")
+    } else {
+        "copy".to_string()
+    };
+    if facts.in_scope_named(fault, &copy).is_some() || !is_ident(size) {
+        return None;
+    }
+    // The copy lives on the stack next to what the program already uses there.
+    let room = match facts.stack_used() {
+        0..=192 => 256,
+        193..=320 => 128,
+        _ => return None,
+    };
+    // The size is widened into a 64-bit variable the compiler cannot see through: a 32-bit
+    // size is otherwise checked zero-extended in one register and passed in another whose
+    // upper half the verifier knows nothing about.
+    let len = format!("{copy}_len");
+    if facts.in_scope_named(fault, &len).is_some() {
+        return None;
+    }
+    let call = rewrite::replace_argument(&line, buf, &format!("(void *){copy}"))?;
+    let call = rewrite::replace_argument(&call, size, &len)?;
+    let pass = c.pass();
+    let code = format!(
+        "__u8 {copy}[{room}] = {{}};\n\
+         __u64 {len} = {size};\n\
+         asm volatile(\"\" : \"+r\"({len}));\n\
+         if ({len} < 1 || {len} > sizeof({copy}) ||\n    \
+         {load}({ctx}, (void *){buf} - (void *)(long){ctx}->data, {copy}, {len}))\n\
+         \treturn {pass};\n\
+         {}",
+        call.trim()
+    );
+    let code = if block {
+        let body: Vec<String> = code.lines().map(|l| format!("\t{l}")).collect();
+        format!("{{\n{}\n}}", body.join("\n"))
+    } else {
+        code
+    };
+    let cause = format!(
+        "the size argument `{size}` is not bounded, and the buffer `{buf}` is a pointer into the \
+         packet: the verifier must prove every byte the helper may read before data_end, and it \
+         can prove only a constant distance past a packet pointer, never a variable size."
+    );
+    Some((
+        cause,
+        replace(
+            format!(
+                "Copy the bytes out of the packet into a stack buffer with {load}() (it checks \
+                 the packet's length itself), with `{size}` bounded by that buffer on both sides, \
+                 and give the copy to the helper. {room} bytes is a guess at the largest `{size}`: \
+                 raise it (or use a per-CPU map value) if the data can be longer."
+            ),
+            Some(line_no),
+            code,
+        ),
+    ))
+}
+
+/// Whether code put at source line `line` (of the faulting instruction's file) must be one
+/// block: `Some(true)` when the line is the body of an `if`, `else` or loop without braces,
+/// `Some(false)` when it follows a statement or opens a block, `None` when the line before
+/// it is neither (a statement continued, a macro).
+fn needs_block(c: &Ctx<'_>, line: u32) -> Option<bool> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let before = (1..line)
+        .rev()
+        .filter_map(|l| c.facts.source_line(fault, l))
+        .map(|t| t.trim().to_string())
+        .find(|t| {
+            !t.is_empty() && !t.starts_with("//") && !t.starts_with("/*") && !t.starts_with('*')
+        })?;
+    if before.ends_with('{')
+        || before.ends_with(';')
+        || before.ends_with('}')
+        || before.ends_with("*/")
+    {
+        Some(false)
+    } else if before.ends_with(')') || before.ends_with("else") {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// A packet access refused inside a function inlined into the program, whose own names do
+/// not include the packet's end: the check goes before the call, in the program function,
+/// written from the context parameter (`ctx->data + sizeof(struct ethhdr) > ctx->data_end`).
+/// Only for a pointer at a constant offset into the packet (no variable part), which the
+/// call site can name without the inlined function's variables. Returns the call's line and
+/// the code.
+fn packet_check_at_call_site(c: &Ctx<'_>, typed: Option<&str>) -> Option<(u32, String)> {
+    let facts = c.facts;
+    let fault = c.found.instruction.as_ref()?.index;
+    let spot = c.found.location.as_ref()?;
+    if facts.is_rust() || !facts.in_inlined(fault) {
+        return None;
+    }
+    // A packet end the inlined function itself holds (its `data_end` parameter) is visible.
+    let own_end = facts.vars_in_scope(fault).into_iter().any(|v| {
+        Some(v.function.as_str()) == spot.function.as_deref()
+            && (v.name == "data_end" || v.name == "end" || v.name.ends_with("_end"))
+    });
+    if own_end {
+        return None;
+    }
+    // The outermost call site: `fn at file:line:col`, in the program's function.
+    let (_, at) = spot.inlined_from.last()?.rsplit_once(" at ")?;
+    let mut parts = at.rsplitn(3, ':');
+    let (_col, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+    let line: u32 = line.parse().ok()?;
+    if file != spot.file || needs_block(c, line)? {
+        return None;
+    }
+    let ctx = facts.ctx_param(fault)?;
+    let state = c.op()?.state.as_deref()?;
+    if !state.starts_with("pkt(") || state.contains("var_off") || state.contains("umax") {
+        return None;
+    }
+    let reg_off = field(&[state.to_string()], "off=").unwrap_or(0);
+    let end = match typed {
+        Some(t) => format!("sizeof({t})"),
+        None => (c.field("off=")? + c.field("size=")? - reg_off).to_string(),
+    };
+    // `data + 14 + sizeof(..)`: the register's own offset, then what is read from it.
+    let start = if reg_off > 0 {
+        format!("(void *)(long){ctx}->data + {reg_off} + {end}")
+    } else {
+        format!("(void *)(long){ctx}->data + {end}")
+    };
+    Some((
+        line,
+        format!(
+            "if ({start} > (void *)(long){ctx}->data_end)\n\treturn {};",
+            c.pass()
+        ),
+    ))
 }
 
 /// A helper given a buffer (on the stack or in a map value) with a size larger than the

@@ -271,9 +271,11 @@ impl Facts<'_> {
         {
             return v.name.clone();
         }
+        // The context is the program's own parameter, not an inlined helper's (`data` in
+        // `rewrite(void *data)`).
         let ctx = vars
             .iter()
-            .find(|v| v.parameter)
+            .find(|v| v.parameter && !v.inlined)
             .map_or("ctx", |v| v.name.as_str());
         format!("(void *)(long){ctx}->data_end")
     }
@@ -433,6 +435,34 @@ impl Facts<'_> {
     pub(crate) fn section_name(&self) -> Option<&str> {
         let src = self.source?;
         Some(src.layout.functions.first()?.section_name.as_str())
+    }
+
+    /// The program's context parameter (`ctx` in `int prog(struct xdp_md *ctx)`): the first
+    /// parameter, in the scopes around instruction `idx`, of a function that is not inlined
+    /// there. An inlined helper's own parameters (`data` in `rewrite(void *data)`) are not the
+    /// context, and are skipped.
+    pub(crate) fn ctx_param(&self, idx: u32) -> Option<String> {
+        self.vars_in_scope(idx)
+            .into_iter()
+            .find(|v| v.parameter && !v.inlined)
+            .map(|v| v.name)
+    }
+
+    /// Whether instruction `idx` comes from a function inlined into another: names of the
+    /// outer function (its context parameter, its locals) are not visible on its source line.
+    pub(crate) fn in_inlined(&self, idx: u32) -> bool {
+        self.vars_in_scope(idx).iter().any(|v| v.inlined)
+    }
+
+    /// The largest stack depth the verifier reported for a function of the program, bytes.
+    pub(crate) fn stack_used(&self) -> u64 {
+        self.summary
+            .stats
+            .stack_depth
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
     }
 }
 
