@@ -5,6 +5,7 @@
 //! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
+use super::helper_swap;
 use super::release;
 use super::returns;
 use super::rewrite;
@@ -1465,11 +1466,15 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .word_after("helper ")
                 .or_else(|| c.word_after("func "))
                 .unwrap_or("this helper");
+            let cause = format!(
+                "{helper} is not available to {} programs.",
+                c.facts.program_type.unwrap_or("this type of")
+            );
+            if let Some(fix) = helper_swap::swap_fix(c, helper) {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "{helper} is not available to {} programs.",
-                    c.facts.program_type.unwrap_or("this type of")
-                ),
+                cause,
                 decide(
                     format!(
                         "Use a helper this program type offers instead of {helper}, or move the code to a program type that may call it."
