@@ -5,6 +5,7 @@
 //! entry here (and a fixture that shows it, `// explains: <id>` in `fixtures/programs/`); its
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
+use super::ctx_write;
 use super::helper_swap;
 use super::release;
 use super::returns;
@@ -889,13 +890,22 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
             let (ctx, field) = context_named(c);
+            let cause = format!(
+                "the program writes {size} byte(s) at offset {off} of {ctx}{}, a field this program type may read but not write.",
+                field.unwrap_or_default()
+            );
+            let ctx_name = c.op().and_then(|o| c.source_name(o));
+            if let Some(fix) = ctx_name.and_then(|n| ctx_write::field_write_fix(c, &n)) {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "the program writes {size} byte(s) at offset {off} of {ctx}{}, a field this program type may read but not write.",
-                    field.unwrap_or_default()
-                ),
+                cause,
                 decide(
-                    "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into(),
+                    if c.facts.program_type == Some("SockOps") {
+                        "Do not assign the context field: sock_ops may write only reply and sk_txhash (and set callbacks with bpf_sock_ops_cb_flags_set). To remember something about this connection, store it in a map keyed by bpf_get_socket_cookie(ctx), or in socket storage (bpf_sk_storage_get).".into()
+                    } else {
+                        "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into()
+                    },
                     c.line(),
                     "what the write was meant to achieve: a helper that changes the packet, or a field or map that carries the value on.",
                 ),

@@ -8,6 +8,7 @@
 //! `docs/catalogue/` are generated from it (`cargo run -p docgen -- all`), so they cannot drift.
 
 mod classes;
+mod ctx_write;
 mod helper_swap;
 mod release;
 mod returns;
