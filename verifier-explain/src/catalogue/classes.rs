@@ -6,6 +6,8 @@
 //! page in `docs/catalogue/` is generated from the entry and the fixture (`./scripts/docs-gen`).
 
 use super::context_reads;
+use super::ctx_write;
+use super::helper_swap;
 use super::release;
 use super::returns;
 use super::rewrite;
@@ -892,13 +894,22 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
             let off = c.field("off=").unwrap_or(0);
             let size = c.field("size=").unwrap_or(0);
             let (ctx, field) = context_named(c);
+            let cause = format!(
+                "the program writes {size} byte(s) at offset {off} of {ctx}{}, a field this program type may read but not write.",
+                field.unwrap_or_default()
+            );
+            let ctx_name = c.op().and_then(|o| c.source_name(o));
+            if let Some(fix) = ctx_name.and_then(|n| ctx_write::field_write_fix(c, &n)) {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "the program writes {size} byte(s) at offset {off} of {ctx}{}, a field this program type may read but not write.",
-                    field.unwrap_or_default()
-                ),
+                cause,
                 decide(
-                    "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into(),
+                    if c.facts.program_type == Some("SockOps") {
+                        "Do not assign the context field: sock_ops may write only reply and sk_txhash (and set callbacks with bpf_sock_ops_cb_flags_set). To remember something about this connection, store it in a map keyed by bpf_get_socket_cookie(ctx), or in socket storage (bpf_sk_storage_get).".into()
+                    } else {
+                        "Do not assign the context field: change what it describes with the helper made for it (bpf_skb_change_tail for the length, bpf_skb_change_proto, bpf_xdp_adjust_head/tail), or keep the value in a writable field (skb->mark, skb->cb[]) or a map.".into()
+                    },
                     c.line(),
                     "what the write was meant to achieve: a helper that changes the packet, or a field or map that carries the value on.",
                 ),
@@ -1433,11 +1444,15 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .word_after("helper ")
                 .or_else(|| c.word_after("func "))
                 .unwrap_or("this helper");
+            let cause = format!(
+                "{helper} is not available to {} programs.",
+                c.facts.program_type.unwrap_or("this type of")
+            );
+            if let Some(fix) = helper_swap::swap_fix(c, helper) {
+                return (cause, fix);
+            }
             (
-                format!(
-                    "{helper} is not available to {} programs.",
-                    c.facts.program_type.unwrap_or("this type of")
-                ),
+                cause,
                 decide(
                     format!(
                         "Use a helper this program type offers instead of {helper}, or move the code to a program type that may call it."

@@ -10,6 +10,8 @@
 mod arguments;
 mod classes;
 mod context_reads;
+mod ctx_write;
+mod helper_swap;
 mod kernel_read;
 mod packet_reload;
 mod release;

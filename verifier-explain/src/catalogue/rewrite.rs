@@ -346,6 +346,46 @@ pub(crate) fn initialise_declarator(line: &str, name: &str, init: &str) -> Optio
     Some(format!("{} = {init}{}", &line[..end], &line[end..]))
 }
 
+/// The arguments of the first call to `callee` on `line`, as written (trimmed).
+pub(crate) fn call_arguments(line: &str, callee: &str) -> Option<Vec<String>> {
+    Some(
+        call_args(line, callee)?
+            .into_iter()
+            .map(|(a, _)| a.to_string())
+            .collect(),
+    )
+}
+
+/// `line` with its call to `from` made a call to `to`, its arguments rearranged by `args`
+/// (`None` when they do not fit): `return bpf_redirect_peer(39, 0);` becomes
+/// `return bpf_redirect(39, 0);`. The callee must be a whole name (not the end of a longer one).
+pub(crate) fn rewrite_call(
+    line: &str,
+    from: &str,
+    to: &str,
+    args: fn(&[&str]) -> Option<Vec<String>>,
+) -> Option<String> {
+    let start = line.find(&format!("{from}("))?;
+    if line[..start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    {
+        return None;
+    }
+    let old = call_args(line, from)?;
+    let end = old.last()?.1.end + 1;
+    let old: Vec<&str> = old.iter().map(|(a, _)| *a).collect();
+    let old: Vec<&str> = if old == [""] { Vec::new() } else { old };
+    let new = args(&old)?;
+    Some(format!(
+        "{}{to}({}){}",
+        &line[..start],
+        new.join(", "),
+        &line[end..]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -808,5 +848,35 @@ mod context_read_tests {
         );
         assert_eq!(memcpy_to_probe_read("memcpy(buf, other, 8);", "ctx"), None);
         assert_eq!(memcpy_to_probe_read("x = ctx->a;", "ctx"), None);
+    }
+
+    #[test]
+    fn a_call_is_renamed_with_its_arguments_rearranged() {
+        fn same(a: &[&str]) -> Option<Vec<String>> {
+            Some(a.iter().map(|s| s.to_string()).collect())
+        }
+        assert_eq!(
+            rewrite_call(
+                "\treturn bpf_redirect_peer(39, 0); // x",
+                "bpf_redirect_peer",
+                "bpf_redirect",
+                same
+            )
+            .as_deref(),
+            Some("\treturn bpf_redirect(39, 0); // x")
+        );
+        assert_eq!(
+            rewrite_call(
+                "my_bpf_redirect_peer(1, 0);",
+                "bpf_redirect_peer",
+                "bpf_redirect",
+                same
+            ),
+            None
+        );
+        assert_eq!(
+            call_arguments("bpf_probe_read(&eth, sizeof(eth), data);", "bpf_probe_read"),
+            Some(vec!["&eth".into(), "sizeof(eth)".into(), "data".into()])
+        );
     }
 }
