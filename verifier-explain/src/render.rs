@@ -235,6 +235,16 @@ fn explanation(out: &mut String, e: &Explanation) {
             let _ = writeln!(out, "      {}", s(CODE, l));
         }
     }
+    for edit in &e.fix.also {
+        let how = match edit.placement {
+            Placement::InsertBefore => format!("and insert before line {}:", edit.line),
+            Placement::ReplaceLine => format!("and replace line {} with:", edit.line),
+        };
+        let _ = writeln!(out, "    {}", s(DIM, &how));
+        for l in edit.code.lines() {
+            let _ = writeln!(out, "      {}", s(CODE, l));
+        }
+    }
     if let Some(d) = &e.fix.decide {
         let _ = writeln!(out, "    You must decide: {d}");
     }

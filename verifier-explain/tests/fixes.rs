@@ -153,6 +153,7 @@ fn a_printed_fix_is_applied_where_it_says() {
         code: Some("if (!p)\n\treturn 0;".into()),
         placement: verifier_explain::explain::Placement::InsertBefore,
         decide: None,
+        also: Vec::new(),
     };
     let src = "int f(int *p)\n{\n\treturn *p;\n}\n";
     assert_eq!(
@@ -169,6 +170,28 @@ fn a_printed_fix_is_applied_where_it_says() {
         replace.apply(src).as_deref(),
         Some("int f(int *p)\n{\n\treturn p ? *p : 0;\n}\n")
     );
+    // A further edit on another line goes in with it, each at the line it names.
+    let both = verifier_explain::explain::Fix {
+        also: vec![verifier_explain::explain::Edit {
+            line: 1,
+            code: "int f(int *p, int d)".into(),
+            placement: verifier_explain::explain::Placement::ReplaceLine,
+        }],
+        ..replace.clone()
+    };
+    assert_eq!(
+        both.apply(src).as_deref(),
+        Some("int f(int *p, int d)\n{\n\treturn p ? *p : 0;\n}\n")
+    );
+    let clash = verifier_explain::explain::Fix {
+        also: vec![verifier_explain::explain::Edit {
+            line: 3,
+            code: "x".into(),
+            placement: verifier_explain::explain::Placement::InsertBefore,
+        }],
+        ..replace
+    };
+    assert_eq!(clash.apply(src), None);
     assert_eq!(
         verifier_explain::explain::Fix {
             line: Some(9),

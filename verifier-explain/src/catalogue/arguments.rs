@@ -2,11 +2,13 @@
 //! as code for the shapes whose repair is known: a helper that needs the program's context
 //! given another pointer (pass the context), the context given where memory is read (copy it
 //! to the stack first), a map key or value given as a number (pass the address of a stack copy,
-//! or copy the data a pointer points to). Any other shape stays a decision.
+//! or copy the data a pointer points to). Any other shape stays a decision. Also the map value
+//! given as the address of a pointer to it (`&leaf` for a map declared to hold `struct Leaf *`):
+//! store the data, not the pointer.
 
 use super::rewrite;
 use super::words::{CauseFix, Ctx, decide, replace};
-use crate::evidence::Fix;
+use crate::evidence::{Edit, Fix, Placement};
 
 /// The cause and fix of `wrong-argument-type`.
 pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
@@ -296,6 +298,85 @@ fn pointee_copied(
         c.line(),
         code,
     ))
+}
+
+/// A map value given as the address of a pointer variable (`bpf_map_update_elem(&complete,
+/// &key, &leaf, 0)`) where the map declares that pointer type as its value (`__type(value,
+/// struct Leaf *)`), the pointer pointing to a map value: the program stores a kernel address,
+/// which no reader can use and which the verifier refuses to leak without CAP_PERFMON. The fix
+/// stores the data: the map declares the pointed-to type (`__type(value, struct Leaf)`) and
+/// the call passes the pointer. `var` is the variable whose stack slot was read.
+pub(crate) fn pointer_stored_in_map(c: &Ctx<'_>, var: &str, slot: &str) -> Option<Fix> {
+    if !slot.starts_with("map_value(") {
+        return None;
+    }
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let stores_value = matches!(
+        (helper, n),
+        ("bpf_map_update_elem", 2) | ("bpf_map_push_elem", 1)
+    );
+    if !stores_value || arg != format!("&{var}") {
+        return None;
+    }
+    let fault = c.found.instruction.as_ref()?.index;
+    let ty = c
+        .facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .find(|v| v.name == var)?
+        .type_name?;
+    let pointee = ty.strip_suffix('*')?.trim().to_string();
+    let map = c.map_name()?;
+    let (decl, decl_text) = declared_value_type(c, &map, &ty)?;
+    let call = rewrite::replace_nth_argument(&text, helper, n, var)?;
+    let at = decl_text.find("__type(value,")?;
+    let rest = decl_text[at..].split_once(')')?.1;
+    let declared = format!("{}__type(value, {pointee}){rest}", &decl_text[..at]);
+    let mut fix = replace(
+        format!(
+            "Store the data, not its address: declare `{map}`'s value as `{pointee}` (line \
+             {decl}) and pass `{var}`, which points to it. A pointer saved in a map is a kernel \
+             address no reader can use, and without CAP_PERFMON the verifier refuses to leak it."
+        ),
+        c.line(),
+        call.trim_start().to_string(),
+    );
+    fix.also.push(Edit {
+        line: decl,
+        code: declared.trim_start().to_string(),
+        placement: Placement::ReplaceLine,
+    });
+    Some(fix)
+}
+
+/// The line of `map`'s BTF definition that declares its value type as `ty`
+/// (`__type(value, struct Leaf *);`), and its text, searched above the faulting line.
+fn declared_value_type(c: &Ctx<'_>, map: &str, ty: &str) -> Option<(u32, String)> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let line = c.line()?;
+    let squeeze = |t: &str| t.split_whitespace().collect::<String>();
+    // `} complete SEC(".maps");` closes the definition.
+    let end = (1..line).rev().find(|&l| {
+        c.facts.source_line(fault, l).is_some_and(|t| {
+            let t = t.trim_start();
+            t.starts_with('}')
+                && t[1..].trim_start().strip_prefix(map).is_some_and(|rest| {
+                    rest.trim_start().starts_with("SEC(") && rest.contains(".maps")
+                })
+        })
+    })?;
+    // Up to the definition's `struct {`.
+    for l in (end.saturating_sub(32).max(1)..end).rev() {
+        let t = c.facts.source_line(fault, l)?;
+        if let Some(inner) = t.trim().strip_prefix("__type(value,") {
+            let declared = inner.rsplit_once(')')?.0;
+            return (squeeze(declared) == squeeze(ty)).then_some((l, t));
+        }
+        if t.contains('{') || t.contains('}') {
+            return None;
+        }
+    }
+    None
 }
 
 /// Whether a tracing program in ELF section `section` reads user memory through the pointers

@@ -744,15 +744,24 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .map_or("the stack buffer".to_string(), |v| format!("`{v}`"));
             // A slot holding a spilled pointer is written, but its bytes are a kernel address.
             let off = c.field("off ").or_else(|| c.field("off="));
-            let spilled = off
-                .and_then(|off| {
-                    c.facts
-                        .summary
-                        .slots_before_error
-                        .iter()
-                        .find(|s| s.off == off)
-                })
-                .is_some_and(|s| spilled_pointer(&s.text));
+            let slot = off.and_then(|off| {
+                c.facts
+                    .summary
+                    .slots_before_error
+                    .iter()
+                    .find(|s| s.off == off)
+            });
+            let spilled = slot.is_some_and(|s| spilled_pointer(&s.text));
+            if let (true, Some(v), Some(slot)) = (spilled, var.as_deref(), slot)
+                && let Some(fix) = super::arguments::pointer_stored_in_map(c, v, &slot.text)
+            {
+                return (
+                    format!(
+                        "{what} holds a pointer saved on the stack, and the helper would store that kernel address in the map: without CAP_PERFMON the verifier refuses to leak pointers."
+                    ),
+                    fix,
+                );
+            }
             if spilled {
                 return (
                     format!(

@@ -165,6 +165,7 @@ pub(crate) fn fix(summary: String, line: Option<u32>, code: Option<String>) -> F
         code,
         placement: Placement::InsertBefore,
         decide: None,
+        also: Vec::new(),
     }
 }
 

@@ -10,7 +10,7 @@ mod parts;
 pub(crate) use checks::{CheckShape, shape as check_shape};
 pub(crate) use facts::{Facts, ScalarOrigin, Source};
 pub use parts::{
-    Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
+    Branch, Budget, Edit, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
     SourceSpot, Variable,
 };
 

@@ -136,6 +136,41 @@ pub struct Fix {
     /// When the fix cannot be written as code (it depends on what the program is meant to do):
     /// the choice the user must make.
     pub decide: Option<String>,
+    /// Changes on other lines that [`Fix::code`] needs to work (the value type a map declares,
+    /// when the call now stores what it points to), applied with it.
+    pub also: Vec<Edit>,
+}
+
+/// One more change of a fix, on a line of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// The source line the code goes before or replaces.
+    pub line: u32,
+    /// The code, with the program's own names.
+    pub code: String,
+    /// How the code goes in at the line.
+    pub placement: Placement,
+}
+
+impl Edit {
+    /// Applies the edit to `lines` (the source, one entry a line), or `None` when its line is
+    /// not there. The code takes the indentation of its line (of the next code line when that
+    /// one is blank).
+    fn apply_to(&self, lines: &mut Vec<String>) -> Option<()> {
+        let idx = usize::try_from(self.line).ok()?.checked_sub(1)?;
+        let target = lines.get(idx)?.clone();
+        let indented = lines[idx..]
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or(&target);
+        let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
+        let mut code: Vec<String> = self.code.lines().map(|l| format!("{indent}{l}")).collect();
+        if self.placement == Placement::InsertBefore {
+            code.push(target);
+        }
+        lines.splice(idx..=idx, code);
+        Some(())
+    }
 }
 
 /// How a fix's code goes into the source.
@@ -149,27 +184,26 @@ pub enum Placement {
 }
 
 impl Fix {
-    /// `source` with this fix's code applied at its line, or `None` when the fix carries no
-    /// code or no line (or the line is not in `source`).
+    /// `source` with this fix's code applied at its line (and its further edits at theirs),
+    /// or `None` when the fix carries no code or no line (or a line is not in `source`, or two
+    /// edits claim the same line).
     pub fn apply(&self, source: &str) -> Option<String> {
-        let (code, line) = (self.code.as_deref()?, self.line?);
-        let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-        let lines: Vec<&str> = source.lines().collect();
-        let target = lines.get(idx)?;
-        // A blank line takes the indentation of the code after it.
-        let indented = lines[idx..]
-            .iter()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or(target);
-        let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
-        let code_lines = code.lines().map(|l| format!("{indent}{l}"));
-        let mut out: Vec<String> = lines[..idx].iter().map(|l| l.to_string()).collect();
-        out.extend(code_lines);
-        if self.placement == Placement::InsertBefore {
-            out.push(target.to_string());
+        let main = Edit {
+            line: self.line?,
+            code: self.code.clone()?,
+            placement: self.placement,
+        };
+        let mut edits: Vec<&Edit> = std::iter::once(&main).chain(&self.also).collect();
+        // From the bottom up, so that each edit's line is still where it says.
+        edits.sort_by_key(|e| std::cmp::Reverse(e.line));
+        if edits.windows(2).any(|w| w[0].line == w[1].line) {
+            return None;
         }
-        out.extend(lines[idx + 1..].iter().map(|l| l.to_string()));
-        Some(out.join("\n") + "\n")
+        let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+        for e in edits {
+            e.apply_to(&mut lines)?;
+        }
+        Some(lines.join("\n") + "\n")
     }
 }
 

@@ -8,7 +8,7 @@ mod model;
 mod source_names;
 
 pub use crate::evidence::{
-    Branch, Budget, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
+    Branch, Budget, Edit, FaultInsn, Fix, HotLine, LineSource, Operand, Placement, SnippetLine,
     SourceSpot, Variable,
 };
 pub use model::Explanation;
