@@ -36,7 +36,7 @@ pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
     } else if actual == "ctx" && expects_memory {
         context_copied(c)
     } else if actual == "scalar" && expects_memory {
-        map_argument(c)
+        map_argument(c).or_else(|| sized_argument(c))
     } else {
         None
     };
@@ -142,6 +142,13 @@ fn context_copied(c: &Ctx<'_>) -> Option<Fix> {
         return None;
     }
     let (helper, n, arg, text) = faulting_argument(c)?;
+    // Helpers that send the memory they are given (a buffer, then its size).
+    if !matches!(
+        (helper, n),
+        ("bpf_perf_event_output", 3) | ("bpf_ringbuf_output", 1)
+    ) {
+        return None;
+    }
     let var = c.op()?.variable.as_ref()?;
     let pointee = var.type_name.as_deref()?.strip_suffix('*')?.trim();
     let pointee = pointee.strip_prefix("const ").unwrap_or(pointee).trim();
@@ -246,6 +253,32 @@ fn map_argument(c: &Ctx<'_>) -> Option<Fix> {
         ),
         Some(line),
         code,
+    ))
+}
+
+/// A variable given by value where the helper reads memory and its size comes next
+/// (`bpf_perf_event_output(ctx, &events, 0, pid, sizeof(pid))`): pass its address.
+fn sized_argument(c: &Ctx<'_>) -> Option<Fix> {
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let arg = without_quieting_casts(&arg).to_string();
+    let size = rewrite::nth_argument(&text, helper, n + 1)?;
+    let sized = size.strip_prefix("sizeof").map(|s| {
+        s.trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim()
+    });
+    if !is_identifier(&arg) || sized != Some(arg.as_str()) {
+        return None;
+    }
+    let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{arg}"))?;
+    Some(replace(
+        format!(
+            "{helper} reads `{size}` bytes from the pointer it is given: pass the address of \
+             `{arg}` (`&{arg}`), not its value."
+        ),
+        c.line(),
+        rewritten.trim_start().to_string(),
     ))
 }
 

@@ -769,13 +769,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                          would hand a kernel address to the map or the user: without CAP_PERFMON \
                          the verifier refuses to leak pointers."
                     ),
-                    fix(
+                    decide(
                         format!(
                             "Pass the data, not the pointer: store the value {what} points to (or an \
                              id), or load the program with CAP_PERFMON."
                         ),
                         c.line(),
-                        None,
+                        "what the map or the reader should get instead of the kernel address (the data it points to, or an id).",
                     ),
                 );
             }
