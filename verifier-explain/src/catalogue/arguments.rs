@@ -10,6 +10,9 @@ use super::rewrite;
 use super::words::{CauseFix, Ctx, decide, replace};
 use crate::evidence::{Edit, Fix, Placement};
 
+/// The largest copy a fix puts on the stack (the whole stack is 512 bytes).
+const MAX_STACK_COPY: u64 = 256;
+
 /// The cause and fix of `wrong-argument-type`.
 pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
     let expected_raw = c.word_after("expected=").unwrap_or("another type");
@@ -294,10 +297,13 @@ fn pointee_copied(
     which: &str,
     size: u64,
 ) -> Option<Fix> {
-    if !matches!(
-        c.facts.program_type,
-        Some("KProbe" | "TracePoint" | "RawTracePoint")
-    ) {
+    // The buffer lives on the stack, 512 bytes in all.
+    if size > MAX_STACK_COPY
+        || !matches!(
+            c.facts.program_type,
+            Some("KProbe" | "TracePoint" | "RawTracePoint")
+        )
+    {
         return None;
     }
     let string = pointer_type

@@ -2508,22 +2508,57 @@ fn initialised_at_declaration(c: &Ctx<'_>) -> Option<Fix> {
                 .map(str::to_string),
         );
     }
-    names.into_iter().find_map(|name| {
-        let (decl, text) = c.facts.local_declaration(fault, &name)?;
-        let layout = c.facts.layout_of(fault, &name)?;
+    // Each local declared without an initialiser: (name, its line, the line initialised,
+    // whether it is an aggregate).
+    let mut candidates: Vec<(String, u32, String, bool)> = Vec::new();
+    for name in names {
+        if candidates.iter().any(|(n, ..)| *n == name) {
+            continue;
+        }
+        let Some((decl, text)) = c.facts.local_declaration(fault, &name) else {
+            continue;
+        };
+        let Some(layout) = c.facts.layout_of(fault, &name) else {
+            continue;
+        };
         let init = if layout.aggregate { "{}" } else { "0" };
-        let code = rewrite::initialise_declarator(&text, &name, init)?;
-        Some(replace(
-            format!(
-                "Initialise `{name}` where it is declared (line {decl}): on the path the verifier \
-                 took nothing sets it, so the compiler left the register unwritten. If the \
-                 program should not go on with {init} on that path, check for it (a helper's \
-                 return value) and return early there instead."
-            ),
-            Some(decl),
-            code.trim_start().to_string(),
-        ))
-    })
+        if let Some(code) = rewrite::initialise_declarator(&text, &name, init) {
+            candidates.push((name, decl, code, layout.aggregate));
+        }
+    }
+    // The operand's own variable; else the one number or pointer among the argument's
+    // variables (an array's or struct's address is never the unwritten register, only a
+    // field or element read from it), else the one aggregate.
+    let own = op.variable.as_ref().map(|v| v.name.as_str());
+    let one = |aggregate: bool| {
+        let mut of_kind = candidates.iter().filter(move |(.., a)| *a == aggregate);
+        match (of_kind.next(), of_kind.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    };
+    let (name, decl, code, aggregate) = candidates
+        .iter()
+        .find(|(n, ..)| Some(n.as_str()) == own)
+        .or_else(|| one(false))
+        .or_else(|| {
+            candidates
+                .iter()
+                .all(|(.., a)| *a)
+                .then(|| one(true))
+                .flatten()
+        })?;
+    let init = if *aggregate { "{}" } else { "0" };
+    Some(replace(
+        format!(
+            "Initialise `{name}` where it is declared (line {decl}): on the path the verifier \
+             took nothing sets it, so the compiler left the register unwritten. If the \
+             program should not go on with {init} on that path, check for it (a helper's \
+             return value) and return early there instead."
+        ),
+        Some(*decl),
+        code.trim_start().to_string(),
+    ))
 }
 
 #[cfg(test)]
