@@ -103,20 +103,42 @@ fn every_printed_fix_makes_the_kernel_accept_the_program() {
             fix.placement == Placement::ReplaceLine,
             fix.code.as_deref().unwrap_or(""),
         );
+        let also: Vec<(u32, bool, &str)> = fix
+            .also
+            .iter()
+            .map(|a| {
+                (
+                    a.line,
+                    a.placement == Placement::ReplaceLine,
+                    a.code.as_str(),
+                )
+            })
+            .collect();
         let twin = format!("{}_fixed", f.name);
         match (f.fix, fixtures::get(&twin)) {
             (Some(d), Some(t))
                 if (d.line, d.replace, d.code) == (line, replace, code)
+                    && d.also
+                        .iter()
+                        .map(|a| (a.line, a.replace, a.code))
+                        .eq(also.iter().copied())
                     && t.verdict == fixtures::Verdict::Accepted =>
             {
                 proven.push(id)
             }
             (declared, _) => failures.push(format!(
                 "{} ({id}): the fix works; declare it in the fixture's header so that the build \
-                 makes the twin `{twin}` (declared now: {declared:?}):\n// fixed: {} {line}\n// fix: {}",
+                 makes the twin `{twin}` (declared now: {declared:?}):\n// fixed: {} {line}\n// fix: {}{}",
                 f.name,
-                if replace { "replace-line" } else { "insert-before" },
-                code.replace('\n', "\n// fix: ")
+                how(replace),
+                code.replace('\n', "\n// fix: "),
+                also.iter()
+                    .map(|(l, r, c)| format!(
+                        "\n// also: {} {l}\n// also-fix: {}",
+                        how(*r),
+                        c.replace('\n', "\n// also-fix: ")
+                    ))
+                    .collect::<String>()
             )),
         }
     }
@@ -136,6 +158,15 @@ fn every_printed_fix_makes_the_kernel_accept_the_program() {
         proven.len(),
         decided.len()
     );
+}
+
+/// How a fixture's header names a placement.
+fn how(replace: bool) -> &'static str {
+    if replace {
+        "replace-line"
+    } else {
+        "insert-before"
+    }
 }
 
 fn bpf_privileges(f: &fixtures::Fixture) -> bpf_load::Privileges {
@@ -170,6 +201,28 @@ fn a_printed_fix_is_applied_where_it_says() {
         replace.apply(src).as_deref(),
         Some("int f(int *p)\n{\n\treturn p ? *p : 0;\n}\n")
     );
+    // A further edit on another line goes in with it, each at the line it names.
+    let both = verifier_explain::explain::Fix {
+        also: vec![verifier_explain::explain::Edit {
+            line: 1,
+            code: "int f(int *p, int d)".into(),
+            placement: verifier_explain::explain::Placement::ReplaceLine,
+        }],
+        ..replace.clone()
+    };
+    assert_eq!(
+        both.apply(src).as_deref(),
+        Some("int f(int *p, int d)\n{\n\treturn p ? *p : 0;\n}\n")
+    );
+    let clash = verifier_explain::explain::Fix {
+        also: vec![verifier_explain::explain::Edit {
+            line: 3,
+            code: "x".into(),
+            placement: verifier_explain::explain::Placement::InsertBefore,
+        }],
+        ..replace
+    };
+    assert_eq!(clash.apply(src), None);
     assert_eq!(
         verifier_explain::explain::Fix {
             line: Some(9),

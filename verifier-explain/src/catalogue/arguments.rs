@@ -2,11 +2,16 @@
 //! as code for the shapes whose repair is known: a helper that needs the program's context
 //! given another pointer (pass the context), the context given where memory is read (copy it
 //! to the stack first), a map key or value given as a number (pass the address of a stack copy,
-//! or copy the data a pointer points to). Any other shape stays a decision.
+//! or copy the data a pointer points to). Any other shape stays a decision. Also the map value
+//! given as the address of a pointer to it (`&leaf` for a map declared to hold `struct Leaf *`):
+//! store the data, not the pointer.
 
 use super::rewrite;
 use super::words::{CauseFix, Ctx, decide, replace};
-use crate::evidence::Fix;
+use crate::evidence::{Edit, Fix, Placement};
+
+/// The largest copy a fix puts on the stack (the whole stack is 512 bytes).
+const MAX_STACK_COPY: u64 = 256;
 
 /// The cause and fix of `wrong-argument-type`.
 pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
@@ -34,7 +39,7 @@ pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
     } else if actual == "ctx" && expects_memory {
         context_copied(c)
     } else if actual == "scalar" && expects_memory {
-        map_argument(c)
+        map_argument(c).or_else(|| sized_argument(c))
     } else {
         None
     };
@@ -140,6 +145,13 @@ fn context_copied(c: &Ctx<'_>) -> Option<Fix> {
         return None;
     }
     let (helper, n, arg, text) = faulting_argument(c)?;
+    // Helpers that send the memory they are given (a buffer, then its size).
+    if !matches!(
+        (helper, n),
+        ("bpf_perf_event_output", 3) | ("bpf_ringbuf_output", 1)
+    ) {
+        return None;
+    }
     let var = c.op()?.variable.as_ref()?;
     let pointee = var.type_name.as_deref()?.strip_suffix('*')?.trim();
     let pointee = pointee.strip_prefix("const ").unwrap_or(pointee).trim();
@@ -247,6 +259,32 @@ fn map_argument(c: &Ctx<'_>) -> Option<Fix> {
     ))
 }
 
+/// A variable given by value where the helper reads memory and its size comes next
+/// (`bpf_perf_event_output(ctx, &events, 0, pid, sizeof(pid))`): pass its address.
+fn sized_argument(c: &Ctx<'_>) -> Option<Fix> {
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let arg = without_quieting_casts(&arg).to_string();
+    let size = rewrite::nth_argument(&text, helper, n + 1)?;
+    let sized = size.strip_prefix("sizeof").map(|s| {
+        s.trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim()
+    });
+    if !is_identifier(&arg) || sized != Some(arg.as_str()) {
+        return None;
+    }
+    let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{arg}"))?;
+    Some(replace(
+        format!(
+            "{helper} reads `{size}` bytes from the pointer it is given: pass the address of \
+             `{arg}` (`&{arg}`), not its value."
+        ),
+        c.line(),
+        rewritten.trim_start().to_string(),
+    ))
+}
+
 /// The map's key or value is the data a pointer points to (`name`, a `const char *`, for a
 /// 64-byte value): copy those bytes to a stack buffer of the map's size and pass the buffer.
 /// User memory for uprobes and system-call probes, kernel memory otherwise; a `char` pointer
@@ -259,10 +297,13 @@ fn pointee_copied(
     which: &str,
     size: u64,
 ) -> Option<Fix> {
-    if !matches!(
-        c.facts.program_type,
-        Some("KProbe" | "TracePoint" | "RawTracePoint")
-    ) {
+    // The buffer lives on the stack, 512 bytes in all.
+    if size > MAX_STACK_COPY
+        || !matches!(
+            c.facts.program_type,
+            Some("KProbe" | "TracePoint" | "RawTracePoint")
+        )
+    {
         return None;
     }
     let string = pointer_type
@@ -296,6 +337,85 @@ fn pointee_copied(
         c.line(),
         code,
     ))
+}
+
+/// A map value given as the address of a pointer variable (`bpf_map_update_elem(&complete,
+/// &key, &leaf, 0)`) where the map declares that pointer type as its value (`__type(value,
+/// struct Leaf *)`), the pointer pointing to a map value: the program stores a kernel address,
+/// which no reader can use and which the verifier refuses to leak without CAP_PERFMON. The fix
+/// stores the data: the map declares the pointed-to type (`__type(value, struct Leaf)`) and
+/// the call passes the pointer. `var` is the variable whose stack slot was read.
+pub(crate) fn pointer_stored_in_map(c: &Ctx<'_>, var: &str, slot: &str) -> Option<Fix> {
+    if !slot.starts_with("map_value(") {
+        return None;
+    }
+    let (helper, n, arg, text) = faulting_argument(c)?;
+    let stores_value = matches!(
+        (helper, n),
+        ("bpf_map_update_elem", 2) | ("bpf_map_push_elem", 1)
+    );
+    if !stores_value || arg != format!("&{var}") {
+        return None;
+    }
+    let fault = c.found.instruction.as_ref()?.index;
+    let ty = c
+        .facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .find(|v| v.name == var)?
+        .type_name?;
+    let pointee = ty.strip_suffix('*')?.trim().to_string();
+    let map = c.map_name()?;
+    let (decl, decl_text) = declared_value_type(c, &map, &ty)?;
+    let call = rewrite::replace_nth_argument(&text, helper, n, var)?;
+    let at = decl_text.find("__type(value,")?;
+    let rest = decl_text[at..].split_once(')')?.1;
+    let declared = format!("{}__type(value, {pointee}){rest}", &decl_text[..at]);
+    let mut fix = replace(
+        format!(
+            "Store the data, not its address: declare `{map}`'s value as `{pointee}` (line \
+             {decl}) and pass `{var}`, which points to it. A pointer saved in a map is a kernel \
+             address no reader can use, and without CAP_PERFMON the verifier refuses to leak it."
+        ),
+        c.line(),
+        call.trim_start().to_string(),
+    );
+    fix.also.push(Edit {
+        line: decl,
+        code: declared.trim_start().to_string(),
+        placement: Placement::ReplaceLine,
+    });
+    Some(fix)
+}
+
+/// The line of `map`'s BTF definition that declares its value type as `ty`
+/// (`__type(value, struct Leaf *);`), and its text, searched above the faulting line.
+fn declared_value_type(c: &Ctx<'_>, map: &str, ty: &str) -> Option<(u32, String)> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let line = c.line()?;
+    let squeeze = |t: &str| t.split_whitespace().collect::<String>();
+    // `} complete SEC(".maps");` closes the definition.
+    let end = (1..line).rev().find(|&l| {
+        c.facts.source_line(fault, l).is_some_and(|t| {
+            let t = t.trim_start();
+            t.starts_with('}')
+                && t[1..].trim_start().strip_prefix(map).is_some_and(|rest| {
+                    rest.trim_start().starts_with("SEC(") && rest.contains(".maps")
+                })
+        })
+    })?;
+    // Up to the definition's `struct {`.
+    for l in (end.saturating_sub(32).max(1)..end).rev() {
+        let t = c.facts.source_line(fault, l)?;
+        if let Some(inner) = t.trim().strip_prefix("__type(value,") {
+            let declared = inner.rsplit_once(')')?.0;
+            return (squeeze(declared) == squeeze(ty)).then_some((l, t));
+        }
+        if t.contains('{') || t.contains('}') {
+            return None;
+        }
+    }
+    None
 }
 
 /// Whether a tracing program in ELF section `section` reads user memory through the pointers

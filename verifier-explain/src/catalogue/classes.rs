@@ -749,15 +749,24 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 .map_or("the stack buffer".to_string(), |v| format!("`{v}`"));
             // A slot holding a spilled pointer is written, but its bytes are a kernel address.
             let off = c.field("off ").or_else(|| c.field("off="));
-            let spilled = off
-                .and_then(|off| {
-                    c.facts
-                        .summary
-                        .slots_before_error
-                        .iter()
-                        .find(|s| s.off == off)
-                })
-                .is_some_and(|s| spilled_pointer(&s.text));
+            let slot = off.and_then(|off| {
+                c.facts
+                    .summary
+                    .slots_before_error
+                    .iter()
+                    .find(|s| s.off == off)
+            });
+            let spilled = slot.is_some_and(|s| spilled_pointer(&s.text));
+            if let (true, Some(v), Some(slot)) = (spilled, var.as_deref(), slot)
+                && let Some(fix) = super::arguments::pointer_stored_in_map(c, v, &slot.text)
+            {
+                return (
+                    format!(
+                        "{what} holds a pointer saved on the stack, and the helper would store that kernel address in the map: without CAP_PERFMON the verifier refuses to leak pointers."
+                    ),
+                    fix,
+                );
+            }
             if spilled {
                 return (
                     format!(
@@ -765,13 +774,13 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                          would hand a kernel address to the map or the user: without CAP_PERFMON \
                          the verifier refuses to leak pointers."
                     ),
-                    fix(
+                    decide(
                         format!(
                             "Pass the data, not the pointer: store the value {what} points to (or an \
                              id), or load the program with CAP_PERFMON."
                         ),
                         c.line(),
-                        None,
+                        "what the map or the reader should get instead of the kernel address (the data it points to, or an id).",
                     ),
                 );
             }
@@ -2908,22 +2917,57 @@ fn initialised_at_declaration(c: &Ctx<'_>) -> Option<Fix> {
                 .map(str::to_string),
         );
     }
-    names.into_iter().find_map(|name| {
-        let (decl, text) = c.facts.local_declaration(fault, &name)?;
-        let layout = c.facts.layout_of(fault, &name)?;
+    // Each local declared without an initialiser: (name, its line, the line initialised,
+    // whether it is an aggregate).
+    let mut candidates: Vec<(String, u32, String, bool)> = Vec::new();
+    for name in names {
+        if candidates.iter().any(|(n, ..)| *n == name) {
+            continue;
+        }
+        let Some((decl, text)) = c.facts.local_declaration(fault, &name) else {
+            continue;
+        };
+        let Some(layout) = c.facts.layout_of(fault, &name) else {
+            continue;
+        };
         let init = if layout.aggregate { "{}" } else { "0" };
-        let code = rewrite::initialise_declarator(&text, &name, init)?;
-        Some(replace(
-            format!(
-                "Initialise `{name}` where it is declared (line {decl}): on the path the verifier \
-                 took nothing sets it, so the compiler left the register unwritten. If the \
-                 program should not go on with {init} on that path, check for it (a helper's \
-                 return value) and return early there instead."
-            ),
-            Some(decl),
-            code.trim_start().to_string(),
-        ))
-    })
+        if let Some(code) = rewrite::initialise_declarator(&text, &name, init) {
+            candidates.push((name, decl, code, layout.aggregate));
+        }
+    }
+    // The operand's own variable; else the one number or pointer among the argument's
+    // variables (an array's or struct's address is never the unwritten register, only a
+    // field or element read from it), else the one aggregate.
+    let own = op.variable.as_ref().map(|v| v.name.as_str());
+    let one = |aggregate: bool| {
+        let mut of_kind = candidates.iter().filter(move |(.., a)| *a == aggregate);
+        match (of_kind.next(), of_kind.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    };
+    let (name, decl, code, aggregate) = candidates
+        .iter()
+        .find(|(n, ..)| Some(n.as_str()) == own)
+        .or_else(|| one(false))
+        .or_else(|| {
+            candidates
+                .iter()
+                .all(|(.., a)| *a)
+                .then(|| one(true))
+                .flatten()
+        })?;
+    let init = if *aggregate { "{}" } else { "0" };
+    Some(replace(
+        format!(
+            "Initialise `{name}` where it is declared (line {decl}): on the path the verifier \
+             took nothing sets it, so the compiler left the register unwritten. If the \
+             program should not go on with {init} on that path, check for it (a helper's \
+             return value) and return early there instead."
+        ),
+        Some(*decl),
+        code.trim_start().to_string(),
+    ))
 }
 
 #[cfg(test)]

@@ -136,21 +136,43 @@ pub struct Fix {
     /// When the fix cannot be written as code (it depends on what the program is meant to do):
     /// the choice the user must make.
     pub decide: Option<String>,
-    /// Further edits the same fix needs at other lines (the same pointer read again further
-    /// on), each applied like [`Fix::code`]; their lines are those of the unchanged source.
+    /// Changes on other lines that [`Fix::code`] needs to work (the value type a map declares,
+    /// when the call now stores what it points to; the same pointer read again further on),
+    /// applied with it; their lines are those of the unchanged source.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<Edit>,
 }
 
-/// One more edit of a [`Fix`], at another line.
+/// One more change of a fix, on a line of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edit {
-    /// The source line the code goes before (or replaces).
+    /// The source line the code goes before or replaces.
     pub line: u32,
-    /// The code.
+    /// The code, with the program's own names.
     pub code: String,
     /// How the code goes in at the line.
     pub placement: Placement,
+}
+
+impl Edit {
+    /// Applies the edit to `lines` (the source, one entry a line), or `None` when its line is
+    /// not there. The code takes the indentation of its line (of the next code line when that
+    /// one is blank).
+    fn apply_to(&self, lines: &mut Vec<String>) -> Option<()> {
+        let idx = usize::try_from(self.line).ok()?.checked_sub(1)?;
+        let target = lines.get(idx)?.clone();
+        let indented = lines[idx..]
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or(&target);
+        let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
+        let mut code: Vec<String> = self.code.lines().map(|l| format!("{indent}{l}")).collect();
+        if self.placement == Placement::InsertBefore {
+            code.push(target);
+        }
+        lines.splice(idx..=idx, code);
+        Some(())
+    }
 }
 
 /// How a fix's code goes into the source.
@@ -164,37 +186,24 @@ pub enum Placement {
 }
 
 impl Fix {
-    /// `source` with this fix's code applied at its line (and its further edits at theirs), or
-    /// `None` when the fix carries no code or no line (or a line is not in `source`, or two
-    /// edits share a line).
+    /// `source` with this fix's code applied at its line (and its further edits at theirs),
+    /// or `None` when the fix carries no code or no line (or a line is not in `source`, or two
+    /// edits claim the same line).
     pub fn apply(&self, source: &str) -> Option<String> {
-        let (code, line) = (self.code.as_deref()?, self.line?);
-        let mut edits: Vec<(u32, Placement, &str)> = vec![(line, self.placement, code)];
-        edits.extend(
-            self.also
-                .iter()
-                .map(|e| (e.line, e.placement, e.code.as_str())),
-        );
-        // From the last line up, so that each edit's line is still where the source has it.
-        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-        if edits.windows(2).any(|w| w[0].0 == w[1].0) {
+        let main = Edit {
+            line: self.line?,
+            code: self.code.clone()?,
+            placement: self.placement,
+        };
+        let mut edits: Vec<&Edit> = std::iter::once(&main).chain(&self.also).collect();
+        // From the bottom up, so that each edit's line is still where it says.
+        edits.sort_by_key(|e| std::cmp::Reverse(e.line));
+        if edits.windows(2).any(|w| w[0].line == w[1].line) {
             return None;
         }
         let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
-        for (line, placement, code) in edits {
-            let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-            let target = lines.get(idx)?.clone();
-            // A blank line takes the indentation of the code after it.
-            let indented = lines[idx..]
-                .iter()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or(&target);
-            let indent: String = indented.chars().take_while(|c| c.is_whitespace()).collect();
-            let mut new: Vec<String> = code.lines().map(|l| format!("{indent}{l}")).collect();
-            if placement == Placement::InsertBefore {
-                new.push(target);
-            }
-            lines.splice(idx..=idx, new);
+        for e in edits {
+            e.apply_to(&mut lines)?;
         }
         Some(lines.join("\n") + "\n")
     }
