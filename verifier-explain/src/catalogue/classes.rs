@@ -2208,7 +2208,7 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                      pointer the program was given (its context, a map value, the stack, the \
                      packet): an address made from a number cannot be dereferenced."
                 ),
-                decide(
+                cursor_read_fix(c, &ptr).unwrap_or_else(|| decide(
                     if socket {
                         format!(
                             "Socket filters cannot read the packet through pointers: copy the \
@@ -2223,7 +2223,7 @@ fn scalar_dereference(c: &Ctx<'_>) -> CauseFix {
                     },
                     c.line(),
                     "which pointer the program was given (context, map value, stack, packet) the address should come from.",
-                ),
+                )),
             )
         }
         ScalarOrigin::Load { idx } => {
@@ -2391,7 +2391,7 @@ fn packet_reload_fix(
 /// pointers gets a bound. Only for tracing programs (which may call the helper), and only when
 /// every read of `ptr` in its scope has a shape the rewrite knows.
 fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
-    use super::kernel_read::{self, CHAIN_BOUND, Scope};
+    use super::kernel_read::{self, CHAIN_BOUND, Reader, Scope};
     let tracing = matches!(
         c.facts.program_type,
         Some(
@@ -2423,56 +2423,181 @@ fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
     let core = (1..line)
         .filter_map(text)
         .any(|l| l.trim_start().starts_with("#include") && l.contains("bpf_core_read.h"));
-    let reads = kernel_read::rewrite(&text, ptr, line, scope, core)?;
-    let code = reads
-        .lines
-        .iter()
-        .find(|(n, _)| *n == line)
-        .map(|(_, code)| code.clone())?;
-    let others: Vec<u32> = reads
-        .lines
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|&n| n != line && Some(n) != reads.bounded_loop)
-        .collect();
+    let reader = if core {
+        Reader::Core
+    } else {
+        Reader::ProbeKernel
+    };
+    let reads = kernel_read::rewrite(&text, &[ptr], line, scope, reader)?;
     let first = &reads.first;
-    let mut summary = if reads.core {
+    let head = if core {
         format!("Read `{first}` with BPF_CORE_READ(), which copies it out of kernel memory")
     } else {
         format!("Copy `{first}` into the stack with bpf_probe_read_kernel() and use the copy")
     };
-    match others.as_slice() {
-        [] => summary.push('.'),
-        [one] => summary.push_str(&format!(
-            "; line {one} reads through `{ptr}` too and is rewritten the same way."
-        )),
-        more => summary.push_str(&format!(
-            "; lines {} read through `{ptr}` too and are rewritten the same way.",
-            more.iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    let mut tail = String::new();
     if let Some(l) = reads.bounded_loop {
-        summary.push_str(&format!(
+        tail = format!(
             " The loop on line {l} walks a chain of pointers read from kernel memory, whose end \
              the verifier cannot see: it now stops after {CHAIN_BOUND} steps; raise the bound if \
              the chain can be longer."
-        ));
+        );
     }
-    let mut fix = replace(summary, Some(line), code);
-    fix.also = reads
+    Some(rewritten_reads(
+        reads,
+        line,
+        &head,
+        &format!("`{ptr}`"),
+        &tail,
+    ))
+}
+
+/// The fix that replaces each line of `reads` (the faulting line `line` first): `head` says
+/// what the faulting line's read becomes, the other lines are listed as reading through
+/// `through` too, and `tail` ends the summary.
+fn rewritten_reads(
+    reads: super::kernel_read::KernelReads,
+    line: u32,
+    head: &str,
+    through: &str,
+    tail: &str,
+) -> crate::evidence::Fix {
+    let others: Vec<String> = reads
         .lines
-        .into_iter()
-        .filter(|(n, _)| *n != line)
-        .map(|(n, code)| crate::evidence::Edit {
-            line: n,
-            code,
-            placement: crate::evidence::Placement::ReplaceLine,
-        })
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|&n| n != line && Some(n) != reads.bounded_loop)
+        .map(|n| n.to_string())
         .collect();
-    Some(fix)
+    let also = match others.as_slice() {
+        [] => ".".to_string(),
+        [one] => format!("; line {one} reads through {through} too and is rewritten the same way."),
+        more => format!(
+            "; lines {} read through {through} too and are rewritten the same way.",
+            more.join(", ")
+        ),
+    };
+    let mut code = String::new();
+    let mut edits = Vec::new();
+    for (n, text) in reads.lines {
+        if n == line {
+            code = text;
+        } else {
+            edits.push(crate::evidence::Edit {
+                line: n,
+                code: text,
+                placement: crate::evidence::Placement::ReplaceLine,
+            });
+        }
+    }
+    let mut fix = replace(format!("{head}{also}{tail}"), Some(line), code);
+    fix.also = edits;
+    fix
+}
+
+/// A bcc-style cursor in a program on a socket buffer: `ptr` is computed from a pointer
+/// variable that starts at 0 (`__u8 *cursor = 0;`), so its value is the packet offset of the
+/// header it stands for. Every read through it, and through the other pointers computed from
+/// the same cursor, becomes a bpf_skb_load_bytes() copy from that offset (`(long)&p->field`).
+fn cursor_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
+    use super::kernel_read::{self, Reader, Scope};
+    use super::source_text::{evaluated, identifiers, last_assignment};
+    if c.facts.is_rust() {
+        return None;
+    }
+    let line = c.line()?;
+    let fault = c.found.instruction.as_ref()?.index;
+    let in_scope = c.facts.vars_in_scope(fault);
+    let ctx = in_scope.iter().find(|v| {
+        v.parameter
+            && v.type_name
+                .as_deref()
+                .is_some_and(|t| t.contains("__sk_buff"))
+    })?;
+    let text = |n: u32| c.facts.source_line(fault, n);
+    let pointer = |name: &str| {
+        in_scope.iter().find(|v| {
+            v.name == name
+                && !v.parameter
+                && v.type_name.as_deref().is_some_and(|t| t.ends_with('*'))
+        })
+    };
+    // A variable declared as the null pointer: `__u8 *cursor = 0;`.
+    let starts_at_zero = |name: &str| {
+        pointer(name).is_some_and(|v| {
+            v.decl_line.is_some_and(|d| {
+                last_assignment(&text, name, d, d + 1).is_some_and(|(_, rhs)| {
+                    let rhs = rhs.trim();
+                    let value = rhs.rsplit(')').next().unwrap_or(rhs).trim();
+                    value == "0" || value == "NULL"
+                })
+            })
+        })
+    };
+    let computed_from = |name: &str, before: u32| -> Vec<String> {
+        pointer(name)
+            .and_then(|v| last_assignment(&text, name, v.decl_line?, before))
+            .map(|(_, rhs)| {
+                identifiers(&evaluated(&rhs))
+                    .into_iter()
+                    .map(|(_, id)| id)
+                    .filter(|id| pointer(id).is_some())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut roots: Vec<String> = computed_from(ptr, line)
+        .into_iter()
+        .filter(|r| starts_at_zero(r))
+        .collect();
+    if starts_at_zero(ptr) {
+        roots.push(ptr.to_string());
+    }
+    if roots.is_empty() {
+        return None;
+    }
+    // The other pointers made from the same cursor that the function reads through.
+    let body = Scope {
+        decl_line: ctx.decl_line?,
+        parameter: true,
+    };
+    let end = super::source_text::scope_end(&text, body.decl_line, true)?;
+    let mut ptrs: Vec<String> = vec![ptr.to_string()];
+    for n in body.decl_line..=end {
+        let code = super::source_text::code_only(&text(n).unwrap_or_default());
+        for v in &in_scope {
+            let name = v.name.as_str();
+            if ptrs.iter().any(|p| p == name) || !code.contains(&format!("{name}->")) {
+                continue;
+            }
+            if pointer(name).is_some() && computed_from(name, n).iter().any(|id| roots.contains(id))
+            {
+                ptrs.push(name.to_string());
+            }
+        }
+    }
+    let names: Vec<&str> = ptrs.iter().map(String::as_str).collect();
+    let reader = Reader::SkbLoad {
+        ctx: &ctx.name,
+        fail: c.pass(),
+    };
+    let reads = kernel_read::rewrite(&text, &names, line, body, reader)?;
+    let cursor = roots.first()?;
+    let head = format!(
+        "`{ptr}` is made from `{cursor}`, which starts at 0: its value is the packet offset of \
+         the header it stands for, not an address the program may read. Copy that header out of \
+         the packet with bpf_skb_load_bytes({ctx}, (long){ptr}, &copy, sizeof(copy)) into a \
+         copy on the stack and read `{}` from the copy",
+        reads.first,
+        ctx = ctx.name,
+    );
+    let tail = format!(
+        " A load that fails (the packet is too short) returns {}; inside an expression, where \
+         no return fits, a failed load leaves the copy zeroed.",
+        c.pass()
+    );
+    let through = format!("a pointer made from `{cursor}`");
+    Some(rewritten_reads(reads, line, &head, &through, &tail))
 }
 
 /// The largest value a verifier state allows (`umax=`, else `smax=`), decimal or hex.

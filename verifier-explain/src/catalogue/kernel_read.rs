@@ -7,7 +7,7 @@
 //! not have a shape it knows (a write through the pointer, an index after the field), so the
 //! class falls back to a fix in words.
 
-use super::source_text::{code_only, depth_change, is_ident, own_statement, scope_end};
+use super::source_text::{code_only, depth_change, is_ident, scope_end, starts_statement};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -26,8 +26,6 @@ pub(crate) struct Scope {
 /// The rewrite of every read through the pointer: one replacement per source line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct KernelReads {
-    /// Whether the reads use `BPF_CORE_READ()` (else bpf_probe_read_kernel()).
-    pub core: bool,
     /// The first read on the faulting line as the source writes it (`tp->bytes_received`).
     pub first: String,
     /// The code replacing each line that reads through the pointer (the faulting line among
@@ -147,37 +145,109 @@ fn probe_read_expr(ptr: &str, site: &Site) -> String {
     base
 }
 
-/// `line` with every read through `ptr` rewritten, or `None` when it has none or one the
-/// rewrite does not know. `statement` says whether the line is a statement of its own, where
+/// How a rewritten read copies the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader<'a> {
+    /// `BPF_CORE_READ(p, a, b)` (the program includes bpf_core_read.h).
+    Core,
+    /// bpf_probe_read_kernel() into a copy on the stack.
+    ProbeKernel,
+    /// bpf_skb_load_bytes() of the whole header from the packet of the context `ctx` into a
+    /// copy on the stack (a field may be a bit-field, which has no address), the field then
+    /// read from the copy: the pointer's value, as a number, is the packet offset of what it
+    /// points to (a bcc-style cursor that starts at 0). A failed load returns `fail` (a copy
+    /// made inside an expression is left as the helper leaves it on failure: zeroed).
+    SkbLoad {
+        /// The context parameter's name.
+        ctx: &'a str,
+        /// What the program returns when the packet is too short.
+        fail: &'a str,
+    },
+}
+
+/// The expression that reads `site` (through `ptr`) inside an expression: a statement
+/// expression per hop, `({ __typeof__(p->a) p_a; bpf_probe_read_kernel(&p_a, sizeof(p_a),
+/// &p->a); p_a; })`. `None` for a packet read of more than one hop (the packet holds no
+/// pointers).
+fn read_expr(ptr: &str, site: &Site, reader: Reader<'_>) -> Option<String> {
+    match reader {
+        Reader::Core => Some(format!("BPF_CORE_READ({ptr}, {})", site.hops.join(", "))),
+        Reader::ProbeKernel => Some(probe_read_expr(ptr, site)),
+        Reader::SkbLoad { ctx, .. } => {
+            let [hop] = site.hops.as_slice() else {
+                return None;
+            };
+            let local = format!("{ptr}_copy");
+            Some(format!(
+                "({{ __typeof__(*{ptr}) {local}; bpf_skb_load_bytes({ctx}, (long){ptr}, &{local}, sizeof({local})); {local}; }}).{hop}"
+            ))
+        }
+    }
+}
+
+/// The statements that copy `read` (`p->a`) into the new local `local` before a statement.
+fn copy_into(read: &str, local: &str) -> String {
+    format!(
+        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});"
+    )
+}
+
+/// The statements that copy the header `ptr` stands for out of the packet of `ctx` into the
+/// new local `local` before a statement.
+fn copy_header(ptr: &str, local: &str, ctx: &str, fail: &str) -> String {
+    format!(
+        "__typeof__(*{ptr}) {local};\nif (bpf_skb_load_bytes({ctx}, (long){ptr}, &{local}, sizeof({local})) < 0)\n\treturn {fail};"
+    )
+}
+
+/// `line` with every read through one of `ptrs` rewritten, or `None` when it has none or one
+/// the rewrite does not know. `statement` says whether the line begins a statement, where
 /// declarations may go before it (a single-hop read then becomes a local copied before it).
 fn rewrite_line(
     line: &str,
-    ptr: &str,
-    core: bool,
+    ptrs: &[&str],
+    reader: Reader<'_>,
     statement: bool,
     used: &mut HashSet<String>,
 ) -> Option<Option<String>> {
-    let found = sites(line, ptr)?;
+    let mut found = Vec::new();
+    for ptr in ptrs {
+        found.extend(sites(line, ptr)?.into_iter().map(|s| (*ptr, s)));
+    }
     if found.is_empty() {
         return Some(None);
     }
+    found.sort_by_key(|(_, s)| s.range.start);
     let mut text = line.trim_start().to_string();
     let shift = line.len() - text.len();
     let mut before = Vec::new();
-    let locals = !core && statement && found.iter().all(|s| s.hops.len() == 1);
-    for site in found.iter().rev() {
+    let locals =
+        reader != Reader::Core && statement && found.iter().all(|(_, s)| s.hops.len() == 1);
+    // A packet header is copied once per line, before the reads of its fields.
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    if let (true, Reader::SkbLoad { ctx, fail }) = (locals, reader) {
+        for (ptr, _) in &found {
+            if headers.iter().all(|(p, _)| p != ptr) {
+                let local = fresh(used, format!("{ptr}_copy"));
+                headers.push((ptr, local));
+            }
+        }
+        for (ptr, local) in headers.iter().rev() {
+            before.push(copy_header(ptr, local, ctx, fail));
+        }
+    }
+    for (ptr, site) in found.iter().rev() {
         let range = site.range.start - shift..site.range.end - shift;
-        let new = if core {
-            format!("BPF_CORE_READ({ptr}, {})", site.hops.join(", "))
-        } else if locals {
-            let read = &line[site.range.clone()];
-            let local = fresh(used, format!("{ptr}_{}", last_field(&site.hops[0])));
-            before.push(format!(
-                "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});"
-            ));
-            local
-        } else {
-            probe_read_expr(ptr, site)
+        let header = headers.iter().find(|(p, _)| p == ptr);
+        let new = match header {
+            Some((_, local)) => format!("{local}.{}", site.hops[0]),
+            None if locals => {
+                let read = &line[site.range.clone()];
+                let local = fresh(used, format!("{ptr}_{}", last_field(&site.hops[0])));
+                before.push(copy_into(read, &local));
+                local
+            }
+            None => read_expr(ptr, site, reader)?,
         };
         text.replace_range(range, &new);
     }
@@ -328,16 +398,16 @@ fn bound_loop(line: &str, ptr: &str) -> Option<String> {
     ))
 }
 
-/// Every read through `ptr` in its scope rewritten (see the module's documentation), the
-/// faulting line `fault` among them; `text` gives a source line by number, `core` whether the
-/// program includes bpf_core_read.h.
+/// Every read through one of `ptrs` in the scope of the first rewritten (see the module's
+/// documentation), the faulting line `fault` among them; `text` gives a source line by number.
 pub(crate) fn rewrite(
     text: &dyn Fn(u32) -> Option<String>,
-    ptr: &str,
+    ptrs: &[&str],
     fault: u32,
     scope: Scope,
-    core: bool,
+    reader: Reader<'_>,
 ) -> Option<KernelReads> {
+    let ptr = *ptrs.first()?;
     let start = scope.decl_line.min(fault);
     let end = scope_end(text, start, scope.parameter)?.max(fault);
     let mut used = HashSet::new();
@@ -345,8 +415,8 @@ pub(crate) fn rewrite(
     let mut walk = None;
     for n in start..=end {
         let line = text(n)?;
-        let statement = own_statement(text, n);
-        if let Some(code) = rewrite_line(&line, ptr, core, statement, &mut used)? {
+        let statement = starts_statement(text, n);
+        if let Some(code) = rewrite_line(&line, ptrs, reader, statement, &mut used)? {
             if walks_chain(&line, ptr) {
                 walk.get_or_insert(n);
             }
@@ -356,9 +426,9 @@ pub(crate) fn rewrite(
     let fault_line = text(fault)?;
     let first_site = sites(&fault_line, ptr)?.into_iter().next()?;
     let first = fault_line[first_site.range].to_string();
-    // A walk along the chain: the loop it steps gets a bound.
+    // A walk along a chain of kernel pointers: the loop it steps gets a bound.
     let mut bounded_loop = None;
-    if let Some(w) = walk {
+    if let Some(w) = walk.filter(|_| !matches!(reader, Reader::SkbLoad { .. })) {
         let header = if for_clauses(&text(w)?).is_some() {
             Some(w)
         } else {
@@ -377,7 +447,7 @@ pub(crate) fn rewrite(
             };
             if let Some(bounded) = bound_loop(&last, ptr) {
                 let needs_line = bounded.contains('\n');
-                if !needs_line || own_statement(text, h) {
+                if !needs_line || starts_statement(text, h) {
                     let code = match pre {
                         Some(p) => format!("{p}\n{bounded}"),
                         None => bounded,
@@ -391,7 +461,6 @@ pub(crate) fn rewrite(
         }
     }
     Some(KernelReads {
-        core,
         first,
         lines,
         bounded_loop,
@@ -418,15 +487,27 @@ mod tests {
     fn a_read_becomes_core_read_or_a_probe_read_copy() {
         let mut used = HashSet::new();
         assert_eq!(
-            rewrite_line("\trx = tp->bytes; // x", "tp", true, true, &mut used),
+            rewrite_line(
+                "\trx = tp->bytes; // x",
+                &["tp"],
+                Reader::Core,
+                true,
+                &mut used
+            ),
             Some(Some("rx = BPF_CORE_READ(tp, bytes); // x".into()))
         );
         assert_eq!(
-            rewrite_line("x = t->real_parent->tgid;", "t", true, true, &mut used),
+            rewrite_line(
+                "x = t->real_parent->tgid;",
+                &["t"],
+                Reader::Core,
+                true,
+                &mut used
+            ),
             Some(Some("x = BPF_CORE_READ(t, real_parent, tgid);".into()))
         );
         assert_eq!(
-            rewrite_line("int f = s->c.fam;", "s", false, true, &mut used),
+            rewrite_line("int f = s->c.fam;", &["s"], Reader::ProbeKernel, true, &mut used),
             Some(Some(
                 "__typeof__(s->c.fam) s_fam;\nbpf_probe_read_kernel(&s_fam, sizeof(s_fam), &s->c.fam);\nint f = s_fam;"
                     .into()
@@ -434,21 +515,52 @@ mod tests {
         );
         // The same field read again takes another local.
         assert!(
-            rewrite_line("g = s->c.fam;", "s", false, true, &mut used)
-                .unwrap()
-                .unwrap()
-                .contains("s_fam_2")
+            rewrite_line(
+                "g = s->c.fam;",
+                &["s"],
+                Reader::ProbeKernel,
+                true,
+                &mut used
+            )
+            .unwrap()
+            .unwrap()
+            .contains("s_fam_2")
         );
         assert_eq!(
-            rewrite_line("if (x) y = p->a;", "p", false, false, &mut used),
+            rewrite_line("if (x) y = p->a;", &["p"], Reader::ProbeKernel, false, &mut used),
             Some(Some(
                 "if (x) y = ({ __typeof__(p->a) p_a; bpf_probe_read_kernel(&p_a, sizeof(p_a), &p->a); p_a; });"
                     .into()
             ))
         );
         assert_eq!(
-            rewrite_line("y = 1;", "p", false, true, &mut used),
+            rewrite_line("y = 1;", &["p"], Reader::ProbeKernel, true, &mut used),
             Some(None)
+        );
+    }
+
+    #[test]
+    fn a_packet_header_is_copied_once_per_line_with_bpf_skb_load_bytes() {
+        let mut used = HashSet::new();
+        let reader = Reader::SkbLoad {
+            ctx: "skb",
+            fail: "0",
+        };
+        assert_eq!(
+            rewrite_line("n = ip->ihl + ip->ttl + e->h;", &["ip", "e"], reader, true, &mut used),
+            Some(Some(
+                "__typeof__(*ip) ip_copy;\nif (bpf_skb_load_bytes(skb, (long)ip, &ip_copy, sizeof(ip_copy)) < 0)\n\treturn 0;\n\
+                 __typeof__(*e) e_copy;\nif (bpf_skb_load_bytes(skb, (long)e, &e_copy, sizeof(e_copy)) < 0)\n\treturn 0;\n\
+                 n = ip_copy.ihl + ip_copy.ttl + e_copy.h;"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            rewrite_line("} else if (ip->ttl)", &["ip"], reader, false, &mut used),
+            Some(Some(
+                "} else if (({ __typeof__(*ip) ip_copy; bpf_skb_load_bytes(skb, (long)ip, &ip_copy, sizeof(ip_copy)); ip_copy; }).ttl)"
+                    .into()
+            ))
         );
     }
 
@@ -462,7 +574,7 @@ mod tests {
             decl_line: 3,
             parameter: false,
         };
-        let r = rewrite(&text, "tp", 4, scope, true).unwrap();
+        let r = rewrite(&text, &["tp"], 4, scope, Reader::Core).unwrap();
         assert_eq!(r.first, "tp->x");
         assert_eq!(
             r.lines,
@@ -483,7 +595,7 @@ mod tests {
             decl_line: 2,
             parameter: false,
         };
-        let r = rewrite(&text, "pos", 3, scope, true).unwrap();
+        let r = rewrite(&text, &["pos"], 3, scope, Reader::Core).unwrap();
         assert_eq!(r.bounded_loop, Some(3));
         assert_eq!(
             r.lines,
@@ -496,7 +608,7 @@ mod tests {
         let text = source(
             "{\n\tstruct t *pos = task;\n\twhile (pos) {\n\t\tn = pos->pid;\n\t\tpos = pos->parent;\n\t}\n}\n",
         );
-        let r = rewrite(&text, "pos", 4, scope, true).unwrap();
+        let r = rewrite(&text, &["pos"], 4, scope, Reader::Core).unwrap();
         assert_eq!(r.bounded_loop, Some(3));
         assert_eq!(
             r.lines[0],

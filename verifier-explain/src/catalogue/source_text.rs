@@ -108,17 +108,6 @@ pub(crate) fn starts_statement(text: &dyn Fn(u32) -> Option<String>, n: u32) -> 
     starts_ok && after_statement
 }
 
-/// Whether line `n` is a statement of its own, complete on the line: it begins a statement
-/// (see [`starts_statement`]) and ends with `;` or `{`. Declarations may go right before it.
-pub(crate) fn own_statement(text: &dyn Fn(u32) -> Option<String>, n: u32) -> bool {
-    let complete = text(n).is_some_and(|l| {
-        let code = code_only(&l);
-        let code = code.trim_end();
-        code.ends_with(';') || code.ends_with('{')
-    });
-    complete && starts_statement(text, n)
-}
-
 /// Whether line `n` is the unbraced body of an `if`, `else` or loop: the line before it ends
 /// with `)` or `else` and it does not open a block itself.
 pub(crate) fn unbraced_body(text: &dyn Fn(u32) -> Option<String>, n: u32) -> bool {
@@ -181,6 +170,68 @@ pub(crate) fn scope_end(
     n.checked_sub(1)
 }
 
+/// `text` without what `sizeof(...)`, `__typeof__(...)` and `typeof(...)` hold (not evaluated).
+pub(crate) fn evaluated(text: &str) -> String {
+    let mut out = text.to_string();
+    for key in ["sizeof", "__typeof__", "typeof"] {
+        while let Some(at) = out
+            .find(&format!("{key}("))
+            .or_else(|| out.find(&format!("{key} (")))
+        {
+            let open = at + out[at..].find('(').unwrap_or(0);
+            let mut depth = 0;
+            let mut close = out.len();
+            for (i, c) in out[open..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = open + i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out.replace_range(at..close, "0");
+        }
+    }
+    out
+}
+
+/// The identifiers an expression uses as values: not field names after `->`/`.`, not names
+/// called as functions or macros.
+pub(crate) fn identifiers(expr: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut chars = expr.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if !(c.is_alphabetic() || c == '_') {
+            if c.is_ascii_digit() {
+                while chars.peek().is_some_and(|&(_, d)| is_ident(d)) {
+                    chars.next();
+                }
+            }
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if !is_ident(d) {
+                break;
+            }
+            end = j + d.len_utf8();
+            chars.next();
+        }
+        let before = expr[..i].trim_end();
+        let member = before.ends_with("->") || before.ends_with('.');
+        let called = expr[end..].trim_start().starts_with('(');
+        if !member && !called {
+            found.push((i, expr[i..end].to_string()));
+        }
+    }
+    found
+}
+
 /// The lines of `text` by number (1 is the first), as the rewrites read a source file.
 #[cfg(test)]
 pub(crate) fn numbered(text: &'static str) -> impl Fn(u32) -> Option<String> {
@@ -208,11 +259,11 @@ mod tests {
             "{\n\t/*\n\t */\n\tx = 1;\n\tif (x)\n\t\ty = 2;\n\tformat = 3;\n\tfor (;;) {\n\t} else {\n\tbpf_printk(\"%d\",\n\t\tx);\n",
         );
         // After a block comment.
-        assert!(own_statement(&text, 4));
+        assert!(starts_statement(&text, 4));
         assert!(starts_statement(&text, 5));
         assert!(!starts_statement(&text, 6));
         assert!(unbraced_body(&text, 6));
-        assert!(own_statement(&text, 7));
+        assert!(starts_statement(&text, 7));
         assert!(!starts_statement(&text, 8));
         assert!(!starts_statement(&text, 9));
         assert!(!starts_statement(&text, 11));
@@ -233,5 +284,18 @@ mod tests {
             Some((1, "data + ETH_HLEN".to_string()))
         );
         assert_eq!(last_assignment(&text, "ttl", 1, 4), None);
+    }
+
+    #[test]
+    fn unevaluated_parts_and_members_are_not_inputs() {
+        assert_eq!(
+            evaluated("data + sizeof(*eth) + sizeof (struct x)"),
+            "data + 0 + 0"
+        );
+        let ids: Vec<String> = identifiers("(void *)iph + iph->ihl * 4 + f(x) + 0x1fUL")
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(ids, vec!["void", "iph", "iph", "x"]);
     }
 }
