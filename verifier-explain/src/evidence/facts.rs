@@ -434,6 +434,23 @@ impl Facts<'_> {
         let src = self.source?;
         Some(src.layout.functions.first()?.section_name.as_str())
     }
+
+    /// The member of the struct a pointer of C type `ptr_type` (`struct __sk_buff *`) points
+    /// to that starts at byte `offset`.
+    pub(crate) fn member_at(&self, ptr_type: &str, offset: i64) -> Option<&str> {
+        let name = ptr_type
+            .trim()
+            .strip_suffix('*')?
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "const" | "volatile" | "struct" | "union"))
+            .collect::<Vec<_>>();
+        let [name] = name.as_slice() else {
+            return None;
+        };
+        self.source?
+            .debug
+            .struct_member_at(name, u64::try_from(offset).ok()?)
+    }
 }
 
 fn variable(v: debuginfo::Variable) -> Variable {
