@@ -52,6 +52,53 @@ fn unique_local(c: &Ctx<'_>, name: &str, expr: &str) -> String {
     unique
 }
 
+/// Whether the refused instruction loads from memory into a register (`r1 = *(u64 *)(r1 +0)`):
+/// a read, which these fixes rewrite; a store is left to the user.
+fn fault_is_load(c: &Ctx<'_>) -> bool {
+    c.found.instruction.as_ref().is_some_and(|i| {
+        i.text.trim().split_once(" = ").is_some_and(|(dst, src)| {
+            dst.starts_with('r')
+                && dst[1..].chars().all(|ch| ch.is_ascii_digit())
+                && src.trim_start().starts_with("*(")
+        })
+    })
+}
+
+/// Where the source reads the field that the moved context pointer `name` (of variable `var`)
+/// points at on the failing path, when clang chose the offset with a select (`r3 += r2`, the
+/// load placed after the branches join on whatever line came before): the field at the
+/// pointer's offset plus the load's, named from the context struct's DWARF, and its read as
+/// `name->field` on the nearest source line (within 30 lines of the fault); with the column
+/// of that read.
+fn selected_field_line(
+    c: &Ctx<'_>,
+    name: &str,
+    var: &crate::evidence::Variable,
+) -> Option<(u32, u32, String)> {
+    let insn = c.found.instruction.as_ref()?;
+    let (_, addr) = insn.text.split_once("*(")?;
+    let disp = addr.split_once(" +").or_else(|| addr.split_once(" -"))?.1;
+    let digits: String = disp.chars().take_while(char::is_ascii_digit).collect();
+    let disp: i64 = digits.parse().ok()?;
+    let disp = if addr.contains(" -") { -disp } else { disp };
+    let offset = c.field("off=")? + disp;
+    let field = c.facts.member_at(var.type_name.as_deref()?, offset)?;
+    let wanted = format!("{name}->{field}");
+    let fault = c.line()?;
+    (1..=30u32)
+        .flat_map(|d| [fault.checked_add(d), fault.checked_sub(d)])
+        .flatten()
+        .filter(|&l| l > 0)
+        .find_map(|l| {
+            let text = c.facts.source_line(insn.index, l)?;
+            let (_, range) = rewrite::pointer_reads(&text, name, false)
+                .into_iter()
+                .find(|(e, _)| *e == wanted)?;
+            let column = u32::try_from(range.start + 1).ok()?;
+            Some((l, column, text))
+        })
+}
+
 /// The read of `ptr` on the faulting line that the fault is about (under the fault's column,
 /// or the only one), and the line with it.
 fn read_on_line(c: &Ctx<'_>, ptr: &str, deref: bool) -> Option<LineRead> {
@@ -130,10 +177,14 @@ pub(crate) fn moved_pointer_fix(c: &Ctx<'_>) -> Option<CauseFix> {
     let moved = c
         .field("off=")
         .map_or(String::new(), |n| format!(" (here moved {n} bytes)"));
+    if !fault_is_load(c) {
+        return None;
+    }
     if var.parameter {
         // The context parameter itself, moved by the compiler: the merged read is where the
         // path added the constant (an offset chosen by a select instead is not traced).
-        let (line, column, text) = constant_move(c, c.op_reg()?)?;
+        let (line, column, text) =
+            constant_move(c, c.op_reg()?).or_else(|| selected_field_line(c, name, var))?;
         let merged = |what: &str| {
             format!(
                 "the source is fine, the compiled code is not: clang merged {what} on line {line} with a read of another field on another branch into one load through `{name}` plus an offset that depends on the branch{moved}, and the verifier allows only `{name}->field` at a constant offset from the unmodified context pointer."
@@ -150,6 +201,10 @@ pub(crate) fn moved_pointer_fix(c: &Ctx<'_>) -> Option<CauseFix> {
                     code.trim_start().to_string(),
                 ),
             ));
+        }
+        // A copy of an array field is no value that barrier_var() could hold.
+        if rewrite::memcpy_to_probe_read(&text, name).is_some() {
+            return None;
         }
         let read = read_at(line, text, column, name, false)?;
         let expr = read.expr.as_str();
@@ -211,12 +266,7 @@ pub(crate) fn moved_pointer_fix(c: &Ctx<'_>) -> Option<CauseFix> {
 ///   (`post_bind6`, `connect6`): the IPv6 field's last word, which holds the IPv4 address of an
 ///   IPv4-mapped socket.
 pub(crate) fn refused_field_fix(c: &Ctx<'_>) -> Option<CauseFix> {
-    let writes = c
-        .found
-        .instruction
-        .as_ref()
-        .is_none_or(|i| i.text.trim_start().starts_with('*'));
-    if writes {
+    if !fault_is_load(c) {
         return None;
     }
     let op = c.op()?;

@@ -30,6 +30,7 @@
 
 mod btf_lines;
 mod lines;
+mod members;
 mod program_layout;
 mod relocate;
 mod variables;
@@ -164,6 +165,7 @@ pub struct DebugInfo {
     code: Code,
     lines: lines::LineTable,
     scopes: variables::Scopes,
+    members: members::StructMembers,
     btf: btf_lines::BtfLines,
     sources: Mutex<HashMap<PathBuf, Option<Arc<Vec<String>>>>>,
 }
@@ -220,15 +222,22 @@ impl DebugInfo {
         } else {
             gimli::RunTimeEndian::Big
         };
-        let (lines, scopes) = read_dwarf(&debug, endian, &code)?;
+        let (lines, scopes, members) = read_dwarf(&debug, endian, &code)?;
         let btf = btf_lines::BtfLines::parse(&file, &code)?;
         Ok(DebugInfo {
             code,
             lines,
             scopes,
+            members,
             btf,
             sources: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The member of the struct called `name` (`__sk_buff`, without `struct`) that starts at
+    /// byte `offset`, from DWARF.
+    pub fn struct_member_at(&self, name: &str, offset: u64) -> Option<&str> {
+        self.members.member_at(name, offset)
     }
 
     /// Whether the object has DWARF: `.debug_info` with a line table that covers code.
@@ -514,11 +523,12 @@ fn read_dwarf(
     debug: &relocate::DebugSections,
     endian: gimli::RunTimeEndian,
     code: &Code,
-) -> Result<(lines::LineTable, variables::Scopes), DebugInfoError> {
+) -> Result<(lines::LineTable, variables::Scopes, members::StructMembers), DebugInfoError> {
     let mut lines = lines::LineTable::default();
     let mut scopes = variables::Scopes::default();
+    let mut members = members::StructMembers::default();
     if debug.get(".debug_info").is_empty() {
-        return Ok((lines, scopes));
+        return Ok((lines, scopes, members));
     }
     let dwarf = gimli::Dwarf::load(|id| {
         Ok::<_, DebugInfoError>(gimli::EndianSlice::new(debug.get(id.name()), endian))
@@ -529,10 +539,11 @@ fn read_dwarf(
         let files = lines::UnitFiles::new(&dwarf, &unit);
         lines.add_unit(&unit, &files, code)?;
         scopes.add_unit(&dwarf, debug, &unit, &files, code)?;
+        members.add_unit(&dwarf, &unit)?;
     }
     lines.finish();
     scopes.finish();
-    Ok((lines, scopes))
+    Ok((lines, scopes, members))
 }
 
 fn dwarf_error(e: gimli::Error) -> DebugInfoError {

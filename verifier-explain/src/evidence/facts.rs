@@ -464,6 +464,23 @@ impl Facts<'_> {
             .max()
             .unwrap_or(0)
     }
+
+    /// The member of the struct a pointer of C type `ptr_type` (`struct __sk_buff *`) points
+    /// to that starts at byte `offset`.
+    pub(crate) fn member_at(&self, ptr_type: &str, offset: i64) -> Option<&str> {
+        let name = ptr_type
+            .trim()
+            .strip_suffix('*')?
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "const" | "volatile" | "struct" | "union"))
+            .collect::<Vec<_>>();
+        let [name] = name.as_slice() else {
+            return None;
+        };
+        self.source?
+            .debug
+            .struct_member_at(name, u64::try_from(offset).ok()?)
+    }
 }
 
 fn variable(v: debuginfo::Variable) -> Variable {
