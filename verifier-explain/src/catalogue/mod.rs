@@ -8,6 +8,7 @@
 //! `docs/catalogue/` are generated from it (`cargo run -p docgen -- all`), so they cannot drift.
 
 mod classes;
+mod loop_bound;
 mod rewrite;
 mod words;
 
