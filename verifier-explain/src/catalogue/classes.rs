@@ -8,6 +8,7 @@
 use super::context_reads;
 use super::ctx_write;
 use super::helper_swap;
+use super::loop_bound;
 use super::release;
 use super::returns;
 use super::rewrite;
@@ -385,14 +386,16 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                     c.what(),
                     c.meaning()
                 ),
-                fix(
-                    format!(
-                        "Keep the existing check, and bound `{off}` to at most {limit:#x} (0xffff less the {reach} byte(s) read from there) before it is added to the packet pointer (line {}).",
-                        line.unwrap_or(0)
-                    ),
-                    line,
-                    Some(format!("if ({off} > {limit:#x})\n\treturn {pass};")),
-                ),
+                loop_bound_fix(c, &off, line).unwrap_or_else(|| {
+                    fix(
+                        format!(
+                            "Keep the existing check, and bound `{off}` to at most {limit:#x} (0xffff less the {reach} byte(s) read from there) before it is added to the packet pointer (line {}).",
+                            line.unwrap_or(0)
+                        ),
+                        line,
+                        Some(format!("if ({off} > {limit:#x})\n\treturn {pass};")),
+                    )
+                }),
             )
         },
     },
@@ -2805,6 +2808,72 @@ fn packet_size_copy(c: &Ctx<'_>, size: &str, buf: &str) -> Option<CauseFix> {
             Some(line_no),
             code,
         ),
+    ))
+}
+
+/// The fix for a packet offset `off` that the enclosing `while` loop's condition bounds in the
+/// source (`while (off <= 40)`) but the compiled code does not: the loop header, found above
+/// `line` (where `off` is added to the pointer) as the nearest less indented loop, is replaced
+/// by a loop with a constant trip count that masks `off` to the bound's bits at the top of each
+/// iteration. `None` when the access is not in a loop or the loop is not of that shape.
+fn loop_bound_fix(c: &Ctx<'_>, off: &str, line: Option<u32>) -> Option<crate::evidence::Fix> {
+    let facts = c.facts;
+    let fault = c.found.instruction.as_ref()?.index;
+    let line = line?;
+    if facts.is_rust() || !facts.in_loop(fault) {
+        return None;
+    }
+    let indent = |t: &str| t.len() - t.trim_start().len();
+    let mut depth = indent(&facts.source_line(fault, line)?);
+    let mut found = None;
+    for l in (line.saturating_sub(80).max(1)..line).rev() {
+        let Some(text) = facts.source_line(fault, l) else {
+            break;
+        };
+        if text.trim().is_empty() || indent(&text) >= depth {
+            continue;
+        }
+        depth = indent(&text);
+        let t = text.trim_start();
+        if let Some(b) = loop_bound::while_bound(t, off) {
+            found = Some((l, b));
+            break;
+        }
+        // Another loop encloses the access first, or the function starts: no shape.
+        if depth == 0
+            || ["for ", "for(", "while", "do "]
+                .iter()
+                .any(|k| t.starts_with(k))
+        {
+            break;
+        }
+    }
+    let (header_line, bound) = found?;
+    let header = facts.source_line(fault, header_line)?;
+    let taken: Vec<String> = facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    let counter = ["i", "iter", "trip"].into_iter().find(|n| {
+        !taken.iter().any(|t| t == n)
+            && !header
+                .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                .any(|w| w == *n)
+    })?;
+    let code = loop_bound::bounded_loop(&bound, off, counter);
+    Some(replace(
+        format!(
+            "The loop's condition (`{}`, line {header_line}) bounds `{off}` in the source, but \
+             the compiled code loses that bound (it widens `{off}` or tests a copy), so the \
+             verifier sees an offset that may pass 0xffff. Give the loop a constant trip count \
+             and bound `{off}` again at the top of each iteration with a mask the compiler cannot \
+             fold away. The count assumes each iteration moves `{off}` on by at least one: raise \
+             it if an iteration can leave `{off}` unchanged.",
+            bound.condition
+        ),
+        Some(header_line),
+        code,
     ))
 }
 

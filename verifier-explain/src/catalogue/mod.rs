@@ -13,6 +13,7 @@ mod context_reads;
 mod ctx_write;
 mod helper_swap;
 mod kernel_read;
+mod loop_bound;
 mod packet_reload;
 mod release;
 mod returns;
