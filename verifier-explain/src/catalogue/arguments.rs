@@ -54,6 +54,10 @@ pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
         format!(
             "The context is not memory the helper may read: copy what you need from {what} to a stack variable and pass its address."
         )
+    } else if expected_raw == "ctx" {
+        format!(
+            "Pass the program's own context (the entry function's ctx parameter) in that argument, not {what}; check the order of the call's arguments."
+        )
     } else {
         format!(
             "Pass a value of the expected kind ({expected}): a pointer to initialised stack or map memory, not a number."
@@ -103,6 +107,14 @@ fn context_argument(c: &Ctx<'_>) -> Option<Fix> {
             "how the program's context reaches this function (a parameter on each call on the way).",
         ));
     };
+    // The context already given elsewhere in the call: arguments swapped, not a wrong value.
+    let given_elsewhere = (0..8)
+        .filter(|&i| i != n)
+        .filter_map(|i| rewrite::nth_argument(&text, helper, i))
+        .any(|a| without_quieting_casts(&a) == ctx);
+    if given_elsewhere {
+        return None;
+    }
     let rewritten = rewrite::replace_nth_argument(&text, helper, n, &ctx)?;
     let fault = c.found.instruction.as_ref()?.index;
     // The value passed before may be left unused, which -Wall refuses.
