@@ -920,3 +920,32 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn variables_carry_their_types_size_and_kind() {
+    let (info, _) = fixture("map_value_pointer_to_data");
+    let program = "map_value_pointer_to_data";
+    let len = info.layout(program).unwrap().len();
+    let vars = info.variables_in_scope(at(&info, program, len - 1));
+    let layout = |name: &str| var(&vars, name).layout.expect("DWARF gives the type");
+    // `__u32` through its typedef, a pointer (clang gives it no size), a struct pointer.
+    assert_eq!(
+        (layout("pid").size, layout("pid").aggregate),
+        (Some(4), false)
+    );
+    assert_eq!(
+        (layout("filename").size, layout("filename").aggregate),
+        (Some(8), false)
+    );
+    assert_eq!(
+        (layout("ctx").size, layout("ctx").aggregate),
+        (Some(8), false)
+    );
+    let (info, _) = fixture("uninitialized_local");
+    let program = "uninitialized_local";
+    let len = info.layout(program).unwrap().len();
+    let vars = info.variables_in_scope(at(&info, program, len - 1));
+    let name = var(&vars, "name").layout.expect("an array's layout");
+    // char name[64]: an aggregate of 64 bytes, from its element size and count.
+    assert_eq!((name.size, name.aggregate), (Some(64), true));
+}

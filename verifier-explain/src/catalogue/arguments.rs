@@ -54,6 +54,10 @@ pub(crate) fn wrong_argument_type(c: &Ctx<'_>) -> CauseFix {
         format!(
             "The context is not memory the helper may read: copy what you need from {what} to a stack variable and pass its address."
         )
+    } else if expected_raw == "ctx" {
+        format!(
+            "Pass the program's own context (the entry function's ctx parameter) in that argument, not {what}; check the order of the call's arguments."
+        )
     } else {
         format!(
             "Pass a value of the expected kind ({expected}): a pointer to initialised stack or map memory, not a number."
@@ -103,6 +107,14 @@ fn context_argument(c: &Ctx<'_>) -> Option<Fix> {
             "how the program's context reaches this function (a parameter on each call on the way).",
         ));
     };
+    // The context already given elsewhere in the call: arguments swapped, not a wrong value.
+    let given_elsewhere = (0..8)
+        .filter(|&i| i != n)
+        .filter_map(|i| rewrite::nth_argument(&text, helper, i))
+        .any(|a| without_quieting_casts(&a) == ctx);
+    if given_elsewhere {
+        return None;
+    }
     let rewritten = rewrite::replace_nth_argument(&text, helper, n, &ctx)?;
     let fault = c.found.instruction.as_ref()?.index;
     // The value passed before may be left unused, which -Wall refuses.
@@ -153,19 +165,13 @@ fn context_copied(c: &Ctx<'_>) -> Option<Fix> {
         return None;
     }
     let var = c.op()?.variable.as_ref()?;
-    let pointee = var.type_name.as_deref()?.strip_suffix('*')?.trim();
-    let pointee = pointee.strip_prefix("const ").unwrap_or(pointee).trim();
-    if pointee == "void" || pointee.is_empty() || pointee.contains(['(', '*', '<', '.']) {
-        return None;
-    }
+    let pointee = pointee_type(var.type_name.as_deref()?)?;
     let copy = unused_name(c, &[format!("{}_copy", var.name), "ctx_copy".to_string()])?;
-    let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{copy}"))?;
-    let code = c.statements_for_line(
-        &[
-            format!("{pointee} {copy};"),
-            format!("bpf_probe_read_kernel(&{copy}, sizeof({copy}), {arg});"),
-        ],
-        &rewritten,
+    let code = copied_to_stack(
+        c,
+        (helper, n, &text),
+        (pointee, &copy, &arg),
+        "bpf_probe_read_kernel",
     )?;
     Some(replace(
         format!(
@@ -271,7 +277,13 @@ fn sized_argument(c: &Ctx<'_>) -> Option<Fix> {
             .trim_end_matches(')')
             .trim()
     });
-    if !is_identifier(&arg) || sized != Some(arg.as_str()) {
+    if !is_identifier(&arg) {
+        return None;
+    }
+    if sized == Some(format!("*{arg}").as_str()) {
+        return pointee_sent(c, (helper, n, &arg, &text));
+    }
+    if sized != Some(arg.as_str()) {
         return None;
     }
     let rewritten = rewrite::replace_nth_argument(&text, helper, n, &format!("&{arg}"))?;
@@ -282,6 +294,41 @@ fn sized_argument(c: &Ctx<'_>) -> Option<Fix> {
         ),
         c.line(),
         rewritten.trim_start().to_string(),
+    ))
+}
+
+/// A pointer that is only a number to the verifier given where the helper reads memory, its
+/// size `sizeof(*p)` next (`bpf_ringbuf_output(&rb, task, sizeof(*task), 0)`): copy what it
+/// points to onto the stack with the tracing read helpers and pass the copy.
+fn pointee_sent(c: &Ctx<'_>, (helper, n, arg, text): (&str, usize, &str, &str)) -> Option<Fix> {
+    if !matches!(
+        c.facts.program_type,
+        Some("KProbe" | "TracePoint" | "RawTracePoint")
+    ) {
+        return None;
+    }
+    let ty = type_in_scope(c, arg)?;
+    let pointee = pointee_type(&ty)?;
+    let copy = unused_name(c, &[format!("{arg}_copy")])?;
+    let space = if user_memory(c.facts.section().unwrap_or("")) {
+        "user"
+    } else {
+        "kernel"
+    };
+    let code = copied_to_stack(
+        c,
+        (helper, n, text),
+        (pointee, &copy, arg),
+        &format!("bpf_probe_read_{space}"),
+    )?;
+    Some(replace(
+        format!(
+            "`{arg}` is an address the verifier cannot check, and {helper} reads memory it can: \
+             copy `*{arg}` to the stack with bpf_probe_read_{space}() and pass the copy's \
+             address (`&{copy}`)."
+        ),
+        c.line(),
+        code,
     ))
 }
 
@@ -357,13 +404,7 @@ pub(crate) fn pointer_stored_in_map(c: &Ctx<'_>, var: &str, slot: &str) -> Optio
     if !stores_value || arg != format!("&{var}") {
         return None;
     }
-    let fault = c.found.instruction.as_ref()?.index;
-    let ty = c
-        .facts
-        .vars_in_scope(fault)
-        .into_iter()
-        .find(|v| v.name == var)?
-        .type_name?;
+    let ty = type_in_scope(c, var)?;
     let pointee = ty.strip_suffix('*')?.trim().to_string();
     let map = c.map_name()?;
     let (decl, decl_text) = declared_value_type(c, &map, &ty)?;
@@ -416,6 +457,34 @@ fn declared_value_type(c: &Ctx<'_>, map: &str, ty: &str) -> Option<(u32, String)
         }
     }
     None
+}
+
+/// The type a pointer type points to, when a stack copy can be declared with it
+/// (`struct pt_regs` for `const struct pt_regs *`; not `void`, a function or a pointer).
+fn pointee_type(ty: &str) -> Option<&str> {
+    let pointee = ty.strip_suffix('*')?.trim();
+    let pointee = pointee.strip_prefix("const ").unwrap_or(pointee).trim();
+    (!matches!(pointee, "void" | "") && !pointee.contains(['(', '*', '<', '.', '[']))
+        .then_some(pointee)
+}
+
+/// Code that replaces the faulting line: `copy`, a stack variable of type `pointee`, is filled
+/// from `source` by `read` (bpf_probe_read_kernel...), and the call gets `&copy` as its
+/// argument `n`.
+fn copied_to_stack(
+    c: &Ctx<'_>,
+    (helper, n, text): (&str, usize, &str),
+    (pointee, copy, source): (&str, &str, &str),
+    read: &str,
+) -> Option<String> {
+    let rewritten = rewrite::replace_nth_argument(text, helper, n, &format!("&{copy}"))?;
+    c.statements_for_line(
+        &[
+            format!("{pointee} {copy};"),
+            format!("{read}(&{copy}, sizeof({copy}), {source});"),
+        ],
+        &rewritten,
+    )
 }
 
 /// Whether a tracing program in ELF section `section` reads user memory through the pointers
@@ -474,6 +543,16 @@ fn without_quieting_casts(arg: &str) -> &str {
         }
     }
     if is_identifier(arg) { arg } else { original }
+}
+
+/// The C type of the variable `name` in scope at the fault.
+fn type_in_scope(c: &Ctx<'_>, name: &str) -> Option<String> {
+    let fault = c.found.instruction.as_ref()?.index;
+    c.facts
+        .vars_in_scope(fault)
+        .into_iter()
+        .find(|v| v.name == name)?
+        .type_name
 }
 
 /// The first of `names` that no variable in scope at the fault has.

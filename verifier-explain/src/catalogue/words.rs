@@ -269,22 +269,37 @@ impl Ctx<'_> {
         }
         // A declaration may not be the body of an `if`: only an expression statement is
         // wrapped (the names it declared would not outlive the braces).
-        if self.declares_on_line(trimmed) {
+        if declares(trimmed) {
             return None;
         }
         let body: Vec<String> = lines.iter().map(|l| format!("\t{l}")).collect();
         Some(format!("{{\n{}\n}}", body.join("\n")))
     }
+}
 
-    /// Whether `text` (the faulting line) declares a variable (`int id = f(...)`): a type and
-    /// a name before its first `=`.
-    fn declares_on_line(&self, text: &str) -> bool {
-        let Some((lhs, _)) = text.split_once('=') else {
-            return false;
-        };
-        let lhs = lhs.trim_end();
-        lhs.split_whitespace().count() >= 2
-            && !lhs.contains(['(', '[', '.', '>'])
-            && !lhs.ends_with(['+', '-', '*', '/', '%', '&', '|', '^', '<', '!'])
+/// Whether the statement `text` declares a variable (`int id = f(...)`): a type and a name
+/// before its first `=`.
+fn declares(text: &str) -> bool {
+    let Some((lhs, _)) = text.split_once('=') else {
+        return false;
+    };
+    let lhs = lhs.trim_end();
+    lhs.split_whitespace().count() >= 2
+        && !lhs.contains(['(', '[', '.', '>'])
+        && !lhs.ends_with(['+', '-', '*', '/', '%', '&', '|', '^', '<', '!'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declares;
+
+    #[test]
+    fn declarations_are_told_from_assignments() {
+        assert!(declares("int id = bpf_get_stackid(ctx, &m, 0);"));
+        assert!(declares("struct sock *sk = (void *)x;"));
+        assert!(!declares("id = bpf_get_stackid(ctx, &m, 0);"));
+        assert!(!declares("x += 1;"));
+        assert!(!declares("ctx->mark = 1;"));
+        assert!(!declares("bpf_map_update_elem(&m, &k, &v, 0);"));
     }
 }

@@ -198,6 +198,7 @@ struct UnitReader<'a, 'u> {
     files: &'u UnitFiles,
     code: &'u Code,
     type_names: HashMap<usize, Option<String>>,
+    type_layouts: HashMap<usize, Option<TypeLayout>>,
     /// DIEs the type name being built may still read (a hostile type graph could branch
     /// exponentially within [`MAX_TYPE_DEPTH`]).
     type_budget: Cell<u32>,
@@ -238,6 +239,7 @@ impl Scopes {
             files,
             code,
             type_names: HashMap::new(),
+            type_layouts: HashMap::new(),
             type_budget: Cell::new(0),
             type_work: 0,
         };
@@ -754,12 +756,7 @@ impl<'a> UnitReader<'a, '_> {
     fn declaration(&mut self, entry: &Die<'_>) -> VarDecl {
         let type_offset = self.inherited(entry, |die| unit_ref(die, gimli::DW_AT_type));
         let type_name = type_offset.and_then(|t| self.type_name(t));
-        let layout = type_offset.and_then(|t| {
-            self.type_budget.set(MAX_TYPE_DIES);
-            let layout = self.type_layout_at(t, 0);
-            self.type_work += (MAX_TYPE_DIES - self.type_budget.get()) as usize;
-            layout
-        });
+        let layout = type_offset.and_then(|t| self.type_layout(t));
         VarDecl {
             name: self.name(entry).unwrap_or_else(|| "<unnamed>".to_string()),
             type_name,
@@ -861,6 +858,17 @@ impl<'a> UnitReader<'a, '_> {
             }
             _ => name(),
         }
+    }
+
+    fn type_layout(&mut self, offset: usize) -> Option<TypeLayout> {
+        if let Some(layout) = self.type_layouts.get(&offset) {
+            return *layout;
+        }
+        self.type_budget.set(MAX_TYPE_DIES);
+        let layout = self.type_layout_at(offset, 0);
+        self.type_work += (MAX_TYPE_DIES - self.type_budget.get()) as usize;
+        self.type_layouts.insert(offset, layout);
+        layout
     }
 
     /// The size and kind of the type at `offset`, seen through typedefs and qualifiers.
