@@ -2385,9 +2385,10 @@ fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
         parameter: var.parameter,
     };
     let text = |n: u32| c.facts.source_line(fault, n);
-    let core = (1..line)
-        .filter_map(text)
-        .any(|l| l.trim_start().starts_with("#include") && l.contains("bpf_core_read.h"));
+    let core = var
+        .type_name
+        .as_deref()
+        .is_some_and(|t| kernel_read::co_re_type(&text, line, t));
     let reader = if core {
         Reader::Core
     } else {

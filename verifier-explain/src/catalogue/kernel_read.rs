@@ -467,6 +467,52 @@ pub(crate) fn rewrite(
     })
 }
 
+/// Whether BPF_CORE_READ() can read through a pointer of C type `type_name` in the source
+/// `text` (lines `1..=last`): the program includes bpf_core_read.h, and the struct is one
+/// CO-RE finds in the kernel by its name: defined with `preserve_access_index` (or under a
+/// `#pragma clang attribute push` of it), or not defined in the file while vmlinux.h is
+/// included. A struct of the program's own, without the attribute, may not exist in the
+/// kernel: its fields are then read with the compiler's offsets (bpf_probe_read_kernel()).
+pub(crate) fn co_re_type(text: &dyn Fn(u32) -> Option<String>, last: u32, type_name: &str) -> bool {
+    let Some(name) = type_name
+        .trim()
+        .strip_prefix("struct ")
+        .map(|t| t.trim_end_matches('*').trim())
+    else {
+        return false;
+    };
+    let lines: Vec<String> = (1..=last).map_while(text).collect();
+    let includes = |header: &str| {
+        lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("#include") && l.contains(header))
+    };
+    if !includes("bpf_core_read.h") {
+        return false;
+    }
+    let pragma = lines
+        .iter()
+        .any(|l| l.contains("#pragma clang attribute push") && l.contains("preserve_access_index"));
+    let definition = lines.iter().position(|l| {
+        let code = code_only(l);
+        code.trim_start().starts_with(&format!("struct {name}"))
+            && code[code.find(name).unwrap_or(0) + name.len()..]
+                .trim_start()
+                .starts_with('{')
+    });
+    match definition {
+        Some(at) => {
+            let start = u32::try_from(at + 1).unwrap_or(u32::MAX);
+            let end = scope_end(text, start, true).unwrap_or(start);
+            pragma
+                || (start..=end)
+                    .filter_map(text)
+                    .any(|l| l.contains("preserve_access_index"))
+        }
+        None => includes("vmlinux.h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,5 +677,20 @@ mod tests {
             Some("int p_depth = 0;\nfor (i = 0; p_depth < 64 && (p); p_depth++, p = q) {")
         );
         assert_eq!(bound_loop("} while (p);", "p"), None);
+    }
+
+    #[test]
+    fn core_read_is_for_types_co_re_finds_in_the_kernel() {
+        let text = source(
+            "#include <bpf/bpf_core_read.h>\nstruct sock {\n\tint a;\n} __attribute__((preserve_access_index));\nstruct mine {\n\tint b;\n};\n",
+        );
+        assert!(co_re_type(&text, 7, "struct sock *"));
+        assert!(!co_re_type(&text, 7, "struct mine *"));
+        assert!(!co_re_type(&text, 7, "struct task_struct *"));
+        let text = source("#include \"vmlinux.h\"\n#include <bpf/bpf_core_read.h>\n");
+        assert!(co_re_type(&text, 2, "struct task_struct *"));
+        assert!(!co_re_type(&text, 2, "u64"));
+        let text = source("#include \"vmlinux.h\"\n");
+        assert!(!co_re_type(&text, 1, "struct task_struct *"));
     }
 }
