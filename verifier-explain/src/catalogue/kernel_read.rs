@@ -185,11 +185,21 @@ fn read_expr(ptr: &str, site: &Site, reader: Reader<'_>) -> Option<String> {
     }
 }
 
-/// The statements that copy `read` (`p->a`) into the new local `local` before a statement.
-fn copy_into(read: &str, local: &str) -> String {
-    format!(
-        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});"
-    )
+/// The statements that copy what `site` reads through `ptr` into new locals before a
+/// statement, one local per hop (`p->a->b`: `p_a`, then `p_b` read through `p_a`), and the
+/// last local.
+fn copy_into(ptr: &str, site: &Site, used: &mut HashSet<String>) -> (String, String) {
+    let (mut base, mut typed) = (ptr.to_string(), ptr.to_string());
+    let mut code = Vec::new();
+    for hop in &site.hops {
+        typed = format!("{typed}->{hop}");
+        let local = fresh(used, format!("{ptr}_{}", last_field(hop)));
+        code.push(format!(
+            "__typeof__({typed}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{base}->{hop});"
+        ));
+        base = local;
+    }
+    (code.join("\n"), base)
 }
 
 /// The statements that copy the header `ptr` stands for out of the packet of `ctx` into the
@@ -221,8 +231,11 @@ fn rewrite_line(
     let mut text = line.trim_start().to_string();
     let shift = line.len() - text.len();
     let mut before = Vec::new();
-    let locals =
-        reader != Reader::Core && statement && found.iter().all(|(_, s)| s.hops.len() == 1);
+    let locals = match reader {
+        Reader::Core => false,
+        Reader::ProbeKernel => statement,
+        Reader::SkbLoad { .. } => statement && found.iter().all(|(_, s)| s.hops.len() == 1),
+    };
     // A packet header is copied once per line, before the reads of its fields.
     let mut headers: Vec<(&str, String)> = Vec::new();
     if let (true, Reader::SkbLoad { ctx, fail }) = (locals, reader) {
@@ -232,26 +245,29 @@ fn rewrite_line(
                 headers.push((ptr, local));
             }
         }
-        for (ptr, local) in headers.iter().rev() {
+        for (ptr, local) in &headers {
             before.push(copy_header(ptr, local, ctx, fail));
         }
     }
-    for (ptr, site) in found.iter().rev() {
+    // Names are given in the line's order; the text is changed from its end.
+    let mut replacements = Vec::new();
+    for (ptr, site) in &found {
         let range = site.range.start - shift..site.range.end - shift;
         let header = headers.iter().find(|(p, _)| p == ptr);
         let new = match header {
             Some((_, local)) => format!("{local}.{}", site.hops[0]),
             None if locals => {
-                let read = &line[site.range.clone()];
-                let local = fresh(used, format!("{ptr}_{}", last_field(&site.hops[0])));
-                before.push(copy_into(read, &local));
+                let (code, local) = copy_into(ptr, site, used);
+                before.push(code);
                 local
             }
             None => read_expr(ptr, site, reader)?,
         };
+        replacements.push((range, new));
+    }
+    for (range, new) in replacements.into_iter().rev() {
         text.replace_range(range, &new);
     }
-    before.reverse();
     before.push(text);
     Some(Some(before.join("\n")))
 }
@@ -556,6 +572,15 @@ mod tests {
             rewrite_line("int f = s->c.fam;", &["s"], Reader::ProbeKernel, true, &mut used),
             Some(Some(
                 "__typeof__(s->c.fam) s_fam;\nbpf_probe_read_kernel(&s_fam, sizeof(s_fam), &s->c.fam);\nint f = s_fam;"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            rewrite_line("n = t->parent->pid;", &["t"], Reader::ProbeKernel, true, &mut used),
+            Some(Some(
+                "__typeof__(t->parent) t_parent;\nbpf_probe_read_kernel(&t_parent, sizeof(t_parent), &t->parent);\n\
+                 __typeof__(t->parent->pid) t_pid;\nbpf_probe_read_kernel(&t_pid, sizeof(t_pid), &t_parent->pid);\n\
+                 n = t_pid;"
                     .into()
             ))
         );
