@@ -2395,6 +2395,14 @@ fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
         Reader::ProbeKernel
     };
     let reads = kernel_read::rewrite(&text, &[ptr], line, scope, reader)?;
+    // A bit-field has no address: neither a copy nor BPF_CORE_READ() reads it.
+    if reads
+        .fields(ptr, &text)
+        .iter()
+        .any(|f| kernel_read::declares_bitfield(&text, f))
+    {
+        return None;
+    }
     let first = &reads.first;
     let head = if core {
         format!("Read `{first}` with BPF_CORE_READ(), which copies it out of kernel memory")

@@ -529,6 +529,37 @@ pub(crate) fn co_re_type(text: &dyn Fn(u32) -> Option<String>, last: u32, type_n
     }
 }
 
+/// Whether the source declares a bit-field named `field` (`__u8 ihl:4;`): it has no address
+/// and no `__typeof__`, so neither a copy nor BPF_CORE_READ() reads it.
+pub(crate) fn declares_bitfield(text: &dyn Fn(u32) -> Option<String>, field: &str) -> bool {
+    (1..).map_while(text).any(|l| {
+        let code = code_only(&l);
+        code.match_indices(field).any(|(i, _)| {
+            let before = code[..i].chars().next_back();
+            let rest = code[i + field.len()..].trim_start();
+            !before.is_some_and(is_ident)
+                && rest
+                    .strip_prefix(':')
+                    .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        })
+    })
+}
+
+impl KernelReads {
+    /// The last field of every hop the rewritten reads go through (`skc_family` for
+    /// `skp->__sk_common.skc_family`), read from the replaced lines.
+    pub(crate) fn fields(&self, ptr: &str, text: &dyn Fn(u32) -> Option<String>) -> Vec<String> {
+        self.lines
+            .iter()
+            .filter_map(|(n, _)| text(*n))
+            .filter_map(|l| sites(&l, ptr))
+            .flatten()
+            .flat_map(|s| s.hops)
+            .map(|h| last_field(&h).to_string())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -717,5 +748,13 @@ mod tests {
         assert!(!co_re_type(&text, 2, "u64"));
         let text = source("#include \"vmlinux.h\"\n");
         assert!(!co_re_type(&text, 1, "struct task_struct *"));
+    }
+
+    #[test]
+    fn bit_fields_are_recognised() {
+        let text = source("struct iphdr {\n\t__u8 ihl:4,\n\t\tversion : 4;\n\t__u8 tos;\n};\n");
+        assert!(declares_bitfield(&text, "ihl"));
+        assert!(declares_bitfield(&text, "version"));
+        assert!(!declares_bitfield(&text, "tos"));
     }
 }
