@@ -2423,15 +2423,24 @@ fn kernel_read_fix(c: &Ctx<'_>, ptr: &str) -> Option<crate::evidence::Fix> {
         parameter: var.parameter,
     };
     let text = |n: u32| c.facts.source_line(fault, n);
-    let core = (1..line)
-        .filter_map(text)
-        .any(|l| l.trim_start().starts_with("#include") && l.contains("bpf_core_read.h"));
+    let core = var
+        .type_name
+        .as_deref()
+        .is_some_and(|t| kernel_read::co_re_type(&text, line, t));
     let reader = if core {
         Reader::Core
     } else {
         Reader::ProbeKernel
     };
     let reads = kernel_read::rewrite(&text, &[ptr], line, scope, reader)?;
+    // A bit-field has no address: neither a copy nor BPF_CORE_READ() reads it.
+    if reads
+        .fields(ptr, &text)
+        .iter()
+        .any(|f| kernel_read::declares_bitfield(&text, f))
+    {
+        return None;
+    }
     let first = &reads.first;
     let head = if core {
         format!("Read `{first}` with BPF_CORE_READ(), which copies it out of kernel memory")

@@ -185,11 +185,21 @@ fn read_expr(ptr: &str, site: &Site, reader: Reader<'_>) -> Option<String> {
     }
 }
 
-/// The statements that copy `read` (`p->a`) into the new local `local` before a statement.
-fn copy_into(read: &str, local: &str) -> String {
-    format!(
-        "__typeof__({read}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{read});"
-    )
+/// The statements that copy what `site` reads through `ptr` into new locals before a
+/// statement, one local per hop (`p->a->b`: `p_a`, then `p_b` read through `p_a`), and the
+/// last local.
+fn copy_into(ptr: &str, site: &Site, used: &mut HashSet<String>) -> (String, String) {
+    let (mut base, mut typed) = (ptr.to_string(), ptr.to_string());
+    let mut code = Vec::new();
+    for hop in &site.hops {
+        typed = format!("{typed}->{hop}");
+        let local = fresh(used, format!("{ptr}_{}", last_field(hop)));
+        code.push(format!(
+            "__typeof__({typed}) {local};\nbpf_probe_read_kernel(&{local}, sizeof({local}), &{base}->{hop});"
+        ));
+        base = local;
+    }
+    (code.join("\n"), base)
 }
 
 /// The statements that copy the header `ptr` stands for out of the packet of `ctx` into the
@@ -221,8 +231,11 @@ fn rewrite_line(
     let mut text = line.trim_start().to_string();
     let shift = line.len() - text.len();
     let mut before = Vec::new();
-    let locals =
-        reader != Reader::Core && statement && found.iter().all(|(_, s)| s.hops.len() == 1);
+    let locals = match reader {
+        Reader::Core => false,
+        Reader::ProbeKernel => statement,
+        Reader::SkbLoad { .. } => statement && found.iter().all(|(_, s)| s.hops.len() == 1),
+    };
     // A packet header is copied once per line, before the reads of its fields.
     let mut headers: Vec<(&str, String)> = Vec::new();
     if let (true, Reader::SkbLoad { ctx, fail }) = (locals, reader) {
@@ -232,26 +245,29 @@ fn rewrite_line(
                 headers.push((ptr, local));
             }
         }
-        for (ptr, local) in headers.iter().rev() {
+        for (ptr, local) in &headers {
             before.push(copy_header(ptr, local, ctx, fail));
         }
     }
-    for (ptr, site) in found.iter().rev() {
+    // Names are given in the line's order; the text is changed from its end.
+    let mut replacements = Vec::new();
+    for (ptr, site) in &found {
         let range = site.range.start - shift..site.range.end - shift;
         let header = headers.iter().find(|(p, _)| p == ptr);
         let new = match header {
             Some((_, local)) => format!("{local}.{}", site.hops[0]),
             None if locals => {
-                let read = &line[site.range.clone()];
-                let local = fresh(used, format!("{ptr}_{}", last_field(&site.hops[0])));
-                before.push(copy_into(read, &local));
+                let (code, local) = copy_into(ptr, site, used);
+                before.push(code);
                 local
             }
             None => read_expr(ptr, site, reader)?,
         };
+        replacements.push((range, new));
+    }
+    for (range, new) in replacements.into_iter().rev() {
         text.replace_range(range, &new);
     }
-    before.reverse();
     before.push(text);
     Some(Some(before.join("\n")))
 }
@@ -467,6 +483,83 @@ pub(crate) fn rewrite(
     })
 }
 
+/// Whether BPF_CORE_READ() can read through a pointer of C type `type_name` in the source
+/// `text` (lines `1..=last`): the program includes bpf_core_read.h, and the struct is one
+/// CO-RE finds in the kernel by its name: defined with `preserve_access_index` (or under a
+/// `#pragma clang attribute push` of it), or not defined in the file while vmlinux.h is
+/// included. A struct of the program's own, without the attribute, may not exist in the
+/// kernel: its fields are then read with the compiler's offsets (bpf_probe_read_kernel()).
+pub(crate) fn co_re_type(text: &dyn Fn(u32) -> Option<String>, last: u32, type_name: &str) -> bool {
+    let Some(name) = type_name
+        .trim()
+        .strip_prefix("struct ")
+        .map(|t| t.trim_end_matches('*').trim())
+    else {
+        return false;
+    };
+    let lines: Vec<String> = (1..=last).map_while(text).collect();
+    let includes = |header: &str| {
+        lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("#include") && l.contains(header))
+    };
+    if !includes("bpf_core_read.h") {
+        return false;
+    }
+    let pragma = lines
+        .iter()
+        .any(|l| l.contains("#pragma clang attribute push") && l.contains("preserve_access_index"));
+    let definition = lines.iter().position(|l| {
+        let code = code_only(l);
+        code.trim_start().starts_with(&format!("struct {name}"))
+            && code[code.find(name).unwrap_or(0) + name.len()..]
+                .trim_start()
+                .starts_with('{')
+    });
+    match definition {
+        Some(at) => {
+            let start = u32::try_from(at + 1).unwrap_or(u32::MAX);
+            let end = scope_end(text, start, true).unwrap_or(start);
+            pragma
+                || (start..=end)
+                    .filter_map(text)
+                    .any(|l| l.contains("preserve_access_index"))
+        }
+        None => includes("vmlinux.h"),
+    }
+}
+
+/// Whether the source declares a bit-field named `field` (`__u8 ihl:4;`): it has no address
+/// and no `__typeof__`, so neither a copy nor BPF_CORE_READ() reads it.
+pub(crate) fn declares_bitfield(text: &dyn Fn(u32) -> Option<String>, field: &str) -> bool {
+    (1..).map_while(text).any(|l| {
+        let code = code_only(&l);
+        code.match_indices(field).any(|(i, _)| {
+            let before = code[..i].chars().next_back();
+            let rest = code[i + field.len()..].trim_start();
+            !before.is_some_and(is_ident)
+                && rest
+                    .strip_prefix(':')
+                    .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        })
+    })
+}
+
+impl KernelReads {
+    /// The last field of every hop the rewritten reads go through (`skc_family` for
+    /// `skp->__sk_common.skc_family`), read from the replaced lines.
+    pub(crate) fn fields(&self, ptr: &str, text: &dyn Fn(u32) -> Option<String>) -> Vec<String> {
+        self.lines
+            .iter()
+            .filter_map(|(n, _)| text(*n))
+            .filter_map(|l| sites(&l, ptr))
+            .flatten()
+            .flat_map(|s| s.hops)
+            .map(|h| last_field(&h).to_string())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,6 +603,15 @@ mod tests {
             rewrite_line("int f = s->c.fam;", &["s"], Reader::ProbeKernel, true, &mut used),
             Some(Some(
                 "__typeof__(s->c.fam) s_fam;\nbpf_probe_read_kernel(&s_fam, sizeof(s_fam), &s->c.fam);\nint f = s_fam;"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            rewrite_line("n = t->parent->pid;", &["t"], Reader::ProbeKernel, true, &mut used),
+            Some(Some(
+                "__typeof__(t->parent) t_parent;\nbpf_probe_read_kernel(&t_parent, sizeof(t_parent), &t->parent);\n\
+                 __typeof__(t->parent->pid) t_pid;\nbpf_probe_read_kernel(&t_pid, sizeof(t_pid), &t_parent->pid);\n\
+                 n = t_pid;"
                     .into()
             ))
         );
@@ -631,5 +733,28 @@ mod tests {
             Some("int p_depth = 0;\nfor (i = 0; p_depth < 64 && (p); p_depth++, p = q) {")
         );
         assert_eq!(bound_loop("} while (p);", "p"), None);
+    }
+
+    #[test]
+    fn core_read_is_for_types_co_re_finds_in_the_kernel() {
+        let text = source(
+            "#include <bpf/bpf_core_read.h>\nstruct sock {\n\tint a;\n} __attribute__((preserve_access_index));\nstruct mine {\n\tint b;\n};\n",
+        );
+        assert!(co_re_type(&text, 7, "struct sock *"));
+        assert!(!co_re_type(&text, 7, "struct mine *"));
+        assert!(!co_re_type(&text, 7, "struct task_struct *"));
+        let text = source("#include \"vmlinux.h\"\n#include <bpf/bpf_core_read.h>\n");
+        assert!(co_re_type(&text, 2, "struct task_struct *"));
+        assert!(!co_re_type(&text, 2, "u64"));
+        let text = source("#include \"vmlinux.h\"\n");
+        assert!(!co_re_type(&text, 1, "struct task_struct *"));
+    }
+
+    #[test]
+    fn bit_fields_are_recognised() {
+        let text = source("struct iphdr {\n\t__u8 ihl:4,\n\t\tversion : 4;\n\t__u8 tos;\n};\n");
+        assert!(declares_bitfield(&text, "ihl"));
+        assert!(declares_bitfield(&text, "version"));
+        assert!(!declares_bitfield(&text, "tos"));
     }
 }
