@@ -627,22 +627,6 @@ fn explanation_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             }
         }
     }
-    for edit in &e.fix.also {
-        let how = match edit.placement {
-            verifier_explain::explain::Placement::ReplaceLine => "and replace line",
-            verifier_explain::explain::Placement::InsertBefore => "and insert before line",
-        };
-        lines.push(Line::from(vec![Span::styled(
-            format!("{how} {}", edit.line),
-            theme.key(),
-        )]));
-        for l in edit.code.lines() {
-            lines.push(Line::styled(
-                format!("    {}", l.replace('\t', "    ")),
-                theme.source(),
-            ));
-        }
-    }
     if let Some(d) = &e.fix.decide {
         lines.push(Line::from(vec![
             Span::styled("you must decide ", theme.key()),
