@@ -95,11 +95,17 @@ pub(crate) fn release_of(acquire: &str) -> Option<Release> {
 /// at the exit that leaks it: the `return` on the faulting line becomes a block that first
 /// releases it (submitting a ring buffer record the path filled or ends the work with,
 /// discarding one it abandons), guarded by `if (holder)` when the path never proved it
-/// non-NULL. `None` when the shape is not recognised: the faulting line has no single
-/// `return`, the holder is not in scope there or is reassigned, the returned value uses it, a
-/// kfunc release is not declared, or another path may reach this exit having released it.
+/// non-NULL. `None` when the shape is not recognised: the reference is taken in a loop, the
+/// faulting line has no single `return`, the holder is not in scope there or is reassigned,
+/// the returned value uses it, a kfunc release is not declared, or another path may reach
+/// this exit having released it.
 pub(crate) fn release_fix(c: &Ctx<'_>, alloc: u32, acquire: &str, holder: &str) -> Option<Fix> {
     let release = release_of(acquire)?;
+    // A reference taken in a loop may leak from an earlier iteration than the one the holder
+    // names at the exit: releasing the holder there is not the fix.
+    if c.facts.in_loop(alloc) {
+        return None;
+    }
     let id = c.field("id=")?;
     let fault = c.found.instruction.as_ref()?.index;
     let line = c.line()?;
