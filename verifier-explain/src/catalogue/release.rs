@@ -132,9 +132,21 @@ pub(crate) fn release_fix(c: &Ctx<'_>, alloc: u32, acquire: &str, holder: &str) 
     }
     // The return right after a NULL test of the holder is the path where there is nothing to
     // release: the line was attributed to the wrong return (compilers merge equal returns).
-    let guard = (line.saturating_sub(2)..line)
-        .filter_map(source)
-        .chain(c.found.path.last().and_then(|b| b.condition.clone()))
+    // The conditions that lead to it: the path's last branch, the `if (...)` on the line
+    // itself, and the line before when it is a brace-less `if (...)`.
+    let before = (1..line)
+        .rev()
+        .map_while(source)
+        .map(|l| code_of(&l).trim().to_string())
+        .find(|l| !l.is_empty())
+        .filter(|l| l.ends_with(')'));
+    let guard = c
+        .found
+        .path
+        .last()
+        .and_then(|b| b.condition.clone())
+        .into_iter()
+        .chain(before)
         .chain(std::iter::once(text.clone()));
     if guard.into_iter().any(|l| tests_null(&code_of(&l), holder)) {
         return None;
