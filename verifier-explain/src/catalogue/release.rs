@@ -95,11 +95,17 @@ pub(crate) fn release_of(acquire: &str) -> Option<Release> {
 /// at the exit that leaks it: the `return` on the faulting line becomes a block that first
 /// releases it (submitting a ring buffer record the path filled or ends the work with,
 /// discarding one it abandons), guarded by `if (holder)` when the path never proved it
-/// non-NULL. `None` when the shape is not recognised: the faulting line has no single
-/// `return`, the holder is not in scope there or is reassigned, the returned value uses it, a
-/// kfunc release is not declared, or another path may reach this exit having released it.
+/// non-NULL. `None` when the shape is not recognised: the reference is taken in a loop, the
+/// faulting line has no single `return`, the holder is not in scope there or is reassigned,
+/// the returned value uses it, a kfunc release is not declared, or another path may reach
+/// this exit having released it.
 pub(crate) fn release_fix(c: &Ctx<'_>, alloc: u32, acquire: &str, holder: &str) -> Option<Fix> {
     let release = release_of(acquire)?;
+    // A reference taken in a loop may leak from an earlier iteration than the one the holder
+    // names at the exit: releasing the holder there is not the fix.
+    if c.facts.in_loop(alloc) {
+        return None;
+    }
     let id = c.field("id=")?;
     let fault = c.found.instruction.as_ref()?.index;
     let line = c.line()?;
@@ -126,9 +132,21 @@ pub(crate) fn release_fix(c: &Ctx<'_>, alloc: u32, acquire: &str, holder: &str) 
     }
     // The return right after a NULL test of the holder is the path where there is nothing to
     // release: the line was attributed to the wrong return (compilers merge equal returns).
-    let guard = (line.saturating_sub(2)..line)
-        .filter_map(source)
-        .chain(c.found.path.last().and_then(|b| b.condition.clone()))
+    // The conditions that lead to it: the path's last branch, the `if (...)` on the line
+    // itself, and the line before when it is a brace-less `if (...)`.
+    let before = (1..line)
+        .rev()
+        .map_while(source)
+        .map(|l| code_of(&l).trim().to_string())
+        .find(|l| !l.is_empty())
+        .filter(|l| l.ends_with(')'));
+    let guard = c
+        .found
+        .path
+        .last()
+        .and_then(|b| b.condition.clone())
+        .into_iter()
+        .chain(before)
         .chain(std::iter::once(text.clone()));
     if guard.into_iter().any(|l| tests_null(&code_of(&l), holder)) {
         return None;

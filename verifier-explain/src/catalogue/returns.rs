@@ -150,7 +150,21 @@ pub(crate) fn return_fix(c: &Ctx<'_>) -> Option<Fix> {
     };
     let text = source(line)?;
     let returned = rewrite::returned_expression(&text);
-    let literal_is_bad = |expr: &str| match (number(expr), bad) {
+    // A number, or a verdict name of this program type, whose value is not the bad one is
+    // not the return the path took.
+    let known = c.facts.program_type.and_then(verdicts);
+    let value_of = |expr: &str| {
+        number(expr).or_else(|| {
+            known.and_then(|vs| {
+                [Some(vs.allow), vs.deny]
+                    .into_iter()
+                    .flatten()
+                    .find(|v| v.spelled == expr)
+                    .map(|v| v.number)
+            })
+        })
+    };
+    let literal_is_bad = |expr: &str| match (value_of(expr), bad) {
         (Some(n), Some(b)) => n == as_int(b) || n == b,
         _ => true,
     };

@@ -28,7 +28,13 @@ pub(crate) fn leaking_return(
         .rev()
         .find(|b| b.line.is_some_and(|l| l < spot.line))?;
     let from = branch.line?;
-    let line = (from + 1..=from + RETURN_WITHIN)
+    // `if (cond) return x;` on one line: the branch's own line holds the return.
+    let one_line = line_text(from).is_some_and(|t| {
+        let code = t.split("//").next().unwrap_or("");
+        let code = code.split("/*").next().unwrap_or("").trim_start();
+        code.starts_with("if") && (code.contains(") return ") || code.contains(")return "))
+    });
+    let line = (from + u32::from(!one_line)..=from + RETURN_WITHIN)
         .take_while(|&l| l < spot.line)
         .find(|&l| {
             line_text(l).is_some_and(|t| {
@@ -122,6 +128,21 @@ mod tests {
                 .iter()
                 .any(|l| l.fault && l.text.contains("leaks"))
         );
+    }
+
+    #[test]
+    fn a_return_on_the_branch_line_itself_is_the_one_taken() {
+        let source = [
+            "\tif (!data) return 0;",                // 1
+            "\tif (pid != targ) return 0; // leaks", // 2
+            "\tdata->id = pid;",                     // 3
+            "\tbpf_ringbuf_submit(data, 0);",        // 4
+            "\treturn 0;",                           // 5
+            "}",                                     // 6
+        ];
+        let text = |l: u32| source.get(l as usize - 1).map(|s| s.to_string());
+        let s = leaking_return(&spot(6), &[branch(1), branch(2)], text).unwrap();
+        assert_eq!(s.line, 2);
     }
 
     #[test]
