@@ -687,7 +687,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "A helper's size argument must be proven no larger than the buffer it describes; a \
              value with no upper bound (a length read from the packet or a map) could make the \
              helper run past the buffer.",
-        matches: |s| s.at_call() && s.has("unbounded memory access"),
+        // "R3 unbounded memory access, use 'var &= const' ...": the size register. The same
+        // words ending in "make sure to bounds check any such access" are about a pointer
+        // register whose offset is unbounded (`unbounded-pointer-arithmetic`), even at a call.
+        matches: |s| s.at_call() && s.size_unbounded(),
         explain: |c| helper_size(c, false),
     },
     ErrorClass {
@@ -699,8 +702,7 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         matches: |s| {
             s.has("invalid zero-sized read")
                 || s.has("invalid zero-sized write")
-                || (s.at_call()
-                    && (s.has("min value is negative") || s.has("unbounded memory access")))
+                || (s.at_call() && (s.has("min value is negative") || s.size_unbounded()))
         },
         explain: |c| helper_size(c, true),
     },
@@ -1959,7 +1961,15 @@ fn packet_helper_variable_size(c: &Ctx<'_>, max: i64) -> Option<CauseFix> {
 /// holds a one-sided check on the index (`if (hop >= MAX_HOPS)`), the fix completes that check;
 /// else it bounds the index by the array it indexes, before the line that adds it.
 fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
-    let scalar = c.operand_with_state(|s| s.starts_with("scalar") || s.starts_with("inv"));
+    let is_scalar = |s: &str| s.starts_with("scalar") || s.starts_with("inv");
+    // When the message names a pointer register (`R1 unbounded memory access` at a call whose
+    // R1 is `p->buf + off`), the offset is what that pointer was computed from, not another
+    // argument that happens to be a number.
+    let names_pointer = c
+        .op()
+        .and_then(|o| o.state.as_deref())
+        .is_some_and(|s| !is_scalar(s));
+    let scalar = c.operand_with_state(is_scalar).filter(|_| !names_pointer);
     let site = index_site(c);
     // A variable found in a register beats the source; a name only inferred (declared on the
     // line) loses to the offset the source writes (`curr_state` in `a[*curr_state]`).

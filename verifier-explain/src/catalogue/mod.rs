@@ -192,6 +192,13 @@ impl Signs<'_> {
         self.text.contains(s)
     }
 
+    /// Whether the message says a helper's size register has no upper bound ("R3 unbounded
+    /// memory access, use 'var &= const' ..."), rather than that a pointer register's offset
+    /// has none ("... make sure to bounds check any such access").
+    fn size_unbounded(&self) -> bool {
+        self.has("unbounded memory access") && !self.has("make sure to bounds check")
+    }
+
     /// Whether the refused instruction is a call.
     fn at_call(&self) -> bool {
         self.insn.starts_with("call ")
@@ -341,6 +348,24 @@ mod tests {
         assert_eq!(
             id("R1 type=scalar expected=map_ptr", None, false),
             "wrong-argument-type"
+        );
+        // At a call, the size register's wording and the pointer register's differ.
+        let call = Some("call bpf_probe_read_kernel_str#115");
+        assert_eq!(
+            id(
+                "R2 unbounded memory access, use 'var &= const' or 'if (var < const)'",
+                call,
+                false
+            ),
+            "helper-size-unbounded"
+        );
+        assert_eq!(
+            id(
+                "R1 unbounded memory access, make sure to bounds check any such access",
+                call,
+                false
+            ),
+            "unbounded-pointer-arithmetic"
         );
         assert_eq!(id("R0 !read_ok", Some("exit"), false), "r0-not-set");
         assert_eq!(
