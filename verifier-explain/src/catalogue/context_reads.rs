@@ -290,7 +290,28 @@ pub(crate) fn refused_field_fix(c: &Ctx<'_>) -> Option<CauseFix> {
     let op = c.op()?;
     let name = c.source_name(op)?;
     let (off, size) = (c.field("off=")?, c.field("size=")?);
-    let read = read_on_line(c, &name, false)?;
+    // The field at the refused offset, when DWARF names it, is the read to rewrite; else the
+    // read under the fault's column.
+    let wanted = op
+        .variable
+        .as_ref()
+        .and_then(|v| c.facts.member_at(v.type_name.as_deref()?, off))
+        .map(|f| format!("{name}->{f}"));
+    let read = match &wanted {
+        Some(w) => {
+            let text = c.line_source()?;
+            let (expr, range) = rewrite::pointer_reads(&text, &name, false)
+                .into_iter()
+                .find(|(e, _)| reads_member(e, w))?;
+            LineRead {
+                line: c.line()?,
+                expr,
+                range,
+                text,
+            }
+        }
+        None => read_on_line(c, &name, false)?,
+    };
     let expr = read.expr.as_str();
     match c.facts.program_type {
         Some("TracePoint") if size > 0 && (off < 8 || off % size != 0) => {
@@ -440,4 +461,19 @@ fn packet_copy_fix(c: &Ctx<'_>, skb: &str) -> Option<CauseFix> {
             code,
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_member;
+
+    #[test]
+    fn a_read_of_a_member_includes_its_elements_and_members() {
+        assert!(reads_member("skb->priority", "skb->priority"));
+        assert!(reads_member("ctx->args[1]", "ctx->args"));
+        assert!(reads_member("sk->src_ip6[3]", "sk->src_ip6"));
+        assert!(reads_member("a->b.c", "a->b"));
+        assert!(!reads_member("skb->priority2", "skb->priority"));
+        assert!(!reads_member("ctx->id", "ctx->args"));
+    }
 }
