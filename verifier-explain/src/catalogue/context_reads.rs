@@ -109,6 +109,20 @@ fn nearest_read_of(c: &Ctx<'_>, name: &str, wanted: &str) -> Option<(u32, u32, S
         })
 }
 
+/// Whether the faulting source file includes libbpf's bpf_helpers.h (which defines
+/// barrier_var()), read from its first 5,000 lines.
+fn includes_bpf_helpers(c: &Ctx<'_>) -> bool {
+    let Some(insn) = c.found.instruction.as_ref() else {
+        return false;
+    };
+    (1..=5000u32)
+        .map_while(|l| c.facts.source_line(insn.index, l))
+        .any(|t| {
+            let t = t.trim_start();
+            t.starts_with('#') && t.contains("include") && t.contains("bpf_helpers.h")
+        })
+}
+
 /// The read of `ptr` on the faulting line that the fault is about (under the fault's column,
 /// or the only one), and the line with it.
 fn read_on_line(c: &Ctx<'_>, ptr: &str, deref: bool) -> Option<LineRead> {
@@ -229,7 +243,11 @@ pub(crate) fn moved_pointer_fix(c: &Ctx<'_>) -> Option<CauseFix> {
         if !expr.starts_with(&format!("{name}->")) || !of_field(expr) {
             return None;
         }
-        let code = read.rewritten(&rewrite::barrier_read_expr(expr, &local_for(c, expr)));
+        let code = read.rewritten(&rewrite::barrier_read_expr(
+            expr,
+            &local_for(c, expr),
+            includes_bpf_helpers(c),
+        ));
         return Some((
             merged(&format!("the read of `{expr}`")),
             replace(
