@@ -874,7 +874,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         title: "dereference of a modified context pointer",
         why: "Context fields must be accessed as ctx->field with a constant offset from the \
              unmodified context pointer; the verifier rewrites these accesses and refuses pointer \
-             arithmetic on ctx.",
+             arithmetic on ctx. The arithmetic is often the compiler's: clang merges reads of two \
+             fields on two branches into one read through ctx plus the branch's offset.",
         matches: |s| s.has("dereference of modified ctx ptr") || s.has("modified ctx ptr"),
         explain: |c| {
             if let Some(cause_fix) = context_reads::moved_pointer_fix(c) {
@@ -935,7 +936,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         category: Category::MemorySafety,
         title: "invalid access to the program's context",
         why: "Only the fields the program type defines may be accessed in the context structure, each \
-             with its exact size, and most of them only read.",
+             with its exact size, and most of them only read; some fields only for some attach \
+             types (src_ip4 in post_bind4), and a socket filter none of the packet pointers.",
         matches: |s| s.has("invalid bpf_context access"),
         explain: |c| {
             if let Some(cause_fix) = context_reads::refused_field_fix(c) {

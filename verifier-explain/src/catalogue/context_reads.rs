@@ -64,28 +64,38 @@ fn fault_is_load(c: &Ctx<'_>) -> bool {
     })
 }
 
-/// Where the source reads the field that the moved context pointer `name` (of variable `var`)
-/// points at on the failing path, when clang chose the offset with a select (`r3 += r2`, the
-/// load placed after the branches join on whatever line came before): the field at the
-/// pointer's offset plus the load's, named from the context struct's DWARF, and its read as
-/// `name->field` on the nearest source line (within 30 lines of the fault); with the column
-/// of that read.
-fn selected_field_line(
-    c: &Ctx<'_>,
-    name: &str,
-    var: &crate::evidence::Variable,
-) -> Option<(u32, u32, String)> {
+/// The member of the context struct (the type of `var`) that the moved pointer points at on
+/// the failing path: the pointer's offset (the message's `off=`) plus the load's displacement,
+/// named from DWARF.
+fn moved_field<'c>(c: &'c Ctx<'_>, var: &crate::evidence::Variable) -> Option<&'c str> {
     let insn = c.found.instruction.as_ref()?;
     let (_, addr) = insn.text.split_once("*(")?;
-    let disp = addr.split_once(" +").or_else(|| addr.split_once(" -"))?.1;
+    let (sign, disp) = match addr.split_once(" +") {
+        Some((_, d)) => (1, d),
+        None => (-1, addr.split_once(" -")?.1),
+    };
     let digits: String = disp.chars().take_while(char::is_ascii_digit).collect();
     let disp: i64 = digits.parse().ok()?;
-    let disp = if addr.contains(" -") { -disp } else { disp };
-    let offset = c.field("off=")? + disp;
-    let field = c.facts.member_at(var.type_name.as_deref()?, offset)?;
-    let wanted = format!("{name}->{field}");
+    let offset = c.field("off=")? + sign * disp;
+    c.facts.member_at(var.type_name.as_deref()?, offset)
+}
+
+/// Whether the read `expr` is of `member` (`skb->priority`) or of an element or member of it
+/// (`ctx->args[1]` of `ctx->args`).
+fn reads_member(expr: &str, member: &str) -> bool {
+    expr.strip_prefix(member).is_some_and(|rest| {
+        rest.is_empty() || rest.starts_with(['[', '.']) || rest.starts_with("->")
+    })
+}
+
+/// The source line nearest the fault (within 30 lines) that reads `wanted` (`skb->priority`)
+/// through `name`, with the column of that read: where the source reads the field clang merged
+/// when the load sits on another line (after a select of the offset, `r3 += r2`, or in a block
+/// that several `case`s share).
+fn nearest_read_of(c: &Ctx<'_>, name: &str, wanted: &str) -> Option<(u32, u32, String)> {
+    let insn = c.found.instruction.as_ref()?;
     let fault = c.line()?;
-    (1..=30u32)
+    (0..=30u32)
         .flat_map(|d| [fault.checked_add(d), fault.checked_sub(d)])
         .flatten()
         .filter(|&l| l > 0)
@@ -93,9 +103,23 @@ fn selected_field_line(
             let text = c.facts.source_line(insn.index, l)?;
             let (_, range) = rewrite::pointer_reads(&text, name, false)
                 .into_iter()
-                .find(|(e, _)| *e == wanted)?;
+                .find(|(e, _)| reads_member(e, wanted))?;
             let column = u32::try_from(range.start + 1).ok()?;
             Some((l, column, text))
+        })
+}
+
+/// Whether the faulting source file includes libbpf's bpf_helpers.h (which defines
+/// barrier_var()), read from its first 5,000 lines.
+fn includes_bpf_helpers(c: &Ctx<'_>) -> bool {
+    let Some(insn) = c.found.instruction.as_ref() else {
+        return false;
+    };
+    (1..=5000u32)
+        .map_while(|l| c.facts.source_line(insn.index, l))
+        .any(|t| {
+            let t = t.trim_start();
+            t.starts_with('#') && t.contains("include") && t.contains("bpf_helpers.h")
         })
 }
 
@@ -183,8 +207,16 @@ pub(crate) fn moved_pointer_fix(c: &Ctx<'_>) -> Option<CauseFix> {
     if var.parameter {
         // The context parameter itself, moved by the compiler: the merged read is where the
         // path added the constant (an offset chosen by a select instead is not traced).
+        // The field the moved pointer points at, when DWARF names it: the read to pin must be
+        // of that field (the line of the addition may hold other reads: `switch (ctx->id)`).
+        let wanted = moved_field(c, var).map(|f| format!("{name}->{f}"));
+        let of_field = |expr: &str| wanted.as_deref().is_none_or(|w| reads_member(expr, w));
+        let at_move = constant_move(c, c.op_reg()?).filter(|(l, col, text)| {
+            rewrite::memcpy_to_probe_read(text, name).is_some()
+                || read_at(*l, text.clone(), *col, name, false).is_some_and(|r| of_field(&r.expr))
+        });
         let (line, column, text) =
-            constant_move(c, c.op_reg()?).or_else(|| selected_field_line(c, name, var))?;
+            at_move.or_else(|| nearest_read_of(c, name, wanted.as_deref()?))?;
         let merged = |what: &str| {
             format!(
                 "the source is fine, the compiled code is not: clang merged {what} on line {line} with a read of another field on another branch into one load through `{name}` plus an offset that depends on the branch{moved}, and the verifier allows only `{name}->field` at a constant offset from the unmodified context pointer."
@@ -208,10 +240,14 @@ pub(crate) fn moved_pointer_fix(c: &Ctx<'_>) -> Option<CauseFix> {
         }
         let read = read_at(line, text, column, name, false)?;
         let expr = read.expr.as_str();
-        if !expr.starts_with(&format!("{name}->")) {
+        if !expr.starts_with(&format!("{name}->")) || !of_field(expr) {
             return None;
         }
-        let code = read.rewritten(&rewrite::barrier_read_expr(expr, &local_for(c, expr)));
+        let code = read.rewritten(&rewrite::barrier_read_expr(
+            expr,
+            &local_for(c, expr),
+            includes_bpf_helpers(c),
+        ));
         return Some((
             merged(&format!("the read of `{expr}`")),
             replace(
@@ -272,7 +308,28 @@ pub(crate) fn refused_field_fix(c: &Ctx<'_>) -> Option<CauseFix> {
     let op = c.op()?;
     let name = c.source_name(op)?;
     let (off, size) = (c.field("off=")?, c.field("size=")?);
-    let read = read_on_line(c, &name, false)?;
+    // The field at the refused offset, when DWARF names it, is the read to rewrite; else the
+    // read under the fault's column.
+    let wanted = op
+        .variable
+        .as_ref()
+        .and_then(|v| c.facts.member_at(v.type_name.as_deref()?, off))
+        .map(|f| format!("{name}->{f}"));
+    let read = match &wanted {
+        Some(w) => {
+            let text = c.line_source()?;
+            let (expr, range) = rewrite::pointer_reads(&text, &name, false)
+                .into_iter()
+                .find(|(e, _)| reads_member(e, w))?;
+            LineRead {
+                line: c.line()?,
+                expr,
+                range,
+                text,
+            }
+        }
+        None => read_on_line(c, &name, false)?,
+    };
     let expr = read.expr.as_str();
     match c.facts.program_type {
         Some("TracePoint") if size > 0 && (off < 8 || off % size != 0) => {
@@ -422,4 +479,19 @@ fn packet_copy_fix(c: &Ctx<'_>, skb: &str) -> Option<CauseFix> {
             code,
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_member;
+
+    #[test]
+    fn a_read_of_a_member_includes_its_elements_and_members() {
+        assert!(reads_member("skb->priority", "skb->priority"));
+        assert!(reads_member("ctx->args[1]", "ctx->args"));
+        assert!(reads_member("sk->src_ip6[3]", "sk->src_ip6"));
+        assert!(reads_member("a->b.c", "a->b"));
+        assert!(!reads_member("skb->priority2", "skb->priority"));
+        assert!(!reads_member("ctx->id", "ctx->args"));
+    }
 }

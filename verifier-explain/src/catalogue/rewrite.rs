@@ -718,9 +718,15 @@ pub(crate) fn unqualified_pointee(ty: &str) -> Option<String> {
 
 /// A GNU statement expression whose value is the read `expr`, made in a local that
 /// barrier_var() (bpf_helpers.h) pins: the compiler must do this read here, as written, and
-/// cannot merge it with a read of another field on another branch.
-pub(crate) fn barrier_read_expr(expr: &str, local: &str) -> String {
-    format!("({{ __typeof__({expr}) {local} = {expr}; barrier_var({local}); {local}; }})")
+/// cannot merge it with a read of another field on another branch. Without `helpers` (the
+/// source has no bpf_helpers.h), the barrier is written out as the empty asm it stands for.
+pub(crate) fn barrier_read_expr(expr: &str, local: &str, helpers: bool) -> String {
+    let barrier = if helpers {
+        format!("barrier_var({local})")
+    } else {
+        format!("asm volatile(\"\" : \"+r\"({local}))")
+    };
+    format!("({{ __typeof__({expr}) {local} = {expr}; {barrier}; {local}; }})")
 }
 
 /// `line`'s memory copy (`__builtin_memcpy(dst, src, n)`, or `memcpy`) whose source mentions
@@ -811,8 +817,12 @@ mod context_read_tests {
             "({ __typeof__(args->common_pid) common_pid_val; bpf_probe_read_kernel(&common_pid_val, sizeof(common_pid_val), &args->common_pid); common_pid_val; })"
         );
         assert_eq!(
-            barrier_read_expr("ctx->rbp", "rbp_val"),
+            barrier_read_expr("ctx->rbp", "rbp_val", true),
             "({ __typeof__(ctx->rbp) rbp_val = ctx->rbp; barrier_var(rbp_val); rbp_val; })"
+        );
+        assert_eq!(
+            barrier_read_expr("ctx->rbp", "v", false),
+            "({ __typeof__(ctx->rbp) v = ctx->rbp; asm volatile(\"\" : \"+r\"(v)); v; })"
         );
         assert_eq!(
             probe_read_expr("*arg", "arg_val", Some("unsigned long")),

@@ -78,12 +78,14 @@ impl StructMembers {
         Ok(())
     }
 
-    /// The member of struct `name` that starts at byte `offset`.
+    /// The member of struct `name` that holds byte `offset`: the last one that starts at or
+    /// before it (an array member holds its elements' offsets).
     pub(crate) fn member_at(&self, name: &str, offset: u64) -> Option<&str> {
         self.by_struct
             .get(name)?
             .iter()
-            .find(|(o, _)| *o == offset)
+            .filter(|(o, _)| *o <= offset)
+            .max_by_key(|(o, _)| *o)
             .map(|(_, m)| m.as_str())
     }
 }
@@ -98,8 +100,8 @@ mod tests {
         let debug = DebugInfo::parse(f.object).expect("parses");
         assert_eq!(debug.struct_member_at("__sk_buff", 8), Some("mark"));
         assert_eq!(debug.struct_member_at("__sk_buff", 32), Some("priority"));
-        // Not the start of a member, and no such struct.
-        assert_eq!(debug.struct_member_at("__sk_buff", 33), None);
+        // A byte inside a member is that member's; no such struct is nothing.
+        assert_eq!(debug.struct_member_at("__sk_buff", 33), Some("priority"));
         assert_eq!(debug.struct_member_at("no_such_struct", 0), None);
     }
 }

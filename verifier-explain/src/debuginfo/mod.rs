@@ -234,8 +234,8 @@ impl DebugInfo {
         })
     }
 
-    /// The member of the struct called `name` (`__sk_buff`, without `struct`) that starts at
-    /// byte `offset`, from DWARF.
+    /// The member of the struct called `name` (`__sk_buff`, without `struct`) that holds byte
+    /// `offset`, from DWARF.
     pub fn struct_member_at(&self, name: &str, offset: u64) -> Option<&str> {
         self.members.member_at(name, offset)
     }

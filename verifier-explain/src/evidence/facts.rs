@@ -466,7 +466,7 @@ impl Facts<'_> {
     }
 
     /// The member of the struct a pointer of C type `ptr_type` (`struct __sk_buff *`) points
-    /// to that starts at byte `offset`.
+    /// to that holds byte `offset`.
     pub(crate) fn member_at(&self, ptr_type: &str, offset: i64) -> Option<&str> {
         let name = ptr_type
             .trim()
