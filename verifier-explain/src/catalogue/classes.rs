@@ -1852,7 +1852,10 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
                 Some(line),
                 Some(code),
             ),
-            None => code_or_template(c, op, summary, c.line(), code),
+            None => match packet_byte_index_check(c, &end) {
+                Some((summary, code)) => fix(summary, c.line(), Some(code)),
+                None => code_or_template(c, op, summary, c.line(), code),
+            },
         },
     )
 }
@@ -2730,6 +2733,72 @@ fn map_value_offset_bound(c: &Ctx<'_>) -> Option<crate::evidence::Fix> {
         ),
         Some(line),
         Some(code),
+    ))
+}
+
+/// The check for a packet byte read at a variable index from a header pointer, as the
+/// faulting line writes it (`*((unsigned char *)tcp + i)`): the index `i` is what the path added
+/// to the pointer, and the check covers the bytes read at that index,
+/// `(void *)tcp + i + 1 > data_end`, not the header the pointer's type names. Inside a loop it
+/// leaves the loop (`break`: the code after the loop, which may release what the program holds,
+/// still runs), else it returns the pass value. Returns the summary and the code; `None` for
+/// other shapes.
+fn packet_byte_index_check(c: &Ctx<'_>, end: &str) -> Option<(String, String)> {
+    let facts = c.facts;
+    if facts.is_rust() || !c.op()?.state.as_deref()?.starts_with("pkt(") {
+        return None;
+    }
+    let line = c.line()?;
+    if needs_block(c, line)? {
+        return None;
+    }
+    let fault = c.found.instruction.as_ref()?.index;
+    let text = c.fault_text()?;
+    let words: Vec<&str> = text
+        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .filter(|w| !w.is_empty() && !w.starts_with(|ch: char| ch.is_ascii_digit()))
+        .collect();
+    // The pointer the index is added to, cast to bytes: `(unsigned char *)tcp + i`. The
+    // verifier may have unrolled the loop (a constant offset) or not (a variable one): the
+    // source's shape is what is checked.
+    let casts = [
+        "(unsigned char *)",
+        "(__u8 *)",
+        "(u8 *)",
+        "(uint8_t *)",
+        "(char *)",
+        "(void *)",
+    ];
+    let (ptr, index) = words.iter().find_map(|&p| {
+        let index = words.iter().find(|&&w| {
+            w != p
+                && casts
+                    .iter()
+                    .any(|cast| text.contains(&format!("{cast}{p} + {w}")))
+        })?;
+        Some((p.to_string(), index.to_string()))
+    })?;
+    facts.in_scope_named(fault, &index)?;
+    facts.in_scope_named(fault, &ptr)?;
+    let size = c.field("size=").unwrap_or(1);
+    let leave = if enclosing_loop(c, line).is_some() {
+        "break".to_string()
+    } else {
+        format!("return {}", c.pass())
+    };
+    Some((
+        format!(
+            "Compare the bytes read at `{ptr} + {index}` against the packet's end before the \
+             access: the check must cover the variable index, not only the header `{ptr}` points \
+             to. {}",
+            if leave == "break" {
+                "Inside the loop, leave the loop when the packet is shorter (the code after it \
+                 still runs, so what the program holds is still released)."
+            } else {
+                "Leave when the packet is shorter."
+            }
+        ),
+        format!("if ((void *){ptr} + {index} + {size} > {end})\n\t{leave};"),
     ))
 }
 
