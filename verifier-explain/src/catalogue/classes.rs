@@ -336,7 +336,10 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
         why: "A helper reads or writes the whole size it is given; when the buffer is in a map \
              value, offset plus size must stay within the value's size.",
         matches: |s| s.has(MAP_VALUE) && s.at_call(),
-        explain: |c| helper_buffer_size(c, "map value"),
+        explain: |c| {
+            let (cause, fallback) = helper_buffer_size(c, "map value");
+            (cause, map_value_offset_bound(c).unwrap_or(fallback))
+        },
     },
     ErrorClass {
         id: "packet-helper-out-of-bounds",
@@ -1861,7 +1864,10 @@ fn packet_out_of_bounds(c: &Ctx<'_>, helper: bool) -> CauseFix {
                 Some(line),
                 Some(code),
             ),
-            None => code_or_template(c, op, summary, c.line(), code),
+            None => match packet_byte_index_check(c, &end) {
+                Some((summary, code)) => fix(summary, c.line(), Some(code)),
+                None => code_or_template(c, op, summary, c.line(), code),
+            },
         },
     )
 }
@@ -2844,33 +2850,8 @@ fn loop_bound_fix(c: &Ctx<'_>, off: &str, line: Option<u32>) -> Option<crate::ev
     if facts.is_rust() || !facts.in_loop(fault) {
         return None;
     }
-    let indent = |t: &str| t.len() - t.trim_start().len();
-    let mut depth = indent(&facts.source_line(fault, line)?);
-    let mut found = None;
-    for l in (line.saturating_sub(80).max(1)..line).rev() {
-        let Some(text) = facts.source_line(fault, l) else {
-            break;
-        };
-        if text.trim().is_empty() || indent(&text) >= depth {
-            continue;
-        }
-        depth = indent(&text);
-        let t = text.trim_start();
-        if let Some(b) = loop_bound::while_bound(t, off) {
-            found = Some((l, b));
-            break;
-        }
-        // Another loop encloses the access first, or the function starts: no shape.
-        if depth == 0
-            || ["for ", "for(", "while", "do "]
-                .iter()
-                .any(|k| t.starts_with(k))
-        {
-            break;
-        }
-    }
-    let (header_line, bound) = found?;
-    let header = facts.source_line(fault, header_line)?;
+    let (header_line, header) = enclosing_loop(c, line)?;
+    let bound = loop_bound::while_bound(header.trim_start(), off)?;
     let taken: Vec<String> = facts
         .vars_in_scope(fault)
         .into_iter()
@@ -2895,6 +2876,222 @@ fn loop_bound_fix(c: &Ctx<'_>, off: &str, line: Option<u32>) -> Option<crate::ev
         ),
         Some(header_line),
         code,
+    ))
+}
+
+/// The loop whose body holds source line `line` in the faulting function: the nearest less
+/// indented line above it that is a loop header (`for`, `while`, `do`), with its text. `None`
+/// when a `switch` or the function's own level comes first (a `break` there would not leave a
+/// loop), or the source is not there.
+fn enclosing_loop(c: &Ctx<'_>, line: u32) -> Option<(u32, String)> {
+    let fault = c.found.instruction.as_ref()?.index;
+    let indent = |t: &str| t.len() - t.trim_start().len();
+    let mut depth = indent(&c.facts.source_line(fault, line)?);
+    for l in (line.saturating_sub(200).max(1)..line).rev() {
+        let text = c.facts.source_line(fault, l)?;
+        if text.trim().is_empty() || indent(&text) >= depth {
+            continue;
+        }
+        depth = indent(&text);
+        let t = text.trim_start();
+        if ["for ", "for(", "while ", "while(", "do ", "do{"]
+            .iter()
+            .any(|k| t.starts_with(k))
+            || t == "do"
+        {
+            return Some((l, text));
+        }
+        if depth == 0 || t.starts_with("switch") {
+            return None;
+        }
+    }
+    None
+}
+
+/// The fix for a helper given a map value at a variable offset (`filename + pos`) with a size
+/// that does not leave room: a bound on the offset so that offset plus size fits the value
+/// (`if (pos > MAX_PATH - 64) break;`), and, when the size may fill the whole value and is a
+/// variable, a clamp of the size to an eighth of the value. The value's size is written as the
+/// source's `#define` of that number when there is one. `None` when the offset is not a
+/// variable in scope, the size cannot be made smaller, or the line is the body of an `if`.
+fn map_value_offset_bound(c: &Ctx<'_>) -> Option<crate::evidence::Fix> {
+    let facts = c.facts;
+    let fault = c.found.instruction.as_ref()?.index;
+    let line = c.line()?;
+    if facts.is_rust() || needs_block(c, line)? {
+        return None;
+    }
+    let value_size = c.field("value_size=")?;
+    let size = c.field("size=")?;
+    let ptr = c.op()?;
+    let reg = c.op_reg()?;
+    if !ptr
+        .state
+        .as_deref()
+        .is_some_and(|s| s.contains("var_off") || s.contains("umax"))
+    {
+        return None;
+    }
+    let is_ident = |t: &str| {
+        !t.is_empty()
+            && !t.starts_with(|ch: char| ch.is_ascii_digit())
+            && t.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
+    };
+    let off = facts
+        .index_variable(Some(reg))
+        .or_else(|| c.source_offset())
+        .filter(|o| is_ident(o))?;
+    // The offset is what the pointer argument adds (`filename + pos`).
+    let written = ptr.argument.as_deref()?;
+    if !written
+        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .any(|w| w == off)
+    {
+        return None;
+    }
+    let off_var = facts.in_scope_named(fault, &off)?;
+    let signed = off_var.type_name.as_deref().is_some_and(|t| {
+        let t = t.trim_start_matches("const ").trim();
+        !(t.starts_with("unsigned")
+            || t.starts_with("__u")
+            || t.starts_with('u')
+            || t.starts_with("size_t")
+            || t.starts_with("bool")
+            || t.starts_with("_Bool"))
+    });
+    // The size argument follows the pointer (`bpf_probe_read_kernel_str(dst, size, src)`).
+    let size_arg = c
+        .found
+        .operands
+        .iter()
+        .find(|o| o.operand == format!("r{}", reg + 1))
+        .and_then(|o| o.argument.clone())?;
+    let clampable = is_ident(&size_arg)
+        && facts
+            .in_scope_named(fault, &size_arg)
+            .is_some_and(|v| !v.type_name.as_deref().is_some_and(|t| t.contains("const")));
+    // The value's size as the source names it.
+    let value = (1..line)
+        .filter_map(|l| facts.source_line(fault, l))
+        .filter_map(|t| {
+            let rest = t.trim().strip_prefix("#define")?;
+            let mut words = rest.split_whitespace();
+            let (name, val) = (words.next()?, words.next()?);
+            (words.next().is_none() && val.parse::<i64>().ok() == Some(value_size))
+                .then(|| name.to_string())
+        })
+        .next()
+        .unwrap_or_else(|| value_size.to_string());
+    let leave = if enclosing_loop(c, line).is_some() {
+        "break".to_string()
+    } else {
+        format!("return {}", c.pass())
+    };
+    let below = if signed {
+        format!("{off} < 0 || ")
+    } else {
+        String::new()
+    };
+    let (code, how) = if size < value_size && (size * 2 <= value_size || !clampable) {
+        // A variable's largest value is the number; a macro or `sizeof` is kept as written.
+        let variable = is_ident(&size_arg) && facts.in_scope_named(fault, &size_arg).is_some();
+        let size_text = if variable {
+            size.to_string()
+        } else {
+            size_arg.clone()
+        };
+        (
+            format!("if ({below}{off} > {value} - {size_text})\n\t{leave};"),
+            format!("at most {value} less the {size} byte(s) the helper is given"),
+        )
+    } else if clampable {
+        let piece = 1i64 << (63 - (value_size / 8).max(1).leading_zeros());
+        (
+            format!(
+                "if ({below}{off} > {value} - {piece})\n\t{leave};\nif ({size_arg} > {piece})\n\t{size_arg} = {piece};"
+            ),
+            format!(
+                "at most {value} less {piece}, and `{size_arg}` to at most {piece} (an eighth of \
+                 the value: change the split if single pieces can be longer)"
+            ),
+        )
+    } else {
+        return None;
+    };
+    Some(fix(
+        format!(
+            "Bound `{off}` right before the call so that offset plus size fits the {value_size}-byte \
+             value: `{off}` {how}. The verifier adds the largest offset to the largest size, so \
+             both need a bound that keeps their sum within the value."
+        ),
+        Some(line),
+        Some(code),
+    ))
+}
+
+/// The check for a packet byte read at a variable index from a header pointer, as the
+/// faulting line writes it (`*((unsigned char *)tcp + i)`): the index `i` is what the path added
+/// to the pointer, and the check covers the bytes read at that index,
+/// `(void *)tcp + i + 1 > data_end`, not the header the pointer's type names. Inside a loop it
+/// leaves the loop (`break`: the code after the loop, which may release what the program holds,
+/// still runs), else it returns the pass value. Returns the summary and the code; `None` for
+/// other shapes.
+fn packet_byte_index_check(c: &Ctx<'_>, end: &str) -> Option<(String, String)> {
+    let facts = c.facts;
+    if facts.is_rust() || !c.op()?.state.as_deref()?.starts_with("pkt(") {
+        return None;
+    }
+    let line = c.line()?;
+    if needs_block(c, line)? {
+        return None;
+    }
+    let fault = c.found.instruction.as_ref()?.index;
+    let text = c.fault_text()?;
+    let words: Vec<&str> = text
+        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .filter(|w| !w.is_empty() && !w.starts_with(|ch: char| ch.is_ascii_digit()))
+        .collect();
+    // The pointer the index is added to, cast to bytes: `(unsigned char *)tcp + i`. The
+    // verifier may have unrolled the loop (a constant offset) or not (a variable one): the
+    // source's shape is what is checked.
+    let casts = [
+        "(unsigned char *)",
+        "(__u8 *)",
+        "(u8 *)",
+        "(uint8_t *)",
+        "(char *)",
+        "(void *)",
+    ];
+    let (ptr, index) = words.iter().find_map(|&p| {
+        let index = words.iter().find(|&&w| {
+            w != p
+                && casts
+                    .iter()
+                    .any(|cast| text.contains(&format!("{cast}{p} + {w}")))
+        })?;
+        Some((p.to_string(), index.to_string()))
+    })?;
+    facts.in_scope_named(fault, &index)?;
+    facts.in_scope_named(fault, &ptr)?;
+    let size = c.field("size=").unwrap_or(1);
+    let leave = if enclosing_loop(c, line).is_some() {
+        "break".to_string()
+    } else {
+        format!("return {}", c.pass())
+    };
+    Some((
+        format!(
+            "Compare the bytes read at `{ptr} + {index}` against the packet's end before the \
+             access: the check must cover the variable index, not only the header `{ptr}` points \
+             to. {}",
+            if leave == "break" {
+                "Inside the loop, leave the loop when the packet is shorter (the code after it \
+                 still runs, so what the program holds is still released)."
+            } else {
+                "Leave when the packet is shorter."
+            }
+        ),
+        format!("if ((void *){ptr} + {index} + {size} > {end})\n\t{leave};"),
     ))
 }
 
