@@ -10,6 +10,7 @@
 mod classes;
 mod loop_bound;
 mod rewrite;
+mod source_block;
 mod words;
 
 pub(crate) use classes::CATALOGUE;
