@@ -12,6 +12,7 @@ use super::loop_bound;
 use super::release;
 use super::returns;
 use super::rewrite;
+use super::source_block;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
 use crate::evidence::CheckShape;
@@ -2879,33 +2880,11 @@ fn loop_bound_fix(c: &Ctx<'_>, off: &str, line: Option<u32>) -> Option<crate::ev
     ))
 }
 
-/// The loop whose body holds source line `line` in the faulting function: the nearest less
-/// indented line above it that is a loop header (`for`, `while`, `do`), with its text. `None`
-/// when a `switch` or the function's own level comes first (a `break` there would not leave a
-/// loop), or the source is not there.
+/// The loop whose body holds source line `line` of the faulting instruction's file (see
+/// [`source_block::enclosing_loop`]).
 fn enclosing_loop(c: &Ctx<'_>, line: u32) -> Option<(u32, String)> {
     let fault = c.found.instruction.as_ref()?.index;
-    let indent = |t: &str| t.len() - t.trim_start().len();
-    let mut depth = indent(&c.facts.source_line(fault, line)?);
-    for l in (line.saturating_sub(200).max(1)..line).rev() {
-        let text = c.facts.source_line(fault, l)?;
-        if text.trim().is_empty() || indent(&text) >= depth {
-            continue;
-        }
-        depth = indent(&text);
-        let t = text.trim_start();
-        if ["for ", "for(", "while ", "while(", "do ", "do{"]
-            .iter()
-            .any(|k| t.starts_with(k))
-            || t == "do"
-        {
-            return Some((l, text));
-        }
-        if depth == 0 || t.starts_with("switch") {
-            return None;
-        }
-    }
-    None
+    source_block::enclosing_loop(|l| c.facts.source_line(fault, l), line)
 }
 
 /// The fix for a helper given a map value at a variable offset (`filename + pos`) with a size
@@ -3095,30 +3074,11 @@ fn packet_byte_index_check(c: &Ctx<'_>, end: &str) -> Option<(String, String)> {
     ))
 }
 
-/// Whether code put at source line `line` (of the faulting instruction's file) must be one
-/// block: `Some(true)` when the line is the body of an `if`, `else` or loop without braces,
-/// `Some(false)` when it follows a statement or opens a block, `None` when the line before
-/// it is neither (a statement continued, a macro).
+/// Whether code put at source line `line` of the faulting instruction's file must be one
+/// block (see [`source_block::needs_block`]).
 fn needs_block(c: &Ctx<'_>, line: u32) -> Option<bool> {
     let fault = c.found.instruction.as_ref()?.index;
-    let before = (1..line)
-        .rev()
-        .filter_map(|l| c.facts.source_line(fault, l))
-        .map(|t| t.trim().to_string())
-        .find(|t| {
-            !t.is_empty() && !t.starts_with("//") && !t.starts_with("/*") && !t.starts_with('*')
-        })?;
-    if before.ends_with('{')
-        || before.ends_with(';')
-        || before.ends_with('}')
-        || before.ends_with("*/")
-    {
-        Some(false)
-    } else if before.ends_with(')') || before.ends_with("else") {
-        Some(true)
-    } else {
-        None
-    }
+    source_block::needs_block(|l| c.facts.source_line(fault, l), line)
 }
 
 /// A packet access refused inside a function inlined into the program, whose own names do
