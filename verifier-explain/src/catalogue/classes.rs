@@ -12,7 +12,7 @@ use super::loop_bound;
 use super::release;
 use super::returns;
 use super::rewrite;
-use super::source_block;
+use super::source_text;
 use super::words::{CauseFix, Ctx, code_name, decide, field, fix, replace};
 use super::{Category, ErrorClass};
 use crate::evidence::CheckShape;
@@ -2722,8 +2722,39 @@ fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
         size.map_or("not bounded".into(), |o| o.meaning.clone())
     );
     let pass = c.pass();
-    match buf {
-        Some(buf) => (
+    // A 32-bit size taken from a 64-bit register (a probe's argument cast to `int`): clang
+    // checks a sign- or zero-extended copy and passes the original register, whose upper half
+    // the verifier knows nothing about. The check then goes on a 64-bit copy that an empty asm
+    // keeps in its register, and the call is given that copy.
+    let narrow = size
+        .and_then(|o| o.variable.as_ref())
+        .filter(|var| var.name == v)
+        .and_then(|var| var.type_name.as_deref())
+        .is_some_and(narrow_integer);
+    // The copy's declarations go where the call is, which must be a statement of its own.
+    let at_statement = c.line().and_then(|l| needs_block(c, l)) == Some(false);
+    let with_copy = (narrow && at_statement)
+        .then(|| {
+            let checked = format!("{v}_checked");
+            let call = rewrite::replace_argument(&c.line_source()?, &v, &checked)?;
+            Some((checked, call))
+        })
+        .flatten();
+    match (buf, with_copy) {
+        (Some(buf), Some((checked, call))) => (
+            cause,
+            replace(
+                format!(
+                    "Bound `{v}` on both sides right before the call: at least 1 and at most the size of `{buf}`. `{v}` is narrower than a register, so the bound goes on a 64-bit copy that an empty asm keeps in its register (clang would otherwise check an extended copy and pass the unchecked register), and the call gets the copy."
+                ),
+                c.line(),
+                format!(
+                    "__u64 {checked} = {v};\nasm volatile(\"\" : \"+r\"({checked}));\nif ({checked} < 1 || {checked} > sizeof({buf}))\n\treturn {pass};\n{}",
+                    call.trim_start()
+                ),
+            ),
+        ),
+        (Some(buf), None) => (
             cause,
             fix(
                 format!(
@@ -2735,7 +2766,7 @@ fn helper_size(c: &Ctx<'_>, positive: bool) -> CauseFix {
                 )),
             ),
         ),
-        None => (
+        (None, _) => (
             cause,
             decide(
                 format!(
@@ -2881,10 +2912,10 @@ fn loop_bound_fix(c: &Ctx<'_>, off: &str, line: Option<u32>) -> Option<crate::ev
 }
 
 /// The loop whose body holds source line `line` of the faulting instruction's file (see
-/// [`source_block::enclosing_loop`]).
+/// [`source_text::enclosing_loop`]).
 fn enclosing_loop(c: &Ctx<'_>, line: u32) -> Option<(u32, String)> {
     let fault = c.found.instruction.as_ref()?.index;
-    source_block::enclosing_loop(|l| c.facts.source_line(fault, l), line)
+    source_text::enclosing_loop(|l| c.facts.source_line(fault, l), line)
 }
 
 /// The fix for a helper given a map value at a variable offset (`filename + pos`) with a size
@@ -3075,10 +3106,10 @@ fn packet_byte_index_check(c: &Ctx<'_>, end: &str) -> Option<(String, String)> {
 }
 
 /// Whether code put at source line `line` of the faulting instruction's file must be one
-/// block (see [`source_block::needs_block`]).
+/// block (see [`source_text::needs_block`]).
 fn needs_block(c: &Ctx<'_>, line: u32) -> Option<bool> {
     let fault = c.found.instruction.as_ref()?.index;
-    source_block::needs_block(|l| c.facts.source_line(fault, l), line)
+    source_text::needs_block(|l| c.facts.source_line(fault, l), line)
 }
 
 /// A packet access refused inside a function inlined into the program, whose own names do
@@ -3371,4 +3402,18 @@ mod tests {
         assert!(spilled_pointer("map_value(map=m,ks=4,vs=8)"));
         assert!(spilled_pointer("ctx()"));
     }
+}
+
+/// Whether a C integer type is narrower than the 64-bit registers (`int`, `__u32`, `short`):
+/// a value of it lives in a register whose upper half clang may leave as it found it.
+fn narrow_integer(type_name: &str) -> bool {
+    let t = type_name.trim();
+    let wide = t.contains("64") || t.contains("long") || t.contains("size_t");
+    let integer = [
+        "int", "short", "char", "__u32", "__s32", "u32", "s32", "__u16", "__s16", "u16", "s16",
+        "__u8", "__s8", "u8", "s8",
+    ]
+    .iter()
+    .any(|w| t.split_whitespace().any(|part| part == *w));
+    integer && !wide && !t.contains('*')
 }

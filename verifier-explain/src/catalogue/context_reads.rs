@@ -359,7 +359,7 @@ pub(crate) fn refused_field_fix(c: &Ctx<'_>) -> Option<CauseFix> {
         }
         Some("SocketFilter") => packet_copy_fix(c, &name),
         Some("CgroupSock" | "CgroupSockAddr") => {
-            let section = c.facts.section_name()?;
+            let section = c.facts.section()?;
             let field = expr.rsplit("->").next()?;
             let stem = field.strip_suffix("ip4")?;
             if !section.ends_with('6') || !stem.chars().all(|ch| ch.is_alphanumeric() || ch == '_')

@@ -19,7 +19,6 @@ mod release;
 mod returns;
 mod rewrite;
 mod source_text;
-mod source_block;
 mod words;
 
 pub(crate) use classes::CATALOGUE;

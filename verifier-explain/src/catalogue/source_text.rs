@@ -1,6 +1,7 @@
 //! The shape of C source lines as text: the code without comments and literals, brace depth,
-//! whether a line is a statement of its own. What the rewrites of the faulting source need to
-//! know before they put code at a line.
+//! whether a line is a statement of its own or the body of an `if` without braces, which loop
+//! holds it. What the rewrites of the faulting source need to know before they put code at a
+//! line. Lines are looked up by number through `text`, which returns `None` past the file.
 
 /// Whether `c` may be part of a C identifier.
 pub(crate) fn is_ident(c: char) -> bool {
@@ -119,6 +120,55 @@ pub(crate) fn unbraced_body(text: &dyn Fn(u32) -> Option<String>, n: u32) -> boo
                 .any(|k| starts_with_word(&p, k));
             (p.ends_with(')') && header) || p.ends_with("else")
         })
+}
+
+/// Whether code put at line `line` must be one block: `Some(true)` when the line is the body
+/// of an `if`, `else` or loop without braces ([`unbraced_body`]), `Some(false)` when it
+/// follows a statement or opens a block, `None` when the line before it is neither (a
+/// statement continued, a macro).
+pub(crate) fn needs_block(text: impl Fn(u32) -> Option<String>, line: u32) -> Option<bool> {
+    let before = previous_code(&text, line)?;
+    if before.ends_with('{')
+        || before.ends_with(';')
+        || before.ends_with('}')
+        || before.starts_with('#')
+    {
+        Some(false)
+    } else if unbraced_body(&text, line) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// The loop whose body holds line `line`: the nearest less indented line above it that is a
+/// loop header (`for`, `while`, `do`), with its number and text. `None` when a `switch` or the
+/// function's own level comes first (a `break` there would not leave a loop).
+pub(crate) fn enclosing_loop(
+    text: impl Fn(u32) -> Option<String>,
+    line: u32,
+) -> Option<(u32, String)> {
+    let indent = |t: &str| t.len() - t.trim_start().len();
+    let mut depth = indent(&text(line)?);
+    for l in (line.saturating_sub(200).max(1)..line).rev() {
+        let t = text(l)?;
+        if t.trim().is_empty() || indent(&t) >= depth {
+            continue;
+        }
+        depth = indent(&t);
+        let s = code_only(&t);
+        let s = s.trim();
+        if ["for", "while", "do"]
+            .iter()
+            .any(|k| starts_with_word(s, k))
+        {
+            return Some((l, t));
+        }
+        if depth == 0 || starts_with_word(s, "switch") {
+            return None;
+        }
+    }
+    None
 }
 
 /// The right-hand side of the last assignment to `name` on the lines `from..to` (its
@@ -268,6 +318,21 @@ mod tests {
         assert!(!starts_statement(&text, 9));
         assert!(!starts_statement(&text, 11));
         assert!(!unbraced_body(&text, 11));
+    }
+
+    #[test]
+    fn an_unbraced_if_body_needs_a_block_and_loops_are_found_by_indentation() {
+        let text = source(
+            "int f(int n)\n{\n\tint s = 0;\n\tfor (int i = 0; i < n; i++) {\n\t\tif (i > 3)\n\t\t\ts += i;\n\t\ts++;\n\t}\n\tswitch (n) {\n\tcase 1:\n\t\ts--;\n\t}\n\treturn s;\n}\n",
+        );
+        assert_eq!(needs_block(&text, 6), Some(true));
+        assert_eq!(needs_block(&text, 7), Some(false));
+        assert_eq!(needs_block(&text, 5), Some(false));
+        assert_eq!(enclosing_loop(&text, 6).map(|(l, _)| l), Some(4));
+        assert_eq!(enclosing_loop(&text, 7).map(|(l, _)| l), Some(4));
+        // A switch is not a loop, and the function's body is no loop either.
+        assert_eq!(enclosing_loop(&text, 11), None);
+        assert_eq!(enclosing_loop(&text, 13), None);
     }
 
     #[test]

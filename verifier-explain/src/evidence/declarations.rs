@@ -109,7 +109,8 @@ impl Facts<'_> {
         true
     }
 
-    /// The ELF section of the program's entry function (`kprobe/do_sys_openat2`, `uprobe`).
+    /// The ELF section of the program's entry function (`kprobe/do_sys_openat2`, `uprobe`,
+    /// `cgroup/post_bind6`): it names the attach type where the program type alone does not.
     pub(crate) fn section(&self) -> Option<&str> {
         let src = self.source?;
         src.layout

@@ -273,10 +273,9 @@ impl Facts<'_> {
         }
         // The context is the program's own parameter, not an inlined helper's (`data` in
         // `rewrite(void *data)`).
-        let ctx = vars
-            .iter()
-            .find(|v| v.parameter && !v.inlined)
-            .map_or("ctx", |v| v.name.as_str());
+        let ctx = idx
+            .and_then(|i| self.ctx_param(i))
+            .unwrap_or_else(|| "ctx".to_string());
         format!("(void *)(long){ctx}->data_end")
     }
 
@@ -430,13 +429,6 @@ impl Facts<'_> {
 }
 
 impl Facts<'_> {
-    /// The ELF section of the program's own function (`cgroup/post_bind6`, `tracepoint/...`):
-    /// it names the attach type where the program type alone does not.
-    pub(crate) fn section_name(&self) -> Option<&str> {
-        let src = self.source?;
-        Some(src.layout.functions.first()?.section_name.as_str())
-    }
-
     /// The program's context parameter (`ctx` in `int prog(struct xdp_md *ctx)`): the first
     /// parameter, in the scopes around instruction `idx`, of a function that is not inlined
     /// there. An inlined helper's own parameters (`data` in `rewrite(void *data)`) are not the
