@@ -3373,6 +3373,20 @@ fn initialised_at_declaration(c: &Ctx<'_>) -> Option<Fix> {
     ))
 }
 
+/// Whether a C integer type is narrower than the 64-bit registers (`int`, `__u32`, `short`):
+/// a value of it lives in a register whose upper half clang may leave as it found it.
+fn narrow_integer(type_name: &str) -> bool {
+    let t = type_name.trim();
+    let wide = t.contains("64") || t.contains("long") || t.contains("size_t");
+    let integer = [
+        "int", "short", "char", "__u32", "__s32", "u32", "s32", "__u16", "__s16", "u16", "s16",
+        "__u8", "__s8", "u8", "s8",
+    ]
+    .iter()
+    .any(|w| t.split_whitespace().any(|part| part == *w));
+    integer && !wide && !t.contains('*')
+}
+
 #[cfg(test)]
 mod tests {
     use super::{max_of, spilled_pointer};
@@ -3402,18 +3416,4 @@ mod tests {
         assert!(spilled_pointer("map_value(map=m,ks=4,vs=8)"));
         assert!(spilled_pointer("ctx()"));
     }
-}
-
-/// Whether a C integer type is narrower than the 64-bit registers (`int`, `__u32`, `short`):
-/// a value of it lives in a register whose upper half clang may leave as it found it.
-fn narrow_integer(type_name: &str) -> bool {
-    let t = type_name.trim();
-    let wide = t.contains("64") || t.contains("long") || t.contains("size_t");
-    let integer = [
-        "int", "short", "char", "__u32", "__s32", "u32", "s32", "__u16", "__s16", "u16", "s16",
-        "__u8", "__s8", "u8", "s8",
-    ]
-    .iter()
-    .any(|w| t.split_whitespace().any(|part| part == *w));
-    integer && !wide && !t.contains('*')
 }
