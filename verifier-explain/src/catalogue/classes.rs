@@ -415,6 +415,17 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 || (s.has("math between") && s.has("pointer and") && !s.has("register with"))
         },
         explain: |c| {
+            // The verifier names the extreme of a *variable* offset (`value -2147483648` for
+            // an `int` added unchecked): the fix is a bound on that variable, not a constant.
+            let ranged = c.operand_with_state(|s| {
+                (s.starts_with("scalar") || s.starts_with("inv"))
+                    && ["smin", "smax", "umax", "var_off"]
+                        .iter()
+                        .any(|k| s.contains(k))
+            });
+            if ranged.is_some() {
+                return pointer_offset(c, true);
+            }
             let value = c.message().iter().find_map(|m| {
                 let rest = m
                     .split("pointer and ")
@@ -1979,6 +1990,16 @@ fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
         .and_then(|o| o.state.as_deref())
         .is_some_and(|s| !is_scalar(s));
     let scalar = c.operand_with_state(is_scalar).filter(|_| !names_pointer);
+    // A map value at an unbounded offset given to a helper: the offset gets the bound that
+    // keeps offset plus size within the value, as when the message names the sizes.
+    let map_value_at_call = names_pointer
+        && c.found
+            .instruction
+            .as_ref()
+            .is_some_and(|i| i.text.starts_with("call "))
+        && c.op()
+            .and_then(|o| o.state.as_deref())
+            .is_some_and(|s| s.starts_with("map_value"));
     let site = index_site(c);
     // A variable found in a register beats the source; a name only inferred (declared on the
     // line) loses to the offset the source writes (`curr_state` in `a[*curr_state]`).
@@ -2073,6 +2094,7 @@ fn pointer_offset(c: &Ctx<'_>, negative: bool) -> CauseFix {
                 ),
             )
         }
+        _ if map_value_at_call && let Some(bound) = map_value_offset_bound(c) => (cause, bound),
         _ => (
             cause,
             decide(
@@ -2931,10 +2953,26 @@ fn map_value_offset_bound(c: &Ctx<'_>) -> Option<crate::evidence::Fix> {
     if facts.is_rust() || needs_block(c, line)? {
         return None;
     }
-    let value_size = c.field("value_size=")?;
-    let size = c.field("size=")?;
     let ptr = c.op()?;
     let reg = c.op_reg()?;
+    // "invalid access to map value, value_size=.. off=.. size=.." says both sizes; "R1
+    // unbounded memory access" says neither, and the registers do: the value's `vs=` in the
+    // pointer's state, the size as the constant in the next argument register.
+    let state_number = |state: &str, key: &str| -> Option<i64> {
+        let rest = &state[state.find(key)? + key.len()..];
+        let end = rest
+            .find(|ch: char| !ch.is_ascii_digit())
+            .unwrap_or(rest.len());
+        rest[..end].parse().ok()
+    };
+    let value_size = c
+        .field("value_size=")
+        .or_else(|| state_number(ptr.state.as_deref()?, "vs="))?;
+    let size = c.field("size=").or_else(|| {
+        let next = format!("r{}", reg + 1);
+        let o = c.found.operands.iter().find(|o| o.operand == next)?;
+        o.state.as_deref()?.trim().parse().ok()
+    })?;
     if !ptr
         .state
         .as_deref()
