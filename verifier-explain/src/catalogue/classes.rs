@@ -1271,7 +1271,8 @@ pub(crate) static CATALOGUE: &[ErrorClass] = &[
                 || s.has("nested rcu read lock")
         },
         explain: |c| {
-            let at = return_on_path(c).or(c.line());
+            // An exit error is already shown at the `return` the path took (explain/exit_line.rs).
+            let at = c.line();
             (
                 "the path reaches the program's exit while bpf_rcu_read_lock() is still held."
                     .into(),
@@ -3307,20 +3308,6 @@ fn pointer_add_site(c: &Ctx<'_>) -> Option<(Option<u32>, String)> {
             .map(|v| v.name)
             .or_else(|| facts.trace(src, pos).map(|(v, _)| v.name))?;
         Some((facts.line_of(step.idx).map(|(_, l, _)| l), name))
-    })
-}
-
-/// The line of the `return` statement the failing path leaves by: the first source line
-/// holding `return` after the path's last branch (the compiler merges returns into one exit at
-/// the closing brace, which is where the verifier reports it, and hoists the return value).
-fn return_on_path(c: &Ctx<'_>) -> Option<u32> {
-    let from = c.found.path.last()?.line? + 1;
-    let fault = c.found.instruction.as_ref()?.index;
-    let to = c.line()?;
-    (from..to).find(|&line| {
-        c.facts
-            .source_line(fault, line)
-            .is_some_and(|t| t.trim_start().starts_with("return"))
     })
 }
 
