@@ -2,14 +2,9 @@
 //! loaded into this kernel, and its explanation must carry that ID, the marked source line, the
 //! declared variable names and a fix that uses them.
 
-use verifier_explain::{Options, Privileges, VerdictKind, explain_object};
+mod common;
 
-fn privileges(f: &fixtures::Fixture) -> Privileges {
-    match f.privileges {
-        fixtures::Privileges::BpfOnly => Privileges::BpfOnly,
-        fixtures::Privileges::Full => Privileges::Current,
-    }
-}
+use verifier_explain::{Options, VerdictKind, explain_object};
 
 /// Classes whose fix must be written with the program's variable names.
 const FIX_USES_NAMES: &[&str] = &[
@@ -28,26 +23,8 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
     testkit::privilege::require_bpf();
     let mut covered = Vec::new();
     let mut failures = Vec::new();
-    for f in fixtures::ALL {
-        let Some(id) = f.explains else { continue };
-        if f.verdict != fixtures::Verdict::Rejected {
-            continue;
-        }
-        let options = Options {
-            program: None,
-            privileges: privileges(f),
-        };
-        let report =
-            explain_object(f.object, &options).unwrap_or_else(|e| panic!("{}: {e:#}", f.name));
-        let Some(p) = report
-            .programs
-            .iter()
-            .find(|p| p.verdict == VerdictKind::Rejected)
-        else {
-            failures.push(format!("{}: no program was rejected", f.name));
-            continue;
-        };
-        let e = p.explanation().expect("rejections are explained");
+    let mut missing = Vec::new();
+    for (f, id, e) in common::explained_rejections(&mut missing) {
         let mut problems = Vec::new();
         if e.id != id {
             problems.push(format!(
@@ -112,6 +89,7 @@ fn every_class_has_a_rejected_fixture_explained_at_its_line_with_its_names() {
             failures.push(format!("{} ({id}): {}", f.name, problems.join("; ")));
         }
     }
+    failures.extend(missing);
     assert!(
         failures.is_empty(),
         "{} fixture(s) badly explained:\n{}",

@@ -6,16 +6,10 @@
 //! `fixtures/tests/verdicts.rs` checks too. A class whose fix cannot be written as code must say
 //! what the user has to decide.
 
+mod common;
+
 use std::path::Path;
 use verifier_explain::explain::Placement;
-use verifier_explain::{Options, Privileges, VerdictKind, explain_object};
-
-fn privileges(f: &fixtures::Fixture) -> Privileges {
-    match f.privileges {
-        fixtures::Privileges::BpfOnly => Privileges::BpfOnly,
-        fixtures::Privileges::Full => Privileges::Current,
-    }
-}
 
 /// Compiles `source` as the fixtures are compiled (`-O2 -g -target bpf -mcpu=v3`, the maps
 /// headers on the include path) and returns the object's bytes, or clang's complaint.
@@ -40,25 +34,8 @@ fn every_printed_fix_makes_the_kernel_accept_the_program() {
     let mut proven = Vec::new();
     let mut decided = Vec::new();
     let mut failures = Vec::new();
-    for f in fixtures::ALL {
-        let (Some(id), fixtures::Verdict::Rejected) = (f.explains, f.verdict) else {
-            continue;
-        };
-        let options = Options {
-            program: None,
-            privileges: privileges(f),
-        };
-        let report =
-            explain_object(f.object, &options).unwrap_or_else(|e| panic!("{}: {e:#}", f.name));
-        let Some(e) = report
-            .programs
-            .iter()
-            .find(|p| p.verdict == VerdictKind::Rejected)
-            .and_then(|p| p.explanation())
-        else {
-            failures.push(format!("{}: no rejection explained", f.name));
-            continue;
-        };
+    let mut missing = Vec::new();
+    for (f, id, e) in common::explained_rejections(&mut missing) {
         let fix = &e.fix;
         let Some(patched) = fix.apply(f.source) else {
             // No code: the fix must say what the user has to decide, and say it in the text.
@@ -142,6 +119,7 @@ fn every_printed_fix_makes_the_kernel_accept_the_program() {
             )),
         }
     }
+    failures.extend(missing);
     assert!(
         failures.is_empty(),
         "{} fix(es) not accepted:\n{}",
