@@ -38,7 +38,15 @@ fn every_printed_fix_makes_the_kernel_accept_the_program() {
     for (f, id, e) in common::explained_rejections(&mut missing) {
         let fix = &e.fix;
         let Some(patched) = fix.apply(f.source) else {
-            // No code: the fix must say what the user has to decide, and say it in the text.
+            // No code: the fix must say what the user has to decide, and say it in the text;
+            // and a fixture that declares a fix must get it printed.
+            if let Some(declared) = f.fix {
+                failures.push(format!(
+                    "{} ({id}): the fixture declares a fix ({declared:?}) but the tool prints none: {fix:?}",
+                    f.name
+                ));
+                continue;
+            }
             match &fix.decide {
                 Some(d) if d.len() > 20 => decided.push(id),
                 _ => failures.push(format!(

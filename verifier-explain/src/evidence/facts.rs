@@ -376,7 +376,10 @@ impl Facts<'_> {
                 }
                 return ScalarOrigin::Load { idx: step.idx };
             }
-            if src.len() == 1 && rhs.trim() == format!("r{}", src[0]) {
+            // A plain copy, 64-bit (`r0 = r6`) or of the low halves (`w0 = w6`, -mcpu=v3).
+            if src.len() == 1
+                && (rhs.trim() == format!("r{}", src[0]) || rhs.trim() == format!("w{}", src[0]))
+            {
                 reg = src[0];
                 at = i;
                 continue;
