@@ -7,6 +7,7 @@
 //! store the data, not the pointer.
 
 use super::rewrite;
+use super::source_text::is_identifier;
 use super::words::{CauseFix, Ctx, decide, replace};
 use crate::evidence::{Edit, Fix, Placement};
 
@@ -568,13 +569,6 @@ fn unused_name(c: &Ctx<'_>, names: &[String]) -> Option<String> {
         .iter()
         .find(|n| !taken.contains(n) && !c.fault_text().is_some_and(|t| t.contains(n.as_str())))
         .cloned()
-}
-
-/// Whether `text` is a C identifier.
-fn is_identifier(text: &str) -> bool {
-    !text.is_empty()
-        && !text.starts_with(|c: char| c.is_ascii_digit())
-        && text.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

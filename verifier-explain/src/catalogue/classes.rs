@@ -2832,7 +2832,7 @@ fn packet_size_copy(c: &Ctx<'_>, size: &str, buf: &str) -> Option<CauseFix> {
         return None;
     }
     let block = needs_block(c, line_no)?;
-    let is_ident = |t: &str| t.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+    let is_ident = source_text::is_identifier;
     let copy = if is_ident(buf) {
         format!("{buf}_copy")
     } else {
@@ -2981,11 +2981,7 @@ fn map_value_offset_bound(c: &Ctx<'_>) -> Option<crate::evidence::Fix> {
     {
         return None;
     }
-    let is_ident = |t: &str| {
-        !t.is_empty()
-            && !t.starts_with(|ch: char| ch.is_ascii_digit())
-            && t.chars().all(|ch| ch.is_alphanumeric() || ch == '_')
-    };
+    let is_ident = source_text::is_identifier;
     let off = facts
         .index_variable(Some(reg))
         .or_else(|| c.source_offset())

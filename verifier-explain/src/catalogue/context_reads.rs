@@ -5,6 +5,7 @@
 //! user as a decision.
 
 use super::rewrite;
+use super::source_text;
 use super::words::{CauseFix, Ctx, replace};
 
 /// Whether the program type's context is memory the kernel passes as it is (the saved
@@ -110,17 +111,12 @@ fn nearest_read_of(c: &Ctx<'_>, name: &str, wanted: &str) -> Option<(u32, u32, S
 }
 
 /// Whether the faulting source file includes libbpf's bpf_helpers.h (which defines
-/// barrier_var()), read from its first 5,000 lines.
+/// barrier_var()).
 fn includes_bpf_helpers(c: &Ctx<'_>) -> bool {
     let Some(insn) = c.found.instruction.as_ref() else {
         return false;
     };
-    (1..=5000u32)
-        .map_while(|l| c.facts.source_line(insn.index, l))
-        .any(|t| {
-            let t = t.trim_start();
-            t.starts_with('#') && t.contains("include") && t.contains("bpf_helpers.h")
-        })
+    source_text::includes_header(|l| c.facts.source_line(insn.index, l), "bpf_helpers.h")
 }
 
 /// The read of `ptr` on the faulting line that the fault is about (under the fault's column,

@@ -7,7 +7,9 @@
 //! not have a shape it knows (a write through the pointer, an index after the field), so the
 //! class falls back to a fix in words.
 
-use super::source_text::{code_only, depth_change, is_ident, scope_end, starts_statement};
+use super::source_text::{
+    code_only, depth_change, includes_header, is_ident, scope_end, starts_statement,
+};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -498,11 +500,7 @@ pub(crate) fn co_re_type(text: &dyn Fn(u32) -> Option<String>, last: u32, type_n
         return false;
     };
     let lines: Vec<String> = (1..=last).map_while(text).collect();
-    let includes = |header: &str| {
-        lines
-            .iter()
-            .any(|l| l.trim_start().starts_with("#include") && l.contains(header))
-    };
+    let includes = |header: &str| includes_header(text, header);
     if !includes("bpf_core_read.h") {
         return false;
     }

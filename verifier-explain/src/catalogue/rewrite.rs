@@ -3,6 +3,8 @@
 //! Each function returns `None` when the line does not have the expected shape, so a class
 //! falls back to a fix in words.
 
+use super::source_text::is_ident;
+
 /// The arguments of the first call to `callee` (a name ending the text before `(`) on `line`,
 /// with their byte ranges in the line.
 fn call_args<'a>(line: &'a str, callee: &str) -> Option<Vec<(&'a str, std::ops::Range<usize>)>> {
@@ -180,14 +182,13 @@ pub(crate) fn atomic_to_plain(line: &str) -> Option<String> {
 /// replaced by `with`: `if (len < 1 || len > 64)` becomes `if (len < 1 || len > sizeof(buf))`.
 pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
     let token = n.to_string();
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut from = 0;
     while let Some(p) = line[from..].find(&token) {
         let at = from + p;
         let end = at + token.len();
         let before = line[..at].chars().next_back();
         let after = line[end..].chars().next();
-        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+        if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
             return Some(format!("{}{with}{}", &line[..at], &line[end..]));
         }
         from = end;
@@ -199,10 +200,9 @@ pub(crate) fn replace_number(line: &str, n: u64, with: &str) -> Option<String> {
 /// range from `return` to its `;`. `None` unless the line has exactly one `return`.
 fn return_span(line: &str) -> Option<std::ops::Range<usize>> {
     let code = line.split("//").next().unwrap_or(line);
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut returns = code.match_indices("return").filter(|&(at, _)| {
-        code[..at].chars().next_back().is_none_or(|c| !is_word(c))
-            && code[at + 6..].chars().next().is_none_or(|c| !is_word(c))
+        code[..at].chars().next_back().is_none_or(|c| !is_ident(c))
+            && code[at + 6..].chars().next().is_none_or(|c| !is_ident(c))
     });
     let (start, _) = returns.next()?;
     if returns.next().is_some() {
@@ -265,17 +265,16 @@ pub(crate) fn replace_returned_expression(line: &str, new: &str) -> Option<Strin
 /// assigns `var` exactly once with a plain `=`.
 pub(crate) fn replace_assigned_value(line: &str, var: &str, new: &str) -> Option<String> {
     let code = line.split("//").next().unwrap_or(line);
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut found = code.match_indices(var).filter(|&(at, _)| {
         let rest = code[at + var.len()..].trim_start();
         code[..at]
             .chars()
             .next_back()
-            .is_none_or(|c| !is_word(c) && c != '.' && c != '>')
+            .is_none_or(|c| !is_ident(c) && c != '.' && c != '>')
             && code[at + var.len()..]
                 .chars()
                 .next()
-                .is_none_or(|c| !is_word(c))
+                .is_none_or(|c| !is_ident(c))
             && rest.starts_with('=')
             && !rest.starts_with("==")
     });
@@ -320,11 +319,10 @@ pub(crate) fn replace_nth_argument(
 /// `__u64 arg1;` becomes `__u64 arg1 = 0;`, `char buf[16], *p;` becomes
 /// `char buf[16] = {}, *p;`. `None` when `name` is not declared there without an initialiser.
 pub(crate) fn initialise_declarator(line: &str, name: &str, init: &str) -> Option<String> {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
     let code_end = line.find("//").unwrap_or(line.len());
     let (at, _) = line[..code_end].match_indices(name).find(|(at, _)| {
-        !line[..*at].chars().next_back().is_some_and(ident)
-            && !line[at + name.len()..].chars().next().is_some_and(ident)
+        !line[..*at].chars().next_back().is_some_and(is_ident)
+            && !line[at + name.len()..].chars().next().is_some_and(is_ident)
     })?;
     // A declaration: a type before the name, nothing but array dimensions after it.
     let before = line[..at].trim_end();
@@ -539,11 +537,6 @@ mod tests {
     }
 }
 
-/// Whether `ch` may be part of a C identifier.
-fn is_ident_char(ch: char) -> bool {
-    ch.is_alphanumeric() || ch == '_'
-}
-
 /// The end (byte index) of the postfix expression that starts at `from` in `line`: the member
 /// accesses (`.x`, `->x`) and indexes (`[i]`) that follow, as far as they go.
 fn postfix_end(line: &str, mut from: usize) -> usize {
@@ -558,7 +551,7 @@ fn postfix_end(line: &str, mut from: usize) -> usize {
         };
         if member > 0 {
             let name = rest[member..]
-                .find(|ch: char| !is_ident_char(ch))
+                .find(|ch: char| !is_ident(ch))
                 .unwrap_or(rest.len() - member);
             if name == 0 {
                 return from;
@@ -604,7 +597,7 @@ fn ends_with_pointer_cast(text: &str) -> bool {
         cast.ends_with('*')
             && cast
                 .chars()
-                .all(|ch| is_ident_char(ch) || ch == '*' || ch == ' ')
+                .all(|ch| is_ident(ch) || ch == '*' || ch == ' ')
     })
 }
 
@@ -624,8 +617,8 @@ pub(crate) fn pointer_reads(
         from = at + ptr.len();
         let before = line[..at].trim_end();
         let after = &line[at + ptr.len()..];
-        let bounded = !line[..at].ends_with(is_ident_char)
-            && !after.starts_with(is_ident_char)
+        let bounded = !line[..at].ends_with(is_ident)
+            && !after.starts_with(is_ident)
             && !line[..at].ends_with('.')
             && !line[..at].ends_with("->");
         if !bounded {
@@ -635,12 +628,10 @@ pub(crate) fn pointer_reads(
         // operand before it).
         let star = deref && before.ends_with('*') && {
             let operand = before[..before.len() - 1].trim_end();
-            let word = &operand[operand
-                .rfind(|ch: char| !is_ident_char(ch))
-                .map_or(0, |i| i + 1)..];
+            let word = &operand[operand.rfind(|ch: char| !is_ident(ch)).map_or(0, |i| i + 1)..];
             ["return", "case", "else", "do"].contains(&word)
                 || ends_with_pointer_cast(operand)
-                || !operand.ends_with(|ch: char| is_ident_char(ch) || ch == ')' || ch == ']')
+                || !operand.ends_with(|ch: char| is_ident(ch) || ch == ')' || ch == ']')
         };
         let (start, end) = if after.starts_with("->") || after.starts_with('[') {
             (at, postfix_end(line, at + ptr.len()))
@@ -734,15 +725,15 @@ pub(crate) fn barrier_read_expr(expr: &str, local: &str, helpers: bool) -> Strin
 pub(crate) fn memcpy_to_probe_read(line: &str, ptr: &str) -> Option<String> {
     let callee = ["__builtin_memcpy", "memcpy"].into_iter().find(|c| {
         line.match_indices(&format!("{c}("))
-            .any(|(i, _)| !line[..i].ends_with(is_ident_char))
+            .any(|(i, _)| !line[..i].ends_with(is_ident))
     })?;
     let args = call_args(line, callee)?;
     let [(dst, _), (src, _), (n, last)] = args.as_slice() else {
         return None;
     };
-    let mentions = src.match_indices(ptr).any(|(i, _)| {
-        !src[..i].ends_with(is_ident_char) && !src[i + ptr.len()..].starts_with(is_ident_char)
-    });
+    let mentions = src
+        .match_indices(ptr)
+        .any(|(i, _)| !src[..i].ends_with(is_ident) && !src[i + ptr.len()..].starts_with(is_ident));
     if !mentions {
         return None;
     }

@@ -8,6 +8,22 @@ pub(crate) fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// Whether `text` is a C identifier (a name, not a number or an expression).
+pub(crate) fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+        && text.chars().all(is_ident)
+}
+
+/// Whether the source's lines (read through `text` from line 1, the first 5,000 at most)
+/// `#include` a header whose name contains `header` (`bpf_helpers.h`, `vmlinux.h`).
+pub(crate) fn includes_header(text: impl Fn(u32) -> Option<String>, header: &str) -> bool {
+    (1..=5000u32).map_while(text).any(|l| {
+        let l = l.trim_start();
+        l.starts_with('#') && l.contains("include") && l.contains(header)
+    })
+}
+
 /// The code of a line without its `//` comment, its `/* */` comments and string or character
 /// literals (each replaced by spaces, so byte positions stay).
 pub(crate) fn code_only(line: &str) -> String {
